@@ -1,0 +1,203 @@
+"""Conjuntos de imágenes en memoria y su preparación para un modelo.
+
+Todo el curso mueve las imágenes como un :class:`ImageSet`: un tensor ``uint8`` de forma
+``[N, 3, H, W]``, las etiquetas y los nombres de las clases. Así el conjunto integrado, las
+carpetas del alumno y los catálogos se tratan igual, y la normalización propia de cada modelo
+(media y desviación de sus pesos) se aplica al final, por lotes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .errors import LabkitError
+
+__all__ = ["ImageSet", "DataSplits", "normalize", "augment_batch", "resize_images"]
+
+
+@dataclass
+class ImageSet:
+    """Imágenes ``uint8 [N, 3, H, W]`` con sus etiquetas y los nombres de las clases.
+
+    Attributes:
+        images: tensor ``uint8`` de forma ``[N, 3, H, W]``.
+        labels: tensor ``int64`` de forma ``[N]`` con valores en ``range(len(classes))``.
+        classes: nombres de las clases, en el orden de las etiquetas.
+        name: nombre legible del conjunto (aparece en tablas y figuras).
+    """
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    classes: list[str]
+    name: str = ""
+    info: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.images.dtype != torch.uint8 or self.images.ndim != 4 or self.images.shape[1] != 3:
+            raise LabkitError(
+                "Las imágenes deben ser un tensor uint8 de forma [N, 3, H, W]; "
+                f"llegó {tuple(self.images.shape)} de tipo {self.images.dtype}."
+            )
+        if len(self.images) != len(self.labels):
+            raise LabkitError(
+                f"Hay {len(self.images)} imágenes pero {len(self.labels)} etiquetas."
+            )
+        self.labels = self.labels.long()
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{c}: {n}" for c, n in self.class_counts().items())
+        return f"ImageSet({self.name!r}, {len(self)} imágenes de {self.image_size} px; {counts})"
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """Alto y ancho de las imágenes, en píxeles."""
+        return int(self.images.shape[2]), int(self.images.shape[3])
+
+    @property
+    def num_classes(self) -> int:
+        """Número de clases."""
+        return len(self.classes)
+
+    def class_counts(self) -> dict[str, int]:
+        """Cuántas imágenes hay de cada clase."""
+        counts = torch.bincount(self.labels, minlength=self.num_classes).tolist()
+        return dict(zip(self.classes, counts))
+
+    def subset(self, indices: Sequence[int] | torch.Tensor, name: str | None = None) -> ImageSet:
+        """Devuelve el subconjunto con esos índices (sin copiar más de lo necesario)."""
+        idx = torch.as_tensor(indices, dtype=torch.long)
+        return ImageSet(self.images[idx], self.labels[idx], list(self.classes),
+                        name if name is not None else self.name, dict(self.info))
+
+    def take(self, n: int, seed: int = 0) -> ImageSet:
+        """Toma ``n`` imágenes estratificadas: el mismo número por clase (o casi).
+
+        Args:
+            n: cuántas imágenes tomar en total; al menos una por clase.
+            seed: semilla del muestreo; con la misma semilla, el mismo subconjunto.
+
+        Returns:
+            Un :class:`ImageSet` con ``n`` imágenes, repartidas por igual entre las clases.
+        """
+        if n < self.num_classes:
+            raise LabkitError(
+                f"Pediste {n} imágenes, pero hay {self.num_classes} clases: "
+                f"hace falta al menos una por clase (pide {self.num_classes} o más)."
+            )
+        if n > len(self):
+            raise LabkitError(
+                f"Pediste {n} imágenes y este conjunto tiene {len(self)}. "
+                "Pide menos o genera un conjunto más grande."
+            )
+        gen = torch.Generator().manual_seed(seed)
+        per_class = [torch.nonzero(self.labels == c).flatten() for c in range(self.num_classes)]
+        per_class = [p[torch.randperm(len(p), generator=gen)] for p in per_class]
+        quotas = _split_evenly(n, [len(p) for p in per_class])
+        chosen = torch.cat([p[:q] for p, q in zip(per_class, quotas)])
+        return self.subset(chosen.sort().values)
+
+
+def _split_evenly(n: int, capacities: list[int]) -> list[int]:
+    """Reparte ``n`` entre grupos lo más parejo posible sin pasar la capacidad de cada uno."""
+    quotas = [0] * len(capacities)
+    remaining = n
+    while remaining > 0:
+        open_groups = [i for i, c in enumerate(capacities) if quotas[i] < c]
+        if not open_groups:
+            break
+        for i in open_groups[:remaining]:
+            quotas[i] += 1
+        remaining = n - sum(quotas)
+    return quotas
+
+
+@dataclass
+class DataSplits:
+    """Las tres particiones disjuntas de un conjunto: entrenamiento, validación y prueba."""
+
+    train: ImageSet
+    val: ImageSet
+    test: ImageSet
+
+    @property
+    def classes(self) -> list[str]:
+        """Nombres de las clases (los mismos en las tres particiones)."""
+        return self.train.classes
+
+    def __repr__(self) -> str:
+        return (f"DataSplits(train={len(self.train)}, val={len(self.val)}, test={len(self.test)}, "
+                f"clases={self.classes}, tamaño={self.train.image_size})")
+
+
+def normalize(images: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+    """Convierte un lote ``uint8 [B, 3, H, W]`` en ``float32`` normalizado con media y desviación.
+
+    Args:
+        images: lote de imágenes ``uint8``.
+        mean: media por canal en escala 0–1 (la de los pesos del modelo).
+        std: desviación por canal en escala 0–1.
+
+    Returns:
+        El lote en ``float32``, listo para el modelo.
+    """
+    x = images.float().div_(255.0)
+    m = torch.tensor(mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+    s = torch.tensor(std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+    return (x - m) / s
+
+
+def augment_batch(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Aumento de datos aleatorio sobre un lote: volteo horizontal y recorte con reescalado.
+
+    Args:
+        x: lote ``float`` ``[B, C, H, W]``.
+        generator: generador aleatorio (para resultados repetibles).
+
+    Returns:
+        Un lote de la misma forma con cada imagen volteada y recortada al azar.
+    """
+    b, _, h, w = x.shape
+    flip = torch.rand(b, generator=generator) < 0.5
+    x = torch.where(flip.view(b, 1, 1, 1).to(x.device), x.flip(3), x)
+    scale = 0.75 + 0.25 * torch.rand(b, generator=generator)
+    shift = (1 - scale).unsqueeze(1) * (2 * torch.rand(b, 2, generator=generator) - 1)
+    theta = torch.zeros(b, 2, 3)
+    theta[:, 0, 0] = scale
+    theta[:, 1, 1] = scale
+    theta[:, :, 2] = shift
+    grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+
+
+def resize_images(images: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
+    """Reescala un tensor ``uint8 [N, 3, H, W]`` a ``size`` (antialias), por trozos.
+
+    Args:
+        images: imágenes ``uint8``.
+        size: lado (cuadrado) o ``(alto, ancho)``.
+
+    Returns:
+        Las imágenes reescaladas, ``uint8``.
+    """
+    hw = (size, size) if isinstance(size, int) else tuple(size)
+    if tuple(images.shape[2:]) == hw:
+        return images
+    out = []
+    for chunk in images.split(256):
+        r = F.interpolate(chunk.float(), size=hw, mode="bilinear", antialias=True,
+                          align_corners=False)
+        out.append(r.round_().clamp_(0, 255).to(torch.uint8))
+    return torch.cat(out) if out else images.new_zeros((0, 3, *hw))
+
+
+def to_numpy_image(image: torch.Tensor) -> np.ndarray:
+    """Convierte una imagen ``uint8 [3, H, W]`` en un arreglo ``[H, W, 3]`` para matplotlib."""
+    return image.permute(1, 2, 0).cpu().numpy()
