@@ -1,0 +1,75 @@
+"""Congelar y descongelar grupos de capas, y el modo de entrenamiento que respeta lo congelado.
+
+Congelado quiere decir congelado: ``requires_grad=False`` no impide que BatchNorm actualice sus
+estadísticas (``running_mean``/``running_var``) bajo ``model.train()``. Por eso
+:func:`train_mode` deja en modo evaluación los grupos congelados: se comportan como una función
+fija, igual que cuando se calculan sus salidas una sola vez y se guardan en caché.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from .errors import LabkitError
+from .groups import layer_groups
+
+__all__ = ["freeze_to", "unfreeze", "frozen_depth", "train_mode"]
+
+
+def freeze_to(model: nn.Module, depth: int) -> nn.Module:
+    """Congela los grupos ``[0, depth)`` y descongela el resto.
+
+    Args:
+        model: un modelo del catálogo.
+        depth: cuántos grupos congelar desde el tallo. ``0`` entrena todo;
+            ``len(layer_groups(model)) - 1`` deja solo la cabeza (extracción de características).
+
+    Returns:
+        El mismo modelo, modificado en su sitio.
+    """
+    groups = layer_groups(model)
+    last = len(groups) - 1
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth <= last:
+        raise LabkitError(
+            f"Profundidad de congelado {depth!r} fuera de rango: este modelo tiene {len(groups)} "
+            f"grupos ({groups[0].name} … {groups[-1].name}); usa un entero de 0 (entrenar todo) "
+            f"a {last} (solo la cabeza)."
+        )
+    for i, group in enumerate(groups):
+        for _, param in group.params:
+            param.requires_grad_(i >= depth)
+    return model
+
+
+def unfreeze(model: nn.Module) -> nn.Module:
+    """Descongela todos los grupos (equivale a ``freeze_to(model, 0)``)."""
+    return freeze_to(model, 0)
+
+
+def frozen_depth(model: nn.Module) -> int:
+    """Cuántos grupos seguidos, desde el tallo, están congelados por completo."""
+    depth = 0
+    for group in layer_groups(model):
+        if not group.frozen:
+            break
+        depth += 1
+    return depth
+
+
+def train_mode(model: nn.Module) -> nn.Module:
+    """Pone el modelo en modo entrenamiento salvo los grupos congelados, que quedan en evaluación.
+
+    Así BatchNorm de las capas congeladas no mueve sus estadísticas y su dropout no actúa.
+
+    Args:
+        model: un modelo del catálogo.
+
+    Returns:
+        El mismo modelo.
+    """
+    model.train()
+    for group in layer_groups(model):
+        if group.frozen:
+            for piece in group.pieces:
+                piece.eval()
+    return model
