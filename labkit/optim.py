@@ -1,0 +1,81 @@
+"""Tasas de aprendizaje discriminativas: una tasa por grupo de capas.
+
+La cabeza recibe ``lr``; los grupos más cercanos a la entrada, tasas menores repartidas de forma
+geométrica (como ``even_mults`` de fastai). Con ``ratio=10`` y tres niveles, el ejemplo de la guía:
+primeras capas 1e-6, capas medias 1e-5, cabeza 1e-4. ``ratio=1`` es la misma tasa en todas.
+"""
+
+from __future__ import annotations
+
+import math
+
+from torch import nn
+
+from .errors import LabkitError
+from .groups import layer_groups
+
+__all__ = ["group_lrs", "param_groups"]
+
+
+def _check_lr(lr: float, ratio: float) -> None:
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise LabkitError(f"La tasa de aprendizaje debe ser un número positivo; llegó {lr!r} "
+                          "(valores típicos: 1e-3 para la cabeza, 1e-5 para ajuste fino).")
+    if not (isinstance(ratio, (int, float)) and math.isfinite(ratio) and ratio >= 1):
+        raise LabkitError(f"La razón entre tasas debe ser 1 o más; llegó {ratio!r} "
+                          "(1 = la misma tasa en todas las capas; 10–100 es lo habitual).")
+
+
+def group_lrs(n_groups: int, lr: float, ratio: float = 1.0, tiers: int = 3) -> list[float]:
+    """La tasa de cada grupo, del primero (tallo) al último (cabeza).
+
+    La cabeza recibe ``lr`` y el primer grupo ``lr / ratio**(tiers - 1)``; los de en medio se
+    reparten de forma geométrica. Con ``n_groups == tiers`` cada grupo divide entre ``ratio``.
+
+    Args:
+        n_groups: número de grupos del modelo.
+        lr: tasa de la cabeza.
+        ratio: cuántas veces menor es la tasa en cada nivel que se aleja de la cabeza (≥ 1).
+        tiers: niveles entre la entrada y la cabeza (3: primeras, medias, cabeza).
+
+    Returns:
+        Una lista de ``n_groups`` tasas, crecientes hacia la cabeza.
+    """
+    _check_lr(lr, ratio)
+    if n_groups < 1:
+        raise LabkitError("Hace falta al menos un grupo de capas.")
+    if n_groups == 1:
+        return [float(lr)]
+    span = (tiers - 1) * math.log(ratio)
+    return [float(lr * math.exp(-span * (n_groups - 1 - i) / (n_groups - 1)))
+            for i in range(n_groups)]
+
+
+def param_groups(model: nn.Module, lr: float, ratio: float = 1.0, tiers: int = 3) -> list[dict]:
+    """Grupos de parámetros para el optimizador, con tasas discriminativas.
+
+    Las posiciones de las tasas se fijan con todos los grupos del modelo (así la tasa de
+    ``layer4`` no cambia al descongelar ``layer3``), pero solo entran los parámetros entrenables:
+    un parámetro congelado con momento o decaimiento de pesos se movería igualmente.
+
+    Args:
+        model: un modelo del catálogo.
+        lr: tasa de la cabeza.
+        ratio: razón entre niveles (1 = la misma tasa en todo el modelo).
+        tiers: niveles entre la entrada y la cabeza.
+
+    Returns:
+        Una lista de diccionarios ``{"params", "lr", "name"}`` para ``torch.optim``, del tallo a
+        la cabeza, sin grupos vacíos.
+    """
+    groups = layer_groups(model)
+    lrs = group_lrs(len(groups), lr, ratio, tiers)
+    out = []
+    for group, group_lr in zip(groups, lrs):
+        params = [p for _, p in group.params if p.requires_grad]
+        if params:
+            out.append({"params": params, "lr": group_lr, "name": group.name})
+    if not out:
+        raise LabkitError("No hay parámetros entrenables: todos los grupos están congelados. "
+                          "Usa labkit.freeze_to(modelo, profundidad) con una profundidad menor.")
+    return out
