@@ -5,6 +5,7 @@
     ejercicios --sin-soluciones ORIGEN DESTINO
                                     escribe la versión del alumno (sin soluciones)
     ejecutar [CARPETA]              vuelve a ejecutar los cuadernos y guarda sus salidas
+    insignias [CARPETA]             reescribe las insignias de Colab y Binder de los cuadernos
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="ORIGEN")
     p.add_argument("dest", metavar="DESTINO")
     p = sub.add_parser("ejecutar", help="ejecuta los cuadernos y guarda sus salidas")
+    p.add_argument("folder", nargs="?", default="notebooks", metavar="CARPETA")
+    p = sub.add_parser("insignias", help="reescribe las insignias de Colab y Binder")
     p.add_argument("folder", nargs="?", default="notebooks", metavar="CARPETA")
     return parser
 
@@ -54,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "ejecutar":
             from .notebook_runner import execute_notebooks
             execute_notebooks(args.folder)
+        elif args.command == "insignias":
+            from .course import update_badges
+            for path in update_badges(args.folder):
+                print(path)
     except LabkitError as err:
         print(f"Error: {err}", file=sys.stderr)
         return 1

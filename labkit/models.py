@@ -163,7 +163,7 @@ def _load_tv_state_dict(name: str) -> dict:
     try:
         return torch.hub.load_state_dict_from_url(
             weights.url, map_location="cpu", progress=True, check_hash=True, weights_only=True)
-    except (OSError, RuntimeError) as err:
+    except Exception as err:  # sin red, o archivo dañado (EOFError, UnpicklingError, IndexError…)
         if path.exists():
             raise WeightsUnavailableError(_missing_weights_message(
                 name, path, f"el archivo de la caché está dañado ({type(err).__name__}); "
@@ -306,7 +306,7 @@ def available_models() -> list[str]:
         Nombres del catálogo cuyos pesos están instalados o en la caché de torch.
     """
     names = []
-    for name, spec in MODELS.items():
+    for name in MODELS:
         path = weights_file(name)
         if path is not None and path.exists():
             names.append(name)

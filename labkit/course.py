@@ -1,0 +1,111 @@
+"""Lo que comparten todos los cuadernos: la URL del repositorio, las insignias y la preparación.
+
+La URL del repositorio vive en un solo sitio, ``pyproject.toml`` (``[project.urls] Repository``);
+las insignias de Colab y Binder del README y de cada cuaderno se construyen a partir de ella y
+``python -m labkit insignias`` las vuelve a escribir si cambia.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from .config import REPO_ROOT
+
+__all__ = ["DEFAULT_REPO_URL", "repo_url", "badges_markdown", "setup_cell_source",
+           "update_badges", "BADGES_START", "BADGES_END"]
+
+DEFAULT_REPO_URL = "https://github.com/curso-transfer-learning/laboratorio-transfer-learning"
+BADGES_START = "<!-- insignias -->"
+BADGES_END = "<!-- /insignias -->"
+
+
+def repo_url() -> str:
+    """La URL del repositorio del curso, leída de ``pyproject.toml`` si está a mano."""
+    pyproject = REPO_ROOT / "pyproject.toml"
+    if pyproject.exists():
+        m = re.search(r'^Repository\s*=\s*"([^"]+)"', pyproject.read_text(encoding="utf-8"),
+                      re.MULTILINE)
+        if m:
+            return m.group(1).rstrip("/")
+    return DEFAULT_REPO_URL
+
+
+def _github_path(url: str) -> str:
+    """``https://github.com/org/repo`` -> ``org/repo``."""
+    return re.sub(r"^https?://github\.com/", "", url).removesuffix(".git")
+
+
+def badges_markdown(notebook: str, url: str | None = None) -> str:
+    """Las insignias de Colab y Binder para un cuaderno, entre sus marcadores.
+
+    Args:
+        notebook: nombre del archivo, p. ej. ``"00_guia.ipynb"``.
+        url: URL del repositorio (por defecto, :func:`repo_url`).
+
+    Returns:
+        Una línea de Markdown.
+    """
+    gh = _github_path(url or repo_url())
+    colab = f"https://colab.research.google.com/github/{gh}/blob/main/notebooks/{notebook}"
+    binder = f"https://mybinder.org/v2/gh/{gh}/HEAD?labpath=notebooks%2F{notebook}"
+    return (f"{BADGES_START}[![Abrir en Colab](https://colab.research.google.com/assets/"
+            f"colab-badge.svg)]({colab}) [![Abrir en Binder](https://mybinder.org/badge_logo.svg)]"
+            f"({binder}){BADGES_END}")
+
+
+def setup_cell_source(url: str | None = None) -> str:
+    """El código de la celda de preparación, igual en todos los cuadernos."""
+    return (
+        "# Preparación: en Colab instala labkit la primera vez (sin tocar torch ni ipywidgets).\n"
+        "try:\n"
+        "    import labkit\n"
+        "except ImportError:\n"
+        f'    %pip install -q "labkit @ git+{url or repo_url()}.git"\n'
+        "    import labkit\n"
+        "labkit.seed_everything(0)\n"
+        "DEVICE = labkit.default_device()\n"
+        'print("labkit", labkit.__version__, "· dispositivo:", DEVICE)'
+    )
+
+
+_BADGES_RE = re.compile(re.escape(BADGES_START) + ".*?" + re.escape(BADGES_END), re.DOTALL)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def update_badges(folder: str | os.PathLike = "notebooks", url: str | None = None) -> list[Path]:
+    """Reescribe las insignias de cada cuaderno de la carpeta con la URL configurada.
+
+    Args:
+        folder: carpeta de los cuadernos.
+        url: URL del repositorio (por defecto, :func:`repo_url`).
+
+    Returns:
+        Los cuadernos que cambiaron.
+    """
+    import nbformat
+
+    changed = []
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        first = nb.cells[0] if nb.cells else None
+        if first is None or first.cell_type != "markdown" or BADGES_START not in first.source:
+            continue
+        new = _BADGES_RE.sub(badges_markdown(path.name, url), first.source)
+        if new != first.source:
+            first.source = new
+            _write_atomic(path, nbformat.writes(nb))
+            changed.append(path)
+    return changed
