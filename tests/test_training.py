@@ -1,0 +1,450 @@
+"""El motor de entrenamiento: aprende, para a tiempo, respeta lo congelado, se repite y avisa."""
+
+import copy
+import io
+import math
+
+import pytest
+import torch
+
+import labkit.training as training
+from labkit import LabkitError, create_model, freeze_to, frozen_depth, layer_groups
+from labkit.callbacks import Callback
+from labkit.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
+from labkit.data import ImageSet
+from labkit.training import (
+    TqdmCallback,
+    confusion_matrix,
+    evaluate,
+    fine_tune,
+    fit,
+    predict,
+)
+
+FAST = {"progress": False, "device": "cpu", "batch_size": 16}
+
+
+def make_set(n: int, k: int = 3, size: int = 16, seed: int = 0) -> ImageSet:
+    """Un problema separable: cada clase enciende un canal."""
+    gen = torch.Generator().manual_seed(seed)
+    labels = torch.arange(n) % k
+    images = torch.randint(0, 80, (n, 3, size, size), generator=gen)
+    for c in range(k):
+        images[labels == c, c % 3] += 140
+    return ImageSet(images.clamp(0, 255).to(torch.uint8), labels, [f"clase{c}" for c in range(k)])
+
+
+def small_model(k: int = 3, seed: int = 0):
+    torch.manual_seed(seed)
+    return create_model("cnn_pequena", num_classes=k, pretrained=False)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Un hilo: en una máquina de 2 núcleos compartida, 2 hilos OpenMP se estorban (x50)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_set(48), make_set(24, seed=1)
+
+
+class Snapshots(Callback):
+    """Guarda una copia de los pesos al final de cada época."""
+
+    def __init__(self):
+        self.weights = {}
+        self.events = []
+
+    def on_train_begin(self, state):
+        self.events.append("begin")
+
+    def on_epoch_end(self, state):
+        self.weights[state.epoch] = copy.deepcopy(state_of(self.model))
+
+    def on_train_end(self, state):
+        self.events.append("end")
+
+
+def state_of(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def same_weights(a, b):
+    return all(torch.equal(a[k], b[k]) for k in a)
+
+
+def scripted_val_losses(monkeypatch, losses):
+    """Sustituye la pérdida de validación por una secuencia fija (métrica simulada)."""
+    it = iter(losses)
+    real = training._loss_and_accuracy
+
+    def fake(logits, y):
+        _, acc = real(logits, y)
+        return next(it), acc
+
+    monkeypatch.setattr(training, "_loss_and_accuracy", fake)
+
+
+# ---------------------------------------------------------------- aprende
+
+
+def test_loss_goes_down_on_a_separable_problem(data):
+    train, val = data
+    model = small_model()
+    h = fit(model, train, val, epochs=6, lr=3e-3, **FAST)
+    assert h.epochs == 6
+    assert h.train_loss[-1] < 0.5 * h.train_loss[0]
+    assert h.val_acc[-1] >= 0.9
+    assert h.phase == [""] * 6 and len(h.epoch_seconds) == 6
+    assert h.lr == pytest.approx([3e-3] * 6)
+    assert not model.training
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
+def test_other_optimizers_also_learn(data, optimizer):
+    train, val = data
+    h = fit(small_model(), train, val, epochs=4, lr=3e-2 if optimizer == "sgd" else 3e-3,
+            optimizer=optimizer, weight_decay=1e-4, **FAST)
+    assert h.train_loss[-1] < h.train_loss[0]
+
+
+def test_augmentation_runs_and_learns(data):
+    train, val = data
+    h = fit(small_model(), train, val, epochs=4, lr=3e-3, augment=True, **FAST)
+    assert not h.cached
+    assert h.train_loss[-1] < h.train_loss[0]
+
+
+# ---------------------------------------------------------------- parada temprana
+
+
+def test_early_stopping_stops_at_the_right_epoch_and_restores_best(data, monkeypatch):
+    train, val = data
+    model = small_model()
+    snaps = Snapshots()
+    snaps.model = model
+    scripted_val_losses(monkeypatch, [1.0, 0.8, 0.85, 0.9, 0.1, 0.1])
+    h = fit(model, train, val, epochs=6, patience=2, callbacks=[snaps], **FAST)
+    assert h.epochs == 4 and h.stopped_early and h.best_epoch == 2
+    assert h.val_loss == [1.0, 0.8, 0.85, 0.9]
+    assert same_weights(state_of(model), snaps.weights[2])
+    assert not same_weights(state_of(model), snaps.weights[4])
+    assert snaps.events == ["begin", "end"]
+
+
+def test_min_delta_ignores_tiny_improvements(data, monkeypatch):
+    train, val = data
+    scripted_val_losses(monkeypatch, [1.0, 0.99, 0.98, 0.5])
+    h = fit(small_model(), train, val, epochs=4, patience=2, min_delta=0.05, **FAST)
+    assert h.epochs == 3 and h.best_epoch == 1 and h.stopped_early
+
+
+def test_without_patience_best_epoch_is_tracked_but_weights_are_the_last(data, monkeypatch):
+    train, val = data
+    model = small_model()
+    snaps = Snapshots()
+    snaps.model = model
+    scripted_val_losses(monkeypatch, [1.0, 0.5, 0.7])
+    h = fit(model, train, val, epochs=3, callbacks=[snaps], **FAST)
+    assert h.best_epoch == 2 and not h.stopped_early and h.epochs == 3
+    assert same_weights(state_of(model), snaps.weights[3])
+
+
+def test_callback_can_ask_to_stop(data):
+    train, val = data
+
+    class StopAtTwo(Callback):
+        def on_epoch_end(self, state):
+            state.stop = state.epoch == 2
+
+    h = fit(small_model(), train, val, epochs=5, callbacks=[StopAtTwo()], **FAST)
+    assert h.epochs == 2 and not h.stopped_early
+
+
+# ---------------------------------------------------------------- congelado
+
+
+def test_frozen_params_and_bn_buffers_stay_bit_identical(data):
+    train, val = data
+    model = small_model()
+    fit(model, train, val, epochs=1, lr=1e-2, optimizer="sgd", weight_decay=0.1, **FAST)
+    freeze_to(model, 2)  # nueva profundidad: fit debe construir un optimizador nuevo
+    frozen_names = {n for g in layer_groups(model)[:2] for n, _ in g.params}
+    before = state_of(model)
+    fit(model, train, val, epochs=2, lr=1e-2, optimizer="sgd", weight_decay=0.1, cache=False,
+        augment=True, **FAST)
+    after = state_of(model)
+    frozen_keys = [k for k in before if k.startswith(("features.0.", "features.1."))]
+    assert {k for k in frozen_keys if "running" not in k and "num_batches" not in k} \
+        >= frozen_names
+    assert all(torch.equal(before[k], after[k]) for k in frozen_keys)
+    assert not torch.equal(before["features.2.1.running_mean"], after["features.2.1.running_mean"])
+    assert not torch.equal(before["classifier.1.weight"], after["classifier.1.weight"])
+
+
+def test_frozen_params_with_adamw_and_cache_stay_identical(data):
+    train, val = data
+    model = small_model()
+    freeze_to(model, 3)
+    before = state_of(model)
+    h = fit(model, train, val, epochs=2, optimizer="adamw", weight_decay=0.5, **FAST)
+    after = state_of(model)
+    assert h.cached
+    for k in before:
+        if k.startswith(("features.0.", "features.1.", "features.2.")):
+            assert torch.equal(before[k], after[k]), k
+
+
+# ---------------------------------------------------------------- repetible
+
+
+def test_same_seed_gives_identical_history(data):
+    train, val = data
+    runs = []
+    for _ in range(2):
+        h = fit(small_model(seed=1), train, val, epochs=3, augment=True, seed=7, **FAST)
+        runs.append((h.train_loss, h.train_acc, h.val_loss, h.val_acc))
+    assert runs[0] == runs[1]
+    other = fit(small_model(seed=1), train, val, epochs=3, augment=True, seed=8, **FAST)
+    assert other.train_loss != runs[0][0]
+
+
+# ---------------------------------------------------------------- errores
+
+
+def test_nan_loss_is_a_spanish_error_with_epoch_batch_and_lr(data):
+    train, val = data
+    with pytest.raises(LabkitError, match=r"época \d+, lote \d+.*tasa de aprendizaje 1e\+12"):
+        fit(small_model(), train, val, epochs=5, lr=1e12, optimizer="sgd", **FAST)
+
+
+def _bad_cases(train, val):
+    one_class_val = val.subset(torch.nonzero(val.labels != 1).flatten())
+    renamed = ImageSet(val.images, val.labels, ["a", "b", "c"])
+    empty = train.subset([])
+    return [
+        ({"lr": 0}, train, val, "tasa de aprendizaje"),
+        ({"lr": math.nan}, train, val, "tasa de aprendizaje"),
+        ({"ratio": 0.5}, train, val, "razón"),
+        ({"epochs": 0}, train, val, "épocas"),
+        ({"batch_size": 0}, train, val, "tamaño del lote"),
+        ({"optimizer": "rmsprop"}, train, val, "optimizer"),
+        ({"patience": 0}, train, val, "paciencia"),
+        ({}, empty, val, "entrenamiento está vacío"),
+        ({}, train, val.subset([]), "validación está vacío"),
+        ({}, train, one_class_val, "'clase1'"),
+        ({}, train, renamed, "no coinciden"),
+    ]
+
+
+def test_bad_inputs_fail_before_training(data):
+    train, val = data
+    for kwargs, tr, va, message in _bad_cases(train, val):
+        model = small_model()
+        snaps = Snapshots()
+        with pytest.raises(LabkitError, match=message):
+            fit(model, tr, va, callbacks=[snaps], **{**FAST, **kwargs})
+        assert snaps.events == [], kwargs
+
+
+def test_head_with_wrong_number_of_outputs_says_how_to_fix(data):
+    train, val = data
+    with pytest.raises(LabkitError, match=r"num_classes=3"):
+        fit(small_model(k=2), train, val, **FAST)
+
+
+def test_nothing_trainable_is_an_error(data):
+    train, val = data
+    model = small_model()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    with pytest.raises(LabkitError, match="nada que entrenar"):
+        fit(model, train, val, **FAST)
+
+
+# ---------------------------------------------------------------- Ctrl+C
+
+
+class InterruptAt(Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+        self.ended = False
+
+    def on_epoch_end(self, state):
+        if state.epoch == self.epoch:
+            raise KeyboardInterrupt
+
+    def on_train_end(self, state):
+        self.ended = True
+
+
+def test_keyboard_interrupt_stops_cleanly_and_keeps_best_weights(data, monkeypatch):
+    train, val = data
+    model = small_model()
+    snaps = Snapshots()
+    snaps.model = model
+    stop = InterruptAt(2)
+    scripted_val_losses(monkeypatch, [0.5, 0.9, 0.1])
+    h = fit(model, train, val, epochs=5, patience=3, callbacks=[snaps, stop], **FAST)
+    assert h.interrupted and h.epochs == 2 and h.best_epoch == 1 and stop.ended
+    assert same_weights(state_of(model), snaps.weights[1])
+
+
+class InterruptBatch(Callback):
+    def on_batch_end(self, state):
+        if state.epoch == 2 and state.batch == 2:
+            raise KeyboardInterrupt
+
+
+def test_keyboard_interrupt_mid_epoch_returns_the_completed_epochs(data):
+    train, val = data
+    h = fit(small_model(), train, val, epochs=4, callbacks=[InterruptBatch()], **FAST)
+    assert h.interrupted and h.epochs == 1
+
+
+def test_interrupt_mid_epoch_with_patience_restores_the_best_epoch(data):
+    train, val = data
+    model = small_model()
+    snaps = Snapshots()
+    snaps.model = model
+    h = fit(model, train, val, epochs=4, patience=2, callbacks=[snaps, InterruptBatch()],
+            **FAST)
+    assert h.interrupted and h.epochs == 1 and h.best_epoch == 1
+    assert same_weights(state_of(model), snaps.weights[1])
+
+
+# ---------------------------------------------------------------- fine_tune
+
+
+def test_fine_tune_runs_two_phases_with_the_right_freezing(data):
+    train, val = data
+    model = small_model()
+    n = len(layer_groups(model))
+    seen = []
+
+    class Depth(Callback):
+        def on_train_begin(self, state):
+            seen.append((state.phase, frozen_depth(model)))
+
+    h = fine_tune(model, train, val, head_epochs=2, epochs=2, unfreeze_to=1,
+                  callbacks=[Depth()], **FAST)
+    assert seen == [("cabeza", n - 1), ("ajuste fino", 1)]
+    assert h.phase == ["cabeza", "cabeza", "ajuste fino", "ajuste fino"]
+    assert h.lr == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4])
+    assert frozen_depth(model) == 1
+    assert h.cached  # la fase de cabeza usa la caché
+
+
+def test_fine_tune_checks_the_second_phase_before_training(data):
+    train, val = data
+    model = small_model()
+    before = state_of(model)
+    with pytest.raises(LabkitError, match="unfreeze_to"):
+        fine_tune(model, train, val, unfreeze_to=99, **FAST)
+    with pytest.raises(LabkitError, match="razón"):
+        fine_tune(model, train, val, ratio=0.1, **FAST)
+    assert same_weights(before, state_of(model))
+
+
+# ---------------------------------------------------------------- evaluación
+
+
+def test_evaluate_predict_and_confusion_matrix_agree(data):
+    train, val = data
+    model = small_model()
+    fit(model, train, val, epochs=2, **FAST)
+    result = evaluate(model, val)
+    labels, probs = predict(model, val)
+    assert probs.shape == (len(val), 3)
+    assert torch.allclose(probs.sum(1), torch.ones(len(val)), atol=1e-5)
+    assert result["accuracy"] == pytest.approx(float((labels == val.labels).float().mean()))
+    cm = confusion_matrix(val.labels, labels, 3)
+    assert cm.sum() == len(val) and int(cm.trace()) == int((labels == val.labels).sum())
+    assert torch.equal(predict(model, val.images)[0], labels)
+
+
+def test_confusion_matrix_rows_are_true_classes():
+    cm = confusion_matrix([0, 0, 1, 2], [0, 1, 1, 0], 3)
+    assert cm.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 0]]
+    with pytest.raises(LabkitError):
+        confusion_matrix([0, 3], [0, 1], 3)
+
+
+def test_progress_bar_renders_to_plain_text(data):
+    train, val = data
+    buf = io.StringIO()
+    fit(small_model(), train, val, epochs=3, callbacks=[TqdmCallback(file=buf)], **FAST)
+    text = buf.getvalue()
+    assert "3/3 épocas" in text and "exactitud" in text
+    assert text.count("\n") == 1 and text.count("\r") <= 20
+
+
+# ---------------------------------------------------------------- checkpoints
+
+
+def test_checkpoint_roundtrip_by_model_and_by_name(data, tmp_path):
+    train, val = data
+    model = small_model()
+    fit(model, train, val, epochs=1, **FAST)
+    path = save_checkpoint(model, tmp_path / "sub" / "m.pt", classes=train.classes, epoch=1)
+    assert [p.name for p in path.parent.iterdir()] == ["m.pt"]
+    other = load_checkpoint(small_model(seed=5), path)
+    assert same_weights(state_of(model), state_of(other))
+    assert other.labkit_info.categories == train.classes
+    by_name = load_checkpoint("cnn_pequena", path)
+    assert same_weights(state_of(model), state_of(by_name))
+    assert read_checkpoint(path)["meta"] == {"epoch": 1}
+
+
+def test_checkpoint_mismatches_are_spanish_errors(tmp_path):
+    path = save_checkpoint(small_model(k=4), tmp_path / "m.pt")
+    with pytest.raises(LabkitError, match="(?i)el checkpoint es de 4 clases y el modelo tiene 2"):
+        load_checkpoint(small_model(k=2), path)
+    lite = create_model("efficientnet_lite0", num_classes=4, pretrained=False)
+    with pytest.raises(LabkitError, match="'cnn_pequena'"):
+        load_checkpoint(lite, path)
+    data = read_checkpoint(path)
+    data["state_dict"]["classifier.1.weight"] = torch.zeros(4, 7)
+    torch.save(data, tmp_path / "bad.pt")
+    with pytest.raises(LabkitError, match="formas distintas"):
+        load_checkpoint(small_model(k=4), tmp_path / "bad.pt")
+    with pytest.raises(LabkitError, match="No existe"):
+        load_checkpoint(small_model(k=4), tmp_path / "nada.pt")
+    (tmp_path / "roto.pt").write_bytes(b"esto no es un checkpoint")
+    with pytest.raises(LabkitError, match="dañado"):
+        load_checkpoint(small_model(k=4), tmp_path / "roto.pt")
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    model = small_model()
+    path = save_checkpoint(model, tmp_path / "m.pt", note="primero")
+
+    def boom(*args, **kwargs):
+        raise OSError("disco lleno")
+
+    monkeypatch.setattr(torch, "save", boom)
+    with pytest.raises(OSError):
+        save_checkpoint(model, path, note="segundo")
+    monkeypatch.undo()
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
+    assert read_checkpoint(path)["meta"] == {"note": "primero"}
+    with pytest.raises(LabkitError, match="metadato"):
+        save_checkpoint(model, path, note=object())
+
+
+def test_fit_saves_the_best_epoch_as_checkpoint(data, tmp_path, monkeypatch):
+    train, val = data
+    model = small_model()
+    snaps = Snapshots()
+    snaps.model = model
+    scripted_val_losses(monkeypatch, [1.0, 0.4, 0.6])
+    fit(model, train, val, epochs=3, checkpoint=tmp_path / "mejor.pt", callbacks=[snaps], **FAST)
+    saved = read_checkpoint(tmp_path / "mejor.pt")
+    assert saved["meta"]["epoch"] == 2 and saved["classes"] == train.classes
+    assert same_weights(saved["state_dict"], snaps.weights[2])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mejor.pt"]
