@@ -219,5 +219,7 @@ def _is_cacheable(piece: nn.Module) -> bool:
         return False
     if isinstance(piece, Lambda):
         return piece.deterministic
+    if isinstance(piece, nn.Sequential):  # p. ej. el promedio + aplanado de la CNN pequeña
+        return len(piece) > 0 and all(_is_cacheable(p) for p in piece)
     return isinstance(piece, (nn.AdaptiveAvgPool2d, nn.Flatten, nn.Identity)) or (
         type(piece).__name__ == "SelectAdaptivePool2d")

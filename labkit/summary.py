@@ -13,7 +13,7 @@ __all__ = ["GroupRow", "ModelSummary", "summary", "format_count"]
 
 def format_count(n: int) -> str:
     """Un número de parámetros legible: ``23.51M``, ``9.2K``, ``640``."""
-    if n >= 1_000_000:
+    if n >= 999_950:  # lo que con una cifra decimal en K ya se redondearía a 1000.0K
         return f"{n / 1e6:.2f}M"
     if n >= 1_000:
         return f"{n / 1e3:.1f}K"

@@ -1,0 +1,248 @@
+"""Pruebas de labkit.models sin red: catálogo, cabezas, caché de pesos de torchvision y CLI.
+
+Los modelos se crean con ``pretrained=False`` (pesos aleatorios) salvo donde el objeto de la
+prueba son los pesos. Las pruebas de la caché apuntan ``TORCH_HOME`` a una carpeta temporal y
+sustituyen la descarga de torch por una que falla al instante: ninguna puede colgarse ni tocar la
+red.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+
+import pytest
+import torch
+from torch import nn
+
+import labkit
+from labkit.__main__ import main
+from labkit.errors import LabkitError, WeightsUnavailableError
+from labkit.models import MODELS, create_model, model_info, model_table, replace_head, weights_file
+
+ALL_MODELS = list(MODELS)
+SIZE = 64  # lado de las imágenes de prueba (VGG necesita 32 o más)
+
+# Dónde está la última capa lineal de cada familia.
+HEADS = {
+    "resnet": lambda m: m.fc,
+    "vgg": lambda m: m.classifier[6],
+    "mobilenet_v2": lambda m: m.classifier[1],
+    "mobilenet_v3": lambda m: m.classifier[3],
+    "efficientnet": lambda m: m.classifier[1],
+    "efficientnet_lite": lambda m: m.classifier,
+    "small_cnn": lambda m: m.classifier[1],
+}
+
+
+@pytest.fixture(scope="module")
+def models3() -> dict[str, nn.Module]:
+    """Cada modelo del catálogo con pesos aleatorios y 3 clases (VGG-16 se crea una vez)."""
+    torch.manual_seed(0)
+    return {name: create_model(name, num_classes=3, pretrained=False) for name in ALL_MODELS}
+
+
+def _output(model: nn.Module, size: int = SIZE) -> torch.Tensor:
+    with torch.no_grad():
+        return model.eval()(torch.randn(2, 3, size, size))
+
+
+# ----------------------------------------------------------------------------------- catálogo
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_every_model_builds_offline_with_new_head(models3, name):
+    model = models3[name]
+    assert _output(model).shape == (2, 3)
+    info = model_info(model)
+    assert info.name == name and info.family == MODELS[name].family
+    assert info.num_classes == 3 and not info.pretrained
+    assert not model.training  # create_model devuelve el modelo en evaluación
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_the_right_final_layer_is_replaced(models3, name):
+    model = models3[name]
+    head = HEADS[MODELS[name].family](model)
+    assert isinstance(head, nn.Linear) and head.out_features == 3
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    assert linears[-1] is head  # la cabeza es la última capa lineal del modelo
+    assert all(m.out_features != 3 for m in linears[:-1])
+
+
+@pytest.mark.parametrize("name", [n for n in ALL_MODELS if n not in ("vgg16", "cnn_pequena")])
+def test_imagenet_head_is_kept_without_num_classes(name):
+    model = create_model(name, pretrained=False)
+    assert _output(model, 32).shape == (2, 1000)
+    info = model_info(model)
+    assert info.num_classes == 1000 and len(info.categories) == 1000
+
+
+def test_vgg_hidden_layers_untouched_by_new_head(models3):
+    classifier = models3["vgg16"].classifier
+    assert classifier[0].out_features == 4096 and classifier[3].out_features == 4096
+
+
+def test_model_info_preprocessing():
+    lite0 = model_info(create_model("efficientnet_lite0", pretrained=False))
+    assert lite0.mean == (0.5, 0.5, 0.5) and lite0.std == (0.5, 0.5, 0.5)
+    assert lite0.input_size == 224
+    resnet = model_info(create_model("resnet18", pretrained=False))
+    assert resnet.mean == pytest.approx((0.485, 0.456, 0.406))
+    assert resnet.input_size == 224 and resnet.resize_size >= 224
+
+
+def test_imagenet_categories():
+    cats = labkit.imagenet_categories()
+    assert len(cats) == 1000 and "espresso" in cats and cats[0] == "tench"
+
+
+def test_model_table_has_metadata():
+    rows = {r["modelo"]: r for r in model_table()}
+    assert set(rows) == set(MODELS)
+    assert rows["resnet50"]["top1_imagenet"] == pytest.approx(80.858)
+    assert rows["efficientnet_lite0"]["top1_imagenet"] is None
+    assert rows["efficientnet_lite0"]["disponible_sin_red"] is True
+    assert rows["cnn_pequena"]["disponible_sin_red"] is False
+
+
+# ----------------------------------------------------------------------------------- errores
+def test_unknown_model_lists_names():
+    with pytest.raises(LabkitError, match="No conozco el modelo 'resnet1000'") as info:
+        create_model("resnet1000")
+    for name in MODELS:
+        assert name in str(info.value)
+
+
+@pytest.mark.parametrize("k", [1, 0, -3])
+def test_num_classes_below_two(k):
+    with pytest.raises(LabkitError, match="al menos 2 clases"):
+        create_model("cnn_pequena", num_classes=k, pretrained=False)
+
+
+def test_small_cnn_has_no_pretrained_weights():
+    with pytest.raises(LabkitError, match="desde cero"):
+        create_model("cnn_pequena", num_classes=4)
+
+
+def test_small_cnn_defaults_to_two_classes():
+    model = create_model("cnn_pequena", pretrained=False)
+    assert _output(model).shape == (2, 2) and model_info(model).num_classes == 2
+
+
+def test_model_info_of_foreign_model():
+    with pytest.raises(LabkitError, match="no se creó con labkit.create_model"):
+        model_info(nn.Linear(2, 2))
+
+
+# ----------------------------------------------------------------------------------- replace_head
+def test_replace_head_single_logit():
+    model = create_model("resnet18", num_classes=5, pretrained=False)
+    before = {k: v.clone() for k, v in model.state_dict().items() if not k.startswith("fc.")}
+    assert replace_head(model, 1) is model
+    assert _output(model).shape == (2, 1)
+    info = model_info(model)
+    assert info.num_classes == 1 and info.categories == []
+    after = model.state_dict()
+    assert all(torch.equal(v, after[k]) for k, v in before.items())
+
+
+def test_replace_head_rejects_zero_outputs():
+    model = create_model("cnn_pequena", pretrained=False)
+    with pytest.raises(LabkitError, match="al menos una salida"):
+        replace_head(model, 0)
+
+
+# ----------------------------------------------------------------------------------- caché de torch
+@pytest.fixture
+def offline_hub(tmp_path, monkeypatch):
+    """TORCH_HOME en una carpeta temporal y una descarga que falla al instante (sin red)."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setattr(torch.hub, "_hub_dir", None)  # que get_dir() lea TORCH_HOME
+
+    def no_network(*args, **kwargs):
+        raise urllib.error.URLError("sin red")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", no_network)
+    path = weights_file("resnet18")
+    assert path == tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
+    assert not path.exists()
+    return path
+
+
+@pytest.fixture(scope="module")
+def resnet18_state():
+    """Unos pesos de ResNet-18 (aleatorios) con la cabeza original de 1000 clases."""
+    torch.manual_seed(1)
+    return create_model("resnet18", pretrained=False).state_dict()
+
+
+def test_weights_loaded_from_cache_without_network(offline_hub, resnet18_state):
+    offline_hub.parent.mkdir(parents=True)
+    torch.save(resnet18_state, offline_hub)
+    assert "resnet18" in labkit.available_models()
+    assert "resnet50" not in labkit.available_models()
+    model = create_model("resnet18")
+    assert model_info(model).pretrained
+    loaded = model.state_dict()
+    assert loaded.keys() == resnet18_state.keys()
+    assert all(torch.equal(loaded[k], v) for k, v in resnet18_state.items())
+    # Con cabeza nueva, el resto de los pesos sigue siendo el del archivo.
+    model = create_model("resnet18", num_classes=2)
+    assert torch.equal(model.layer4[1].conv2.weight, resnet18_state["layer4.1.conv2.weight"])
+    assert model.fc.out_features == 2
+
+
+def test_missing_weights_message(offline_hub):
+    assert "resnet18" not in labkit.available_models()
+    assert "efficientnet_lite0" in labkit.available_models()
+    with pytest.raises(WeightsUnavailableError) as info:
+        create_model("resnet18")
+    message = str(info.value)
+    assert "no están en la caché" in message
+    assert "resnet18-f37072fd.pth" in message
+    assert str(offline_hub.parent) in message
+    assert "python -m labkit descargar resnet18" in message
+    assert isinstance(info.value, LabkitError)
+    assert not offline_hub.exists()
+
+
+@pytest.mark.parametrize("garbage", [b"", b"esto no son pesos" * 50])
+def test_corrupted_cache_file(offline_hub, garbage):
+    offline_hub.parent.mkdir(parents=True)
+    offline_hub.write_bytes(garbage)
+    with pytest.raises(WeightsUnavailableError, match="dañado") as info:
+        create_model("resnet18")
+    assert "resnet18-f37072fd.pth" in str(info.value)
+
+
+def test_truncated_cache_file(offline_hub, resnet18_state, tmp_path):
+    whole = tmp_path / "entero.pth"
+    torch.save(resnet18_state, whole)
+    offline_hub.parent.mkdir(parents=True)
+    offline_hub.write_bytes(whole.read_bytes()[:100_000])
+    with pytest.raises(WeightsUnavailableError, match="dañado"):
+        create_model("resnet18")
+
+
+def test_cache_file_of_another_architecture(offline_hub):
+    offline_hub.parent.mkdir(parents=True)
+    torch.save(create_model("cnn_pequena", pretrained=False).state_dict(), offline_hub)
+    with pytest.raises(WeightsUnavailableError, match="no corresponde a este modelo"):
+        create_model("resnet18")
+
+
+def test_cli_download_without_network(offline_hub, capsys):
+    assert main(["descargar", "resnet18"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ")
+    assert "python -m labkit descargar resnet18" in err
+    assert "no hay conexión" in err
+
+
+def test_download_small_cnn_is_a_spanish_error():
+    with pytest.raises(LabkitError, match="no tiene pesos preentrenados"):
+        labkit.download_weights("cnn_pequena")
+
+
+def test_weights_file_per_source():
+    assert weights_file("cnn_pequena") is None
+    assert weights_file("efficientnet_lite0").name.endswith(".pth")
+    assert weights_file("efficientnet_lite0").exists()
