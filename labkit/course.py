@@ -46,14 +46,16 @@ def badges_markdown(notebook: str, url: str | None = None) -> str:
         url: URL del repositorio (por defecto, :func:`repo_url`).
 
     Returns:
-        Una línea de Markdown.
+        Tres líneas de Markdown: marcador, insignias y marcador.
     """
     gh = _github_path(url or repo_url())
     colab = f"https://colab.research.google.com/github/{gh}/blob/main/notebooks/{notebook}"
     binder = f"https://mybinder.org/v2/gh/{gh}/HEAD?labpath=notebooks%2F{notebook}"
-    return (f"{BADGES_START}[![Abrir en Colab](https://colab.research.google.com/assets/"
+    # Los marcadores van en su propia línea: en la misma, JupyterLab trataría la línea entera
+    # como HTML y mostraría los enlaces como texto.
+    return (f"{BADGES_START}\n[![Abrir en Colab](https://colab.research.google.com/assets/"
             f"colab-badge.svg)]({colab}) [![Abrir en Binder](https://mybinder.org/badge_logo.svg)]"
-            f"({binder}){BADGES_END}")
+            f"({binder})\n{BADGES_END}")
 
 
 def setup_cell_source(url: str | None = None) -> str:

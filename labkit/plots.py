@@ -304,6 +304,7 @@ def plot_history(history: History | Sequence[History],
         ax.set_title(title, fontsize=11)
         ax.set_xlabel("época")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlim(0.5, max(h.epochs for h in histories) + 0.5)
         ax.grid(alpha=0.3)
     ax_acc.yaxis.set_major_formatter(PercentFormatter(1.0))
     has_best = any(h.best_epoch is not None for h in histories)
