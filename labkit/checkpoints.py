@@ -9,13 +9,13 @@ con ``torch.load(..., weights_only=True)``, que no ejecuta código del archivo.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from .errors import LabkitError
+from .fileio import atomic_write
 from .models import create_model, model_info, replace_head
 
 __all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint"]
@@ -64,17 +64,8 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, **meta: object) -
     """
     path = Path(path)
     payload = _payload(model, dict(meta))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as fh:
+        torch.save(payload, fh)
     return path
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 
 from .config import REPO_ROOT
+from .fileio import atomic_write
 
 __all__ = ["DEFAULT_REPO_URL", "repo_url", "badges_markdown", "setup_cell_source",
            "update_badges", "BADGES_START", "BADGES_END"]
@@ -76,17 +76,6 @@ def setup_cell_source(url: str | None = None) -> str:
 _BADGES_RE = re.compile(re.escape(BADGES_START) + ".*?" + re.escape(BADGES_END), re.DOTALL)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def update_badges(folder: str | os.PathLike = "notebooks", url: str | None = None) -> list[Path]:
     """Reescribe las insignias de cada cuaderno de la carpeta con la URL configurada.
 
@@ -108,6 +97,7 @@ def update_badges(folder: str | os.PathLike = "notebooks", url: str | None = Non
         new = _BADGES_RE.sub(badges_markdown(path.name, url), first.source)
         if new != first.source:
             first.source = new
-            _write_atomic(path, nbformat.writes(nb))
+            with atomic_write(path, "w") as fh:
+                nbformat.write(nb, fh)
             changed.append(path)
     return changed

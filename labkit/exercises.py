@@ -21,13 +21,13 @@ from __future__ import annotations
 import copy
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
 from .errors import LabkitError
+from .fileio import atomic_write
 
 __all__ = [
     "CODE_PLACEHOLDER",
@@ -237,15 +237,8 @@ def _write_atomic(nb: NotebookNode, path: Path) -> Path:
     Returns:
         La ruta final.
     """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            nbformat.write(nb, handle)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w") as handle:
+        nbformat.write(nb, handle)
     return path
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
 from .errors import LabkitError
+from .fileio import atomic_write
 
 __all__ = ["course_notebooks", "execute_notebook", "execute_notebooks"]
 
@@ -49,14 +49,8 @@ def execute_notebook(path: str | os.PathLike, timeout: int = 900) -> float:
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     elapsed = time.perf_counter() - start
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".ipynb.tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            nbformat.write(nb, fh)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(path, "w") as fh:
+        nbformat.write(nb, fh)
     return elapsed
 
 

@@ -16,8 +16,6 @@ textura del fondo.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +25,7 @@ from scipy import ndimage
 from .config import data_dir
 from .data import DataSplits, ImageSet
 from .errors import LabkitError
+from .fileio import atomic_write
 
 __all__ = ["SURFACE_CLASSES", "surface_dataset", "surface_images", "make_surface"]
 
@@ -203,16 +202,8 @@ def _load_cache(n: int, split: str, image_size: int, seed: int) -> ImageSet | No
 
 def _save_cache(data: ImageSet, n: int, split: str, image_size: int, seed: int) -> None:
     """Guarda de forma atómica: archivo temporal en la misma carpeta y luego ``os.replace``."""
-    path = _cache_path(n, split, image_size, seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save({"images": data.images, "labels": data.labels}, fh)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(_cache_path(n, split, image_size, seed)) as fh:
+        torch.save({"images": data.images, "labels": data.labels}, fh)
 
 
 def surface_dataset(n_train: int = 100, n_val: int = 100, n_test: int = 200,
