@@ -27,14 +27,6 @@ def frozen_model(name: str = "cnn_pequena", depth: int | None = None, seed: int 
     return model
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Un hilo: en una máquina de 2 núcleos compartida, 2 hilos OpenMP se estorban."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def data():

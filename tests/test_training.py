@@ -39,14 +39,6 @@ def small_model(k: int = 3, seed: int = 0):
     return create_model("cnn_pequena", num_classes=k, pretrained=False)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Un hilo: en una máquina de 2 núcleos compartida, 2 hilos OpenMP se estorban (x50)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def data():

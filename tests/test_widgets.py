@@ -28,14 +28,6 @@ from labkit.widgets import (
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Un hilo: en una máquina de 2 núcleos compartida, 2 hilos OpenMP se estorban."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def data():
