@@ -4,16 +4,23 @@ Congelado quiere decir congelado: ``requires_grad=False`` no impide que BatchNor
 estadísticas (``running_mean``/``running_var``) bajo ``model.train()``. Por eso
 :func:`train_mode` deja en modo evaluación los grupos congelados: se comportan como una función
 fija, igual que cuando se calculan sus salidas una sola vez y se guardan en caché.
+
+Además, en un modelo **preentrenado** :func:`train_mode` deja fijas las estadísticas de *todas*
+las BatchNorm, también las de los grupos que se entrenan (sus pesos sí se ajustan): con lotes
+pequeños de un dominio nuevo, reestimarlas desplaza las características sobre las que ya se
+entrenó la cabeza y el ajuste fino empeora en vez de mejorar (es el consejo de Keras para el
+ajuste fino). Un modelo entrenado desde cero sí necesita actualizarlas.
 """
 
 from __future__ import annotations
 
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from .errors import LabkitError
 from .groups import layer_groups
 
-__all__ = ["freeze_to", "unfreeze", "frozen_depth", "train_mode"]
+__all__ = ["freeze_to", "unfreeze", "frozen_depth", "train_mode", "keeps_bn_stats"]
 
 
 def freeze_to(model: nn.Module, depth: int) -> nn.Module:
@@ -56,13 +63,22 @@ def frozen_depth(model: nn.Module) -> int:
     return depth
 
 
-def train_mode(model: nn.Module) -> nn.Module:
+def keeps_bn_stats(model: nn.Module) -> bool:
+    """``True`` si el modelo trae pesos preentrenados: entonces sus BatchNorm no reestiman
+    estadísticas al entrenar (ver :func:`train_mode`)."""
+    info = getattr(model, "labkit_info", None)
+    return bool(info is not None and info.pretrained)
+
+
+def train_mode(model: nn.Module, update_bn: bool | None = None) -> nn.Module:
     """Pone el modelo en modo entrenamiento salvo los grupos congelados, que quedan en evaluación.
 
     Así BatchNorm de las capas congeladas no mueve sus estadísticas y su dropout no actúa.
 
     Args:
         model: un modelo del catálogo.
+        update_bn: si las BatchNorm de los grupos que se entrenan reestiman sus estadísticas.
+            ``None`` (por defecto): no en un modelo preentrenado, sí en uno desde cero.
 
     Returns:
         El mismo modelo.
@@ -72,4 +88,8 @@ def train_mode(model: nn.Module) -> nn.Module:
         if group.frozen:
             for piece in group.pieces:
                 piece.eval()
+    if not (update_bn if update_bn is not None else not keeps_bn_stats(model)):
+        for module in model.modules():
+            if isinstance(module, _BatchNorm):
+                module.eval()
     return model

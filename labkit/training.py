@@ -256,6 +256,7 @@ class _Loop:
     raw: bool
     augment: bool = False
     scaler: object | None = None
+    update_bn: bool | None = None
     mean: tuple = field(init=False)
     std: tuple = field(init=False)
 
@@ -352,7 +353,7 @@ def _train_epoch(loop: _Loop, opt: torch.optim.Optimizer, x: torch.Tensor, y: to
                  batch_size: int, gen: torch.Generator, state: TrainState,
                  callbacks: Sequence[Callback]) -> tuple[float, float] | None:
     """Una época de entrenamiento; ``None`` si un callback pidió parar a mitad."""
-    train_mode(loop.model)
+    train_mode(loop.model, loop.update_bn)
     order = torch.randperm(len(y), generator=gen)
     slices = _batch_slices(len(y), batch_size)
     state.batches = len(slices)
@@ -486,7 +487,7 @@ def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float
         min_delta: float = 0.0, callbacks: Sequence[Callback] = (), progress: bool = True,
         seed: int = 0, device: torch.device | str | None = None,
         cache: str | bool | FeatureCache = "auto", phase: str = "",
-        checkpoint: str | os.PathLike | None = None) -> History:
+        checkpoint: str | os.PathLike | None = None, update_bn: bool | None = None) -> History:
     """Entrena lo que no está congelado y devuelve el historial por época.
 
     El optimizador se crea en cada llamada con la congelación actual (solo parámetros
@@ -530,6 +531,9 @@ def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float
         cache: ver arriba.
         phase: nombre de la fase que se apunta en el historial.
         checkpoint: si se da una ruta, guarda ahí (de forma atómica) la mejor época.
+        update_bn: si las BatchNorm que se entrenan reestiman sus estadísticas. ``None``: no en
+            modelos preentrenados (el ajuste fino con lotes pequeños empeora si lo hacen), sí en
+            modelos desde cero. Ver :func:`labkit.train_mode`.
 
     Returns:
         El :class:`labkit.callbacks.History` del entrenamiento.
@@ -546,7 +550,7 @@ def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float
     dev = torch.device(device) if device is not None else default_device()
     model.to(dev)
     inputs = _plan_inputs(model, train, val, cache, augment, dev)
-    loop = _Loop(model, inputs.forward, dev, inputs.raw, augment, _grad_scaler(dev))
+    loop = _Loop(model, inputs.forward, dev, inputs.raw, augment, _grad_scaler(dev), update_bn)
     opt = _make_optimizer(model, optimizer, lr, ratio, tiers, weight_decay)
     history = History(cached=inputs.cached, setup_seconds=time.perf_counter() - start)
     state = TrainState(epochs=epochs, history=history, phase=phase)

@@ -160,3 +160,24 @@ def test_train_mode_after_unfreeze_trains_everything():
     unfreeze(model)
     train_mode(model)
     assert all(m.training for m in model.modules())
+
+
+def test_pretrained_models_keep_every_batchnorm_statistic_fixed_while_fine_tuning():
+    """Con pesos preentrenados, reestimar BN con lotes pequeños de otro dominio desplaza las
+    características que la cabeza ya aprendió: train_mode deja todas las BN en evaluación."""
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    from labkit.freezing import keeps_bn_stats
+
+    pretrained = create_model("efficientnet_lite0", num_classes=3)
+    scratch = create_model("efficientnet_lite0", num_classes=3, pretrained=False)
+    for model in (pretrained, scratch):
+        freeze_to(model, len(layer_groups(model)) - 3)
+    assert keeps_bn_stats(pretrained) and not keeps_bn_stats(scratch)
+    train_mode(pretrained)
+    assert not any(m.training for m in pretrained.modules() if isinstance(m, _BatchNorm))
+    assert pretrained.classifier.training  # el resto sí entrena
+    train_mode(scratch)
+    assert scratch.blocks[6][0].bn1.training and not scratch.blocks[0][0].bn1.training
+    train_mode(pretrained, update_bn=True)
+    assert pretrained.blocks[6][0].bn1.training
