@@ -306,7 +306,7 @@ def plot_history(history: History | Sequence[History],
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(0.5, max(h.epochs for h in histories) + 0.5)
         ax.grid(alpha=0.3)
-    ax_acc.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax_acc.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     has_best = any(h.best_epoch is not None for h in histories)
     handles = _history_legend(labels, has_best) + handles
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5),
@@ -625,7 +625,7 @@ def _style_y(ax: Axes, key: str) -> None:
     """Eje y con su rótulo en español y en porcentaje si es una exactitud."""
     ax.set_ylabel(axis_label(key))
     if _is_fraction_key(key):
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.grid(alpha=0.3)
 
 
