@@ -50,8 +50,8 @@ __all__ = [
     "confusion_matrix", "evaluate", "fine_tune", "fit", "predict",
 ]
 
-_SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "catalog", "exercises",
-               "course", "surfaces", "data", "models", "groups", "training"}
+_SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", "catalog",
+               "exercises", "course", "surfaces", "data", "models", "groups", "training"}
 
 
 def __getattr__(name: str):

@@ -1,0 +1,260 @@
+"""Barridos de ``labkit.experiments`` y el explorador de ``labkit.explorers``, en miniatura.
+
+Datos aleatorios de 32 px, una semilla, una época: lo que se prueba es la forma de las filas,
+la cuenta de los resúmenes y que todo se repite con la misma semilla, no la exactitud.
+"""
+
+import math
+
+import pytest
+import torch
+
+import labkit.experiments as ex
+from labkit import DataSplits, ImageSet, LabkitError, layer_groups
+from labkit.explorers import SampleSizeExplorer
+from labkit.features import FeatureSet
+
+TINY = ex.Recipe(head_epochs=1, fine_tune_epochs=1, scratch_steps=1, scratch_min_epochs=1,
+                 scratch_max_epochs=2, batch_size=8)
+ROW_KEYS = {"method", "n_train", "seed", "test_acc", "val_acc", "train_seconds", "epochs",
+            "model"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Un hilo: en una máquina de 2 núcleos compartida, 2 hilos OpenMP se estorban."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _set(n: int, seed: int, name: str, k: int = 2) -> ImageSet:
+    gen = torch.Generator().manual_seed(seed)
+    labels = torch.arange(n) % k
+    images = torch.randint(0, 120, (n, 3, 32, 32), generator=gen, dtype=torch.uint8)
+    images += (labels * 100).to(torch.uint8).view(-1, 1, 1, 1)  # clases distinguibles
+    return ImageSet(images, labels, [f"clase {i}" for i in range(k)], name)
+
+
+@pytest.fixture(scope="module")
+def data() -> DataSplits:
+    return DataSplits(_set(16, 1, "mini/train"), _set(8, 2, "mini/val"), _set(8, 3, "mini/test"))
+
+
+@pytest.fixture(scope="module")
+def features(data) -> ex.TransferFeatures:
+    """Características de Lite0 sin pesos preentrenados, desde la profundidad del ajuste fino."""
+    return ex.transfer_features(data, "efficientnet_lite0", depth=7, pretrained=False)
+
+
+# ---------------------------------------------------------------- barrido de tamaño
+
+
+def test_data_size_sweep_one_row_per_method_size_and_seed(data, features):
+    done = []
+    rows = ex.data_size_sweep(data, sizes=(8, 4), seeds=(0,), recipe=TINY, features=features,
+                              progress=lambda i, total, row: done.append((i, total)))
+    assert [(r["method"], r["n_train"]) for r in rows] == [
+        (m, n) for n in (4, 8) for m in ex.METHODS]
+    for row in rows:
+        assert set(row) == ROW_KEYS
+        assert 0.0 <= row["test_acc"] <= 1.0 and 0.0 <= row["val_acc"] <= 1.0
+        assert row["train_seconds"] > 0 and row["epochs"] >= 1
+    assert {r["model"] for r in rows if r["method"] == "desde_cero"} == {"cnn_pequena"}
+    assert [r["epochs"] for r in rows if r["method"] == "ajuste_fino"] == [2, 2]
+    assert done == [(i, 6) for i in range(1, 7)]
+
+
+def test_sizes_larger_than_training_are_skipped_with_a_warning(data):
+    with pytest.warns(UserWarning, match="omiten los tamaños \\[32, 64\\]"):
+        rows = ex.data_size_sweep(data, sizes=(4, 32, 64), seeds=(0, 1),
+                                  methods=("desde_cero",), recipe=TINY, progress=False)
+    assert [(r["n_train"], r["seed"]) for r in rows] == [(4, 0), (4, 1)]
+
+
+def test_sweep_rejects_bad_sizes_and_methods(data, features):
+    with pytest.raises(LabkitError, match="al menos una imagen por clase"):
+        ex.data_size_sweep(data, sizes=(1,), methods=("desde_cero",), recipe=TINY)
+    with pytest.raises(LabkitError, match="Tamaños no válidos"):
+        ex.data_size_sweep(data, sizes=("diez", 4), methods=("desde_cero",), recipe=TINY)
+    with pytest.raises(LabkitError, match="Métodos desconocidos"):
+        ex.data_size_sweep(data, sizes=(4,), methods=("magia",), features=features)
+
+
+def test_fine_tune_sizes_limit_the_expensive_method(data, features):
+    rows = ex.data_size_sweep(data, sizes=(4, 8), seeds=(0,),
+                              methods=("extraccion", "ajuste_fino"), recipe=TINY,
+                              features=features, fine_tune_sizes=(8,), progress=False)
+    assert [(r["method"], r["n_train"]) for r in rows] == [
+        ("extraccion", 4), ("extraccion", 8), ("ajuste_fino", 8)]
+
+
+def test_sweep_is_reproducible(data, features):
+    kwargs = dict(sizes=(8,), seeds=(1,), methods=("extraccion", "desde_cero"), recipe=TINY,
+                  features=features, progress=False)
+    first = ex.data_size_sweep(data, **kwargs)
+    second = ex.data_size_sweep(data, **kwargs)
+    assert [r["test_acc"] for r in first] == [r["test_acc"] for r in second]
+    assert [r["val_acc"] for r in first] == [r["val_acc"] for r in second]
+
+
+def test_transfer_sweep_computes_its_own_features(data):
+    rows = ex.data_size_sweep(data, sizes=(4,), seeds=(0,), methods=("extraccion", "ajuste_fino"),
+                              recipe=TINY, progress=False)
+    assert [r["method"] for r in rows] == ["extraccion", "ajuste_fino"]
+    assert {r["model"] for r in rows} == {"efficientnet_lite0"}
+
+
+def test_deepened_features_equal_a_direct_extraction(data, features):
+    head = len(layer_groups(features.model)) - 1
+    deep = features.at_depth(head)
+    direct = FeatureSet.extract(features.model, data.train, head)
+    assert deep.depth == head and deep.train.fingerprint == direct.fingerprint
+    torch.testing.assert_close(deep.train.features, direct.features, atol=1e-4, rtol=1e-4)
+    assert features.at_depth(head) is deep  # se recuerdan
+    with pytest.raises(LabkitError, match="no se puede"):
+        deep.at_depth(3)
+
+
+def test_run_fine_tune_leaves_the_shared_model_untouched(data, features):
+    before = [p.detach().clone() for p in features.model.parameters()]
+    out = ex.run_fine_tune(features, 8, seed=0, recipe=TINY)
+    assert set(out) == {"test_acc", "val_acc", "train_seconds", "epochs"}
+    after = list(features.model.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(before, after))
+
+
+def test_scratch_epochs_follow_a_fixed_budget_of_steps():
+    r = ex.Recipe(scratch_steps=120, scratch_min_epochs=3, scratch_max_epochs=30, batch_size=32)
+    assert ex.scratch_epochs(10, r) == 30      # un lote por época: manda el máximo
+    assert ex.scratch_epochs(400, r) == 10     # 13 lotes por época
+    assert ex.scratch_epochs(2000, r) == 3     # manda el mínimo
+    assert ex.scratch_epochs(100) == ex.scratch_epochs(100, ex.Recipe())
+
+
+# ---------------------------------------------------------------- resúmenes
+
+
+SYNTHETIC = [
+    {"method": "desde_cero", "n_train": 10, "seed": s, "test_acc": v}
+    for s, v in enumerate((0.30, 0.40, 0.50))
+] + [
+    {"method": "extraccion", "n_train": 10, "seed": s, "test_acc": v}
+    for s, v in enumerate((0.80, 0.82, 0.84))
+] + [
+    {"method": "desde_cero", "n_train": 100, "seed": 0, "test_acc": 0.79},
+    {"method": "extraccion", "n_train": 100, "seed": 0, "test_acc": 0.82},
+    {"method": "desde_cero", "n_train": 1000, "seed": 0, "test_acc": 0.90},
+    {"method": "extraccion", "n_train": 1000, "seed": 0, "test_acc": 0.88},
+]
+
+
+def test_summarize_mean_std_min_max_count():
+    stats = ex.summarize(SYNTHETIC)
+    assert [(s["method"], s["n_train"]) for s in stats] == [
+        ("desde_cero", 10), ("desde_cero", 100), ("desde_cero", 1000),
+        ("extraccion", 10), ("extraccion", 100), ("extraccion", 1000)]
+    first = stats[0]
+    assert math.isclose(first["mean"], 0.40)
+    assert math.isclose(first["std"], math.sqrt(0.02 / 3))   # entre n, como las figuras
+    assert (first["min"], first["max"], first["count"]) == (0.30, 0.50, 3)
+    assert stats[1]["std"] == 0.0 and stats[1]["count"] == 1
+    by_size = ex.summarize(SYNTHETIC, by=("n_train",))
+    assert [s["n_train"] for s in by_size] == [10, 100, 1000]
+    assert by_size[0]["count"] == 6
+    with pytest.raises(LabkitError, match="no tiene las columnas"):
+        ex.summarize([{"method": "x"}])
+
+
+def test_crossover_finds_where_scratch_closes_the_gap():
+    assert ex.crossover(SYNTHETIC) == 1000                  # en 100 faltan 3 puntos
+    assert ex.crossover(SYNTHETIC, margin=0.05) == 100
+    assert ex.crossover(SYNTHETIC[:6]) is None              # nunca lo alcanza
+    assert ex.crossover(SYNTHETIC, a="extraccion", b="desde_cero") == 10
+    assert ex.crossover(SYNTHETIC, a="ajuste_fino") is None  # no medido
+
+
+def test_format_table_and_labels():
+    rows = SYNTHETIC + [{"method": "ajuste_fino", "n_train": 100, "seed": 0, "test_acc": 0.9}]
+    table = ex.format_table(rows)
+    lines = table.splitlines()
+    assert lines[0].split()[1:] == ["extracción", "de", "características", "ajuste", "fino",
+                                    "desde", "cero"]
+    assert "40.0 ± 8.2" in lines[1] and "—" in lines[1]       # sin ajuste fino en 10
+    assert "de 1 a 3 ejecuciones" in lines[-1]
+    assert {r["method"] for r in ex.labeled(rows)} == set(ex.METHOD_LABELS.values())
+
+
+# ---------------------------------------------------------------- congelado y razón de tasas
+
+
+def test_freeze_depth_sweep_rows(data):
+    rows = ex.freeze_depth_sweep("efficientnet_lite0", data, depths=(9, 7), seeds=(0,),
+                                 n_train=8, epochs=1, pretrained=False, progress=False)
+    assert [r["depth"] for r in rows] == [9, 7]
+    assert [r["group"] for r in rows] == ["classifier", "blocks.6"]
+    assert rows[0]["trainable"] < rows[1]["trainable"]
+    for r in rows:
+        assert r["n_train"] == 8 and r["seconds"] > 0 and 0 <= r["test_acc"] <= 1
+    with pytest.raises(LabkitError, match="Profundidades no válidas"):
+        ex.freeze_depth_sweep("efficientnet_lite0", data, depths=(10,), pretrained=False)
+
+
+def test_freeze_depth_sweep_trains_everything_at_depth_zero(data):
+    rows = ex.freeze_depth_sweep("cnn_pequena", data, depths=(0,), epochs=1, pretrained=False,
+                                 progress=False)
+    assert rows[0]["group"] == "bloque1" and rows[0]["n_train"] == len(data.train)
+
+
+def test_lr_ratio_sweep_rows(data):
+    rows = ex.lr_ratio_sweep("efficientnet_lite0", data, ratios=(1, 10), depth=7, seeds=(0,),
+                             head_epochs=1, epochs=1, lr=1e-4, pretrained=False,
+                             progress=False)
+    assert [r["ratio"] for r in rows] == [1.0, 10.0]
+    assert math.isclose(rows[0]["lr_first"], 1e-4)
+    assert math.isclose(rows[1]["lr_first"], 1e-6)          # 3 grupos, 3 niveles: lr / 10²
+    assert all(r["epochs"] == 2 and r["depth"] == 7 for r in rows)
+    with pytest.raises(LabkitError, match="razones de 1 o más"):
+        ex.lr_ratio_sweep("efficientnet_lite0", data, ratios=(0.5,), depth=7, pretrained=False)
+
+
+# ---------------------------------------------------------------- explorador
+
+
+def test_sample_size_explorer_slider_bounds_and_run(data, features):
+    explorer = SampleSizeExplorer(data, value=5, recipe=TINY, features=features)
+    assert (explorer.slider.min, explorer.slider.max, explorer.slider.step) == (2, 16, 2)
+    assert explorer.slider.value == 4 and explorer.n_train == 4
+    assert explorer.slider.description == "Imágenes de entrenamiento"
+    assert explorer.button.description == "Comparar"
+    result = explorer.run()
+    assert result is explorer.result and result.n_train == 4
+    assert 0 <= result.transfer_acc <= 1 and 0 <= result.scratch_acc <= 1
+    assert "4 imágenes de entrenamiento" in explorer.result_text.value
+    assert "8 imágenes de mini/test" in result.text()
+    assert explorer.plot.outputs and not explorer.button.disabled
+    explorer.slider.value = 8
+    explorer.button.click()
+    assert [r.n_train for r in explorer.results] == [4, 8]
+    bundle = explorer._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"]
+
+
+def test_sample_size_explorer_shows_errors_in_spanish(data, features, monkeypatch):
+    def broken(*args, **kwargs):
+        raise LabkitError("Algo concreto falló.")
+
+    monkeypatch.setattr("labkit.explorers.run_scratch", broken)
+    explorer = SampleSizeExplorer(data, recipe=TINY, features=features)
+    assert explorer.slider.value == 16                   # 100 no cabe: el máximo
+    assert explorer.run() is None
+    assert isinstance(explorer.last_error, LabkitError)
+    assert "Algo concreto falló" in explorer.message.value
+    assert not explorer.slider.disabled and explorer.button.description == "Comparar"
+
+
+def test_sample_size_explorer_rejects_bad_data():
+    with pytest.raises(LabkitError, match="DataSplits"):
+        SampleSizeExplorer("datos")
+
