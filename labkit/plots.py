@@ -673,7 +673,7 @@ def plot_accuracy_vs_samples(rows, x: str = "n_train", y: str = "test_acc",
     least = min(int(s.runs.min()) for s in series.values())
     runs = f"{most}" if most == least else f"de {least} a {most}"
     ax.set_title(f"{_capital(axis_label(y))} según {axis_label(x)}", fontsize=11)
-    note = f"{spread[band]}; {runs} ejecuciones por punto"
+    note = f"{spread[band]}; {runs} {'ejecución' if most == 1 else 'ejecuciones'} por punto"
     ax.legend(title=f"{axis_label(hue)} ({note})" if hue else note, fontsize=8, title_fontsize=8)
     return fig
 
