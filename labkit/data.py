@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from .errors import LabkitError
 
-__all__ = ["ImageSet", "DataSplits", "normalize", "augment_batch", "resize_images"]
+__all__ = ["ImageSet", "DataSplits", "check_splits", "normalize", "augment_batch", "resize_images"]
 
 
 @dataclass
@@ -135,6 +135,21 @@ class DataSplits:
     def __repr__(self) -> str:
         return (f"DataSplits(train={len(self.train)}, val={len(self.val)}, test={len(self.test)}, "
                 f"clases={self.classes}, tamaño={self.train.image_size})")
+
+
+def check_splits(data: object, owner: str, example: str) -> None:
+    """Comprueba que ``data`` es un :class:`DataSplits` de imágenes con al menos una por clase.
+
+    Args:
+        data: lo que llegó.
+        owner: quién lo necesita, para el mensaje (p. ej. ``"El playground"``).
+        example: cómo obtener uno, para el mensaje.
+    """
+    if not isinstance(data, DataSplits) or not isinstance(data.train, ImageSet):
+        raise LabkitError(f"{owner} necesita un DataSplits con train, val y test (p. ej. {example}).")
+    if len(data.train) < data.train.num_classes:
+        raise LabkitError(f"El entrenamiento tiene {len(data.train)} imágenes y "
+                          f"{data.train.num_classes} clases: hace falta al menos una por clase.")
 
 
 def normalize(images: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:

@@ -26,8 +26,7 @@ import torch
 from matplotlib.figure import Figure
 
 from .callbacks import Callback
-from .data import DataSplits, ImageSet
-from .errors import LabkitError
+from .data import DataSplits, check_splits
 from .experiments import (
     Recipe,
     TransferFeatures,
@@ -88,12 +87,7 @@ class SampleSizeResult:
 
 
 def _check_data(data: DataSplits) -> None:
-    if not isinstance(data, DataSplits) or not isinstance(data.train, ImageSet):
-        raise LabkitError("El explorador necesita un DataSplits con train, val y test "
-                          "(p. ej. labkit.surface_dataset(n_train=1000)).")
-    if len(data.train) < data.train.num_classes:
-        raise LabkitError(f"El entrenamiento tiene {len(data.train)} imágenes y "
-                          f"{data.train.num_classes} clases: hace falta al menos una por clase.")
+    check_splits(data, "El explorador", "labkit.surface_dataset(n_train=1000)")
 
 
 class SampleSizeExplorer(_Shows):

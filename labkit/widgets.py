@@ -35,7 +35,7 @@ from torch import nn
 
 from .callbacks import Callback, History, TrainState
 from .config import default_device, seed_everything
-from .data import DataSplits, ImageSet
+from .data import DataSplits, ImageSet, check_splits
 from .errors import LabkitError
 from .features import FeatureCache, FeatureSet
 from .freezing import freeze_to, frozen_depth
@@ -464,14 +464,8 @@ def _check_models(models: Sequence[str] | None) -> list[str]:
 
 
 def _check_data(data: DataSplits | None) -> None:
-    if data is None:
-        return
-    if not isinstance(data, DataSplits) or not isinstance(data.train, ImageSet):
-        raise LabkitError("El playground necesita un DataSplits con train, val y test "
-                          "(p. ej. labkit.surface_dataset()).")
-    if len(data.train) < data.train.num_classes:
-        raise LabkitError(f"El entrenamiento tiene {len(data.train)} imágenes y "
-                          f"{data.train.num_classes} clases: hace falta al menos una por clase.")
+    if data is not None:
+        check_splits(data, "El playground", "labkit.surface_dataset()")
 
 
 class Playground(_Shows):
