@@ -2,22 +2,12 @@
 
 import pytest
 import torch
+from helpers import FAST, make_set
 
 from labkit import LabkitError, create_model, freeze_to, layer_groups, split_at
-from labkit.data import ImageSet, normalize
+from labkit.data import normalize
 from labkit.features import FeatureCache, FeatureSet, extract_features, prefix_fingerprint
 from labkit.training import evaluate, fit
-
-FAST = {"progress": False, "device": "cpu", "batch_size": 16}
-
-
-def make_set(n: int, k: int = 3, size: int = 16, seed: int = 0) -> ImageSet:
-    gen = torch.Generator().manual_seed(seed)
-    labels = torch.arange(n) % k
-    images = torch.randint(0, 80, (n, 3, size, size), generator=gen)
-    for c in range(k):
-        images[labels == c, c % 3] += 140
-    return ImageSet(images.clamp(0, 255).to(torch.uint8), labels, [f"clase{c}" for c in range(k)])
 
 
 def frozen_model(name: str = "cnn_pequena", depth: int | None = None, seed: int = 0):

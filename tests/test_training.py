@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+from helpers import FAST, make_set
 
 import labkit.training as training
 from labkit import LabkitError, create_model, freeze_to, frozen_depth, layer_groups
@@ -20,18 +21,6 @@ from labkit.training import (
     fit,
     predict,
 )
-
-FAST = {"progress": False, "device": "cpu", "batch_size": 16}
-
-
-def make_set(n: int, k: int = 3, size: int = 16, seed: int = 0) -> ImageSet:
-    """Un problema separable: cada clase enciende un canal."""
-    gen = torch.Generator().manual_seed(seed)
-    labels = torch.arange(n) % k
-    images = torch.randint(0, 80, (n, 3, size, size), generator=gen)
-    for c in range(k):
-        images[labels == c, c % 3] += 140
-    return ImageSet(images.clamp(0, 255).to(torch.uint8), labels, [f"clase{c}" for c in range(k)])
 
 
 def small_model(k: int = 3, seed: int = 0):
