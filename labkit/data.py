@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from .errors import LabkitError
 
-__all__ = ["ImageSet", "DataSplits", "check_splits", "normalize", "augment_batch", "resize_images"]
+__all__ = ["ImageSet", "DataSplits", "check_splits", "stratified_indices", "normalize", "augment_batch", "resize_images"]
 
 
 @dataclass
@@ -87,22 +87,40 @@ class ImageSet:
         Returns:
             Un :class:`ImageSet` con ``n`` imágenes, repartidas por igual entre las clases.
         """
-        if n < self.num_classes:
-            raise LabkitError(
-                f"Pediste {n} imágenes, pero hay {self.num_classes} clases: "
-                f"hace falta al menos una por clase (pide {self.num_classes} o más)."
-            )
-        if n > len(self):
-            raise LabkitError(
-                f"Pediste {n} imágenes y este conjunto tiene {len(self)}. "
-                "Pide menos o genera un conjunto más grande."
-            )
-        gen = torch.Generator().manual_seed(seed)
-        per_class = [torch.nonzero(self.labels == c).flatten() for c in range(self.num_classes)]
-        per_class = [p[torch.randperm(len(p), generator=gen)] for p in per_class]
-        quotas = _split_evenly(n, [len(p) for p in per_class])
-        chosen = torch.cat([p[:q] for p, q in zip(per_class, quotas)])
-        return self.subset(chosen.sort().values)
+        return self.subset(stratified_indices(self.labels, self.num_classes, n, seed,
+                                              "imágenes", "genera un conjunto más grande"))
+
+
+def stratified_indices(labels: torch.Tensor, num_classes: int, n: int, seed: int,
+                       noun: str = "imágenes", remedy: str = "genera un conjunto más grande"
+                       ) -> torch.Tensor:
+    """Índices de ``n`` elementos estratificados: el mismo número por clase (o casi).
+
+    ``ImageSet.take`` y ``FeatureSet.take`` eligen con esta función, así con la misma semilla
+    toman exactamente los mismos elementos.
+
+    Args:
+        labels: etiquetas del conjunto.
+        num_classes: número de clases.
+        n: cuántos elementos tomar; al menos uno por clase.
+        seed: semilla del muestreo.
+        noun: cómo llamar a los elementos en los mensajes de error.
+        remedy: qué hacer si se piden más de los que hay.
+
+    Returns:
+        Los índices elegidos, ordenados.
+    """
+    if n < num_classes:
+        raise LabkitError(f"Pediste {n} {noun}, pero hay {num_classes} clases: hace falta al "
+                          f"menos 1 por clase (pide {num_classes} o más).")
+    if n > len(labels):
+        raise LabkitError(f"Pediste {n} {noun} y este conjunto tiene {len(labels)}. "
+                          f"Pide menos o {remedy}.")
+    gen = torch.Generator().manual_seed(seed)
+    per_class = [torch.nonzero(labels == c).flatten() for c in range(num_classes)]
+    per_class = [p[torch.randperm(len(p), generator=gen)] for p in per_class]
+    quotas = _split_evenly(n, [len(p) for p in per_class])
+    return torch.cat([p[:q] for p, q in zip(per_class, quotas)]).sort().values
 
 
 def _split_evenly(n: int, capacities: list[int]) -> list[int]:

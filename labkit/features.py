@@ -41,7 +41,7 @@ import torch
 from torch import nn
 
 from .config import default_device
-from .data import ImageSet, _split_evenly, normalize
+from .data import ImageSet, normalize, stratified_indices
 from .errors import LabkitError
 from .freezing import frozen_depth
 from .groups import split_at
@@ -196,22 +196,6 @@ def prefix_fingerprint(model: nn.Module, depth: int) -> tuple:
     return (model_info(model).name, depth, tuple(sums.flatten().tolist()))
 
 
-def _stratified_indices(labels: torch.Tensor, num_classes: int, n: int, seed: int
-                        ) -> torch.Tensor:
-    """Los mismos índices que elige ``ImageSet.take(n, seed)`` con estas etiquetas."""
-    if n < num_classes:
-        raise LabkitError(f"Pediste {n} ejemplos, pero hay {num_classes} clases: hace falta al "
-                          f"menos uno por clase (pide {num_classes} o más).")
-    if n > len(labels):
-        raise LabkitError(f"Pediste {n} ejemplos y este conjunto tiene {len(labels)}. "
-                          "Pide menos o extrae características de un conjunto más grande.")
-    gen = torch.Generator().manual_seed(seed)
-    per_class = [torch.nonzero(labels == c).flatten() for c in range(num_classes)]
-    per_class = [p[torch.randperm(len(p), generator=gen)] for p in per_class]
-    quotas = _split_evenly(n, [len(p) for p in per_class])
-    return torch.cat([p[:q] for p, q in zip(per_class, quotas, strict=True)]).sort().values
-
-
 @dataclass
 class FeatureSet:
     """Características ya calculadas (la salida del prefijo) con sus etiquetas.
@@ -268,7 +252,9 @@ class FeatureSet:
 
     def take(self, n: int, seed: int = 0) -> FeatureSet:
         """``n`` ejemplos estratificados: los mismos que ``ImageSet.take(n, seed)``."""
-        return self.subset(_stratified_indices(self.labels.cpu(), self.num_classes, n, seed))
+        return self.subset(stratified_indices(
+            self.labels.cpu(), self.num_classes, n, seed, "ejemplos",
+            "extrae características de un conjunto más grande"))
 
     @classmethod
     def extract(cls, model: nn.Module, data: ImageSet, depth: int | None = None,
