@@ -92,8 +92,8 @@ class ImageSet:
 
 
 def stratified_indices(labels: torch.Tensor, num_classes: int, n: int, seed: int,
-                       noun: str = "imágenes", remedy: str = "genera un conjunto más grande"
-                       ) -> torch.Tensor:
+                       noun: str = "imágenes", remedy: str = "genera un conjunto más grande",
+                       one: str = "una") -> torch.Tensor:
     """Índices de ``n`` elementos estratificados: el mismo número por clase (o casi).
 
     ``ImageSet.take`` y ``FeatureSet.take`` eligen con esta función, así con la misma semilla
@@ -106,13 +106,14 @@ def stratified_indices(labels: torch.Tensor, num_classes: int, n: int, seed: int
         seed: semilla del muestreo.
         noun: cómo llamar a los elementos en los mensajes de error.
         remedy: qué hacer si se piden más de los que hay.
+        one: "una" o "uno", según el género de ``noun``.
 
     Returns:
         Los índices elegidos, ordenados.
     """
     if n < num_classes:
         raise LabkitError(f"Pediste {n} {noun}, pero hay {num_classes} clases: hace falta al "
-                          f"menos 1 por clase (pide {num_classes} o más).")
+                          f"menos {one} por clase (pide {num_classes} o más).")
     if n > len(labels):
         raise LabkitError(f"Pediste {n} {noun} y este conjunto tiene {len(labels)}. "
                           f"Pide menos o {remedy}.")

@@ -254,7 +254,7 @@ class FeatureSet:
         """``n`` ejemplos estratificados: los mismos que ``ImageSet.take(n, seed)``."""
         return self.subset(stratified_indices(
             self.labels.cpu(), self.num_classes, n, seed, "ejemplos",
-            "extrae características de un conjunto más grande"))
+            "extrae características de un conjunto más grande", "uno"))
 
     @classmethod
     def extract(cls, model: nn.Module, data: ImageSet, depth: int | None = None,
