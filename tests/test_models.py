@@ -2,19 +2,28 @@
 
 Los modelos se crean con ``pretrained=False`` (pesos aleatorios) salvo donde el objeto de la
 prueba son los pesos. Las pruebas de la caché apuntan ``TORCH_HOME`` a una carpeta temporal y
-sustituyen la descarga de torch por una que falla al instante: ninguna puede colgarse ni tocar la
-red.
+dirigen las descargas a 127.0.0.1 (un puerto cerrado, o un servidor de la prueba que calla o
+envía a cuentagotas): ninguna puede colgarse ni tocar la red.
 """
 
 from __future__ import annotations
 
-import urllib.error
+import contextlib
+import hashlib
+import http.server
+import io
+import socket
+import threading
+import time
 
+import numpy as np
 import pytest
 import torch
+from helpers import make_set
 from torch import nn
 
 import labkit
+import labkit.weights
 from labkit.__main__ import main
 from labkit.errors import LabkitError, WeightsUnavailableError
 from labkit.models import MODELS, create_model, model_info, model_table, replace_head, weights_file
@@ -151,16 +160,21 @@ def test_replace_head_rejects_zero_outputs():
 
 
 # ----------------------------------------------------------------------------------- caché de torch
+def _closed_port() -> int:
+    """Un puerto de 127.0.0.1 en el que no escucha nadie (conectar falla al instante)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @pytest.fixture
 def offline_hub(tmp_path, monkeypatch):
-    """TORCH_HOME en una carpeta temporal y una descarga que falla al instante (sin red)."""
+    """TORCH_HOME en una carpeta temporal y descargas dirigidas a un puerto local cerrado."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     monkeypatch.setattr(torch.hub, "_hub_dir", None)  # que get_dir() lea TORCH_HOME
-
-    def no_network(*args, **kwargs):
-        raise urllib.error.URLError("sin red")
-
-    monkeypatch.setattr(torch.hub, "download_url_to_file", no_network)
+    port = _closed_port()
+    monkeypatch.setattr(labkit.weights, "_weights_url",
+                        lambda name: f"http://127.0.0.1:{port}/{name}.pth")
     path = weights_file("resnet18")
     assert path == tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
     assert not path.exists()
@@ -246,3 +260,194 @@ def test_weights_file_per_source():
     assert weights_file("cnn_pequena") is None
     assert weights_file("efficientnet_lite0").name.endswith(".pth")
     assert weights_file("efficientnet_lite0").exists()
+
+
+# ----------------------------------------------------------------------------------- descargas con plazo
+@contextlib.contextmanager
+def _silent_server():
+    """Un servidor en 127.0.0.1 que acepta conexiones y nunca responde."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)  # el núcleo acepta la conexión; nadie lee ni contesta
+        yield sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _http_server(handler):
+    """Un servidor HTTP de la prueba en 127.0.0.1, en un hilo que se cierra al salir."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def _handler(body: bytes, delay: float = 0.0, declared: int | None = None):
+    """Un manejador que envía ``body`` (byte a byte con ``delay`` si se pide)."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (nombre que exige http.server)
+            self.send_response(200)
+            self.send_header("Content-Length", str(declared or len(body)))
+            self.end_headers()
+            try:
+                if not delay:
+                    self.wfile.write(body)
+                for byte in body if delay else b"":
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(delay)
+            except OSError:  # el cliente colgó: es lo esperado
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    return Handler
+
+
+def _point_downloads_at(monkeypatch, port: int) -> None:
+    monkeypatch.setattr(labkit.weights, "_weights_url",
+                        lambda name: f"http://127.0.0.1:{port}/{name}.pth")
+
+
+def test_silent_server_does_not_hang_create_model(offline_hub, monkeypatch):
+    monkeypatch.setenv("LABKIT_READ_TIMEOUT", "0.5")
+    with _silent_server() as port:
+        _point_downloads_at(monkeypatch, port)
+        start = time.monotonic()
+        with pytest.raises(WeightsUnavailableError) as info:
+            create_model("resnet18")
+        elapsed = time.monotonic() - start
+    assert elapsed < 5
+    message = str(info.value)
+    assert "no respondió en 0.5 s" in message
+    assert "resnet18-f37072fd.pth" in message and str(offline_hub.parent) in message
+    assert not offline_hub.exists() and not list(offline_hub.parent.glob("*.part"))
+
+
+def test_silent_server_does_not_hang_the_cli(offline_hub, monkeypatch, capsys):
+    monkeypatch.setenv("LABKIT_READ_TIMEOUT", "0.5")
+    with _silent_server() as port:
+        _point_downloads_at(monkeypatch, port)
+        start = time.monotonic()
+        assert main(["descargar", "resnet18"]) == 1
+        assert time.monotonic() - start < 5
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and "no respondió" in err
+
+
+def test_trickling_server_hits_the_overall_deadline(offline_hub, monkeypatch):
+    monkeypatch.setenv("LABKIT_READ_TIMEOUT", "5")
+    with _http_server(_handler(b"x" * 1000, delay=0.05)) as port:
+        _point_downloads_at(monkeypatch, port)
+        start = time.monotonic()
+        with pytest.raises(WeightsUnavailableError, match="tiempo máximo de la descarga"):
+            labkit.download_weights("resnet18", timeout=1)
+        assert time.monotonic() - start < 4
+    assert not offline_hub.exists() and not list(offline_hub.parent.glob("*.part"))
+
+
+def test_oversized_download_is_cut(offline_hub, monkeypatch):
+    monkeypatch.setattr(labkit.weights, "_max_bytes", lambda name: 10_000)
+    with _http_server(_handler(b"y" * 200_000)) as port:
+        _point_downloads_at(monkeypatch, port)
+        with pytest.raises(WeightsUnavailableError, match="más de 0 MiB|más de"):
+            labkit.download_weights("resnet18")
+    assert not offline_hub.exists() and not list(offline_hub.parent.glob("*.part"))
+
+
+def test_download_with_wrong_hash_is_not_kept(offline_hub, monkeypatch):
+    with _http_server(_handler(b"no son los pesos de verdad")) as port:
+        _point_downloads_at(monkeypatch, port)
+        with pytest.raises(WeightsUnavailableError, match="f37072fd"):
+            labkit.download_weights("resnet18")
+    assert not offline_hub.exists() and not list(offline_hub.parent.glob("*.part"))
+
+
+def test_download_verifies_hash_and_loads(offline_hub, monkeypatch, resnet18_state, tmp_path):
+    buffer = io.BytesIO()
+    torch.save(resnet18_state, buffer)
+    body = buffer.getvalue()
+    named = offline_hub.with_name(f"resnet18-{hashlib.sha256(body).hexdigest()[:8]}.pth")
+    monkeypatch.setattr(labkit.weights, "tv_weights_file", lambda name: named)
+    with _http_server(_handler(body)) as port:
+        _point_downloads_at(monkeypatch, port)
+        model = create_model("resnet18", num_classes=2)
+    assert named.read_bytes() == body
+    assert torch.equal(model.layer1[0].conv1.weight, resnet18_state["layer1.0.conv1.weight"])
+    assert model_info(model).pretrained
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "inf"])
+def test_bad_timeout_env_is_a_spanish_error(offline_hub, monkeypatch, value):
+    monkeypatch.setenv("LABKIT_DOWNLOAD_TIMEOUT", value)
+    with pytest.raises(LabkitError, match="LABKIT_DOWNLOAD_TIMEOUT"):
+        labkit.download_weights("resnet18")
+
+
+# ----------------------------------------------------------------------------------- argumentos (issue 12)
+@pytest.mark.parametrize("kwargs, argument", [
+    ({"name": ["resnet18"]}, "name"),
+    ({"name": None}, "name"),
+    ({"name": "cnn_pequena", "num_classes": "3", "pretrained": False}, "num_classes"),
+    ({"name": "cnn_pequena", "num_classes": 2.5, "pretrained": False}, "num_classes"),
+    ({"name": "cnn_pequena", "num_classes": True, "pretrained": False}, "num_classes"),
+    ({"name": "efficientnet_lite0", "pretrained": "no"}, "pretrained"),
+    ({"name": "efficientnet_lite0", "pretrained": 0}, "pretrained"),
+])
+def test_create_model_bad_arguments(kwargs, argument):
+    with pytest.raises(LabkitError, match=argument):
+        create_model(**kwargs)
+
+
+@pytest.mark.parametrize("value", [None, "3", 2.5, [3]])
+def test_replace_head_bad_outputs(value):
+    model = create_model("cnn_pequena", pretrained=False)
+    with pytest.raises(LabkitError, match="num_outputs"):
+        replace_head(model, value)
+
+
+def test_numpy_integers_accepted():
+    model = create_model("cnn_pequena", num_classes=np.int64(3), pretrained=False)
+    assert model_info(model).num_classes == 3
+    replace_head(model, np.int32(4))
+    assert _output(model).shape == (2, 4)
+
+
+def test_num_classes_from_data_keeps_names_and_size():
+    sets = [make_set(6, k=3, size=40, seed=s) for s in range(3)]
+    for part in sets:
+        part.classes = ["gato", "perro", "pez"]
+    splits = labkit.DataSplits(*sets)
+    model = create_model("cnn_pequena", num_classes=splits, pretrained=False)
+    info = model_info(model)
+    assert info.num_classes == 3 and info.categories == ["gato", "perro", "pez"]
+    assert info.input_size == 40 and info.resize_size == 40
+    lite = create_model("efficientnet_lite0", num_classes=splits.train, pretrained=False)
+    assert model_info(lite).categories == ["gato", "perro", "pez"]
+    assert lite.classifier.out_features == 3
+
+
+@pytest.mark.parametrize("name, attr", [("resnet18", "fc"), ("efficientnet_lite0", "classifier")])
+def test_num_classes_read_from_a_hand_swapped_head(name, attr):
+    model = create_model(name, pretrained=False)
+    assert len(model_info(model).categories) == 1000
+    in_features = getattr(model, attr).in_features
+    setattr(model, attr, nn.Sequential(nn.Dropout(0.1), nn.Linear(in_features, 7)))
+    info = model_info(model)
+    assert info.num_classes == 7 and info.categories == []  # los 1000 nombres ya no valen
+    replace_head(model, 5)
+    assert _output(model).shape == (2, 5) and model_info(model).num_classes == 5
+
+
+def test_head_removed_by_hand_is_a_spanish_error():
+    model = create_model("resnet18", pretrained=False)
+    model.fc = nn.Identity()
+    with pytest.raises(LabkitError, match="No encuentro la cabeza"):
+        model_info(model)
