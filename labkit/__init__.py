@@ -23,6 +23,7 @@ from .features import FeatureCache, FeatureSet, extract_features
 from .folders import folder_report, image_folder
 from .freezing import freeze_to, frozen_depth, train_mode, unfreeze
 from .groups import LayerGroup, layer_groups, split_at
+from .inference import export, load_model, predict_image
 from .models import (
     MODELS,
     available_models,
@@ -47,7 +48,8 @@ __all__ = [
     "LayerGroup", "layer_groups", "split_at", "MODELS", "available_models", "create_model",
     "download_weights", "imagenet_categories", "model_info", "replace_head", "group_lrs",
     "param_groups", "summary", "SURFACE_CLASSES", "surface_dataset", "TqdmCallback",
-    "confusion_matrix", "evaluate", "fine_tune", "fit", "predict",
+    "confusion_matrix", "evaluate", "fine_tune", "fit", "predict", "export", "load_model",
+    "predict_image",
 ]
 
 _SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", "catalog",

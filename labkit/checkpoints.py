@@ -1,13 +1,18 @@
 """Guardar y cargar pesos entrenados (checkpoints) sin riesgo de dejar archivos a medias.
 
-Un checkpoint de labkit guarda el ``state_dict`` junto con el nombre del modelo, su número de
-clases y los nombres de las clases. Se escribe en un archivo temporal de la misma carpeta y luego
-se renombra (``os.replace``): si algo falla a mitad, el checkpoint anterior queda intacto. Se lee
-con ``torch.load(..., weights_only=True)``, que no ejecuta código del archivo.
+Un checkpoint de labkit guarda el ``state_dict`` junto con el nombre del modelo y su familia, su
+número de clases, los nombres de las clases y su preprocesado (media, desviación y tamaños). Se
+escribe en un archivo temporal de la misma carpeta y luego se renombra (``os.replace``): si algo
+falla a mitad, el checkpoint anterior queda intacto. Se lee con ``torch.load(...,
+weights_only=True)``, que no ejecuta código del archivo, y antes de usarlo se comprueba: nombres
+de clase tantos como salidas de la cabeza, pesos sin NaN ni infinitos, mismo modelo.
+
+``labkit.export`` / ``labkit.load_model`` (:mod:`labkit.inference`) usan este mismo formato.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -16,11 +21,13 @@ from torch import nn
 
 from .errors import LabkitError
 from .fileio import atomic_write
-from .models import create_model, model_info, replace_head
+from .models import MODELS, create_model, model_info, replace_head
+from .validate import check_path
 
-__all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint"]
+__all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "load_into"]
 
 _FORMAT = "labkit-checkpoint"
+_VERSION = 2
 _ALLOWED = (str, int, float, bool, type(None), torch.Tensor)
 
 
@@ -38,16 +45,47 @@ def _check_meta(value: object, key: str) -> None:
                           "checkpoint solo caben textos, números, listas, diccionarios y tensores.")
 
 
+def _check_classes(classes: object, num_classes: int, where: str) -> list[str]:
+    """Nombres de clase: una lista de textos, vacía o con uno por salida de la cabeza."""
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, (list, tuple)) or not all(
+            isinstance(c, str) for c in classes):
+        raise LabkitError(f"{where}: classes debe ser una lista de nombres (textos), p. ej. "
+                          f"['gato', 'perro']; llegó {type(classes).__name__}.")
+    if classes and len(classes) != num_classes:
+        shown = ", ".join(repr(c) for c in list(classes)[:5])
+        raise LabkitError(f"{where}: hay {len(classes)} nombres de clase ({shown}) y la cabeza "
+                          f"del modelo tiene {num_classes} salidas. Deben coincidir: pasa "
+                          f"classes con {num_classes} nombres (p. ej. datos.classes).")
+    return list(classes)
+
+
+def _check_finite(state: dict, where: str) -> None:
+    """Ningún peso NaN ni infinito: un modelo así solo da basura."""
+    for key, value in state.items():
+        if not isinstance(value, torch.Tensor):
+            raise LabkitError(f"{where}: la entrada '{key}' de los pesos no es un tensor.")
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise LabkitError(f"{where}: el tensor '{key}' tiene valores NaN o infinitos (el "
+                              "entrenamiento divergió). Usa un checkpoint anterior o vuelve a "
+                              "entrenar con una tasa de aprendizaje menor.")
+
+
 def _payload(model: nn.Module, meta: dict) -> dict:
-    """El diccionario que se guarda: pesos en CPU, nombre, clases y metadatos."""
+    """El diccionario que se guarda: pesos en CPU, modelo, clases, preprocesado y metadatos."""
     info = model_info(model)
-    classes = list(meta.pop("classes", None) or info.categories)
+    classes = meta.pop("classes", None)
+    classes = _check_classes(info.categories if classes is None else classes,
+                             info.num_classes, "No guardo el checkpoint")
     for key, value in meta.items():
         _check_meta(value, key)
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    return {"format": _FORMAT, "version": 1, "model_name": info.name,
-            "num_classes": int(info.num_classes), "classes": [str(c) for c in classes],
-            "state_dict": state, "meta": meta}
+    _check_finite(state, "No guardo el checkpoint")
+    prep = {"mean": [float(v) for v in info.mean], "std": [float(v) for v in info.std],
+            "input_size": int(info.input_size), "resize_size": int(info.resize_size)}
+    return {"format": _FORMAT, "version": _VERSION, "model_name": info.name,
+            "family": info.family, "num_classes": int(info.num_classes), "classes": classes,
+            "preprocessing": prep, "pretrained": bool(info.pretrained), "state_dict": state,
+            "meta": meta}
 
 
 def save_checkpoint(model: nn.Module, path: str | os.PathLike, **meta: object) -> Path:
@@ -55,18 +93,37 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, **meta: object) -
 
     Args:
         model: un modelo creado con ``labkit.create_model``.
-        path: archivo de destino (se crea su carpeta si no existe).
+        path: archivo de destino (se crea su carpeta si no existe; si existe, se reemplaza).
         **meta: datos extra (época, pérdida…); ``classes=[...]`` guarda los nombres de las
-            clases (si no, los de ``model.labkit_info.categories``).
+            clases (si no, los de ``model.labkit_info.categories``): tantos como salidas.
 
     Returns:
         La ruta del checkpoint.
+
+    Raises:
+        LabkitError: nombres de clase que no cuadran con la cabeza, pesos NaN o infinitos, o
+            metadatos que no son datos simples. El archivo anterior queda intacto.
     """
-    path = Path(path)
+    path = check_path("path", path)
     payload = _payload(model, dict(meta))
     with atomic_write(path) as fh:
         torch.save(payload, fh)
     return path
+
+
+def _check_structure(data: object, path: Path) -> dict:
+    """Un diccionario de labkit con los campos y tipos esperados."""
+    if not isinstance(data, dict) or data.get("format") != _FORMAT:
+        raise LabkitError(f"El archivo '{path}' no es un checkpoint de labkit (guárdalo con "
+                          "labkit.save_checkpoint o labkit.export).")
+    n = data.get("num_classes")
+    if (not isinstance(data.get("model_name"), str) or isinstance(n, bool)
+            or not isinstance(n, int) or n < 1 or not isinstance(data.get("state_dict"), dict)
+            or not isinstance(data.get("meta", {}), dict)):
+        raise LabkitError(f"El checkpoint '{path}' está incompleto o alterado (falta o no vale "
+                          "model_name, num_classes o state_dict). Vuelve a guardarlo.")
+    data["classes"] = _check_classes(data.get("classes", []), n, f"El checkpoint '{path.name}'")
+    return data
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:
@@ -76,22 +133,19 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         path: archivo del checkpoint.
 
     Returns:
-        El diccionario con ``model_name``, ``num_classes``, ``classes``, ``meta`` y
-        ``state_dict``.
+        El diccionario con ``model_name``, ``num_classes``, ``classes``, ``meta``,
+        ``state_dict`` y (en los guardados desde la versión 2) ``family`` y ``preprocessing``.
     """
-    path = Path(path)
+    path = check_path("path", path)
     if not path.is_file():
         raise LabkitError(f"No existe el checkpoint '{path}'. Revisa la ruta (¿lo guardaste con "
-                          "labkit.save_checkpoint o fit(..., checkpoint=ruta)?).")
+                          "labkit.save_checkpoint, labkit.export o fit(..., checkpoint=ruta)?).")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
         raise LabkitError(f"El archivo '{path}' está dañado o no es un checkpoint que se pueda "
                           f"leer ({type(err).__name__}). Vuelve a guardarlo.") from None
-    if not isinstance(data, dict) or data.get("format") != _FORMAT:
-        raise LabkitError(f"El archivo '{path}' no es un checkpoint de labkit (guárdalo con "
-                          "labkit.save_checkpoint).")
-    return data
+    return _check_structure(data, path)
 
 
 def _check_compatible(model: nn.Module, data: dict, path: Path) -> None:
@@ -116,31 +170,81 @@ def _check_compatible(model: nn.Module, data: dict, path: Path) -> None:
                           f"{shapes[:3]}.")
 
 
+def _model_for(name: str, data: dict, path: Path) -> nn.Module:
+    """Crea (sin pesos preentrenados) el modelo que describe el checkpoint."""
+    if name != data["model_name"]:
+        raise LabkitError(f"El checkpoint '{path.name}' es de '{data['model_name']}', no de "
+                          f"'{name}'.")
+    if name not in MODELS:
+        raise LabkitError(f"El checkpoint '{path.name}' es de un modelo que este labkit no "
+                          f"conoce ('{name}'). Los modelos del curso son: {', '.join(MODELS)}.")
+    n = int(data["num_classes"])
+    model = create_model(name, num_classes=n if n >= 2 else None, pretrained=False)
+    if n < 2:
+        replace_head(model, n)
+    _apply_preprocessing(model, data)
+    return model
+
+
+def _apply_preprocessing(model: nn.Module, data: dict) -> None:
+    """Copia al modelo el preprocesado guardado (si el checkpoint lo trae y es válido)."""
+    prep = data.get("preprocessing")
+    if not isinstance(prep, dict):
+        return
+    try:
+        mean, std = tuple(float(v) for v in prep["mean"]), tuple(float(v) for v in prep["std"])
+        sizes = int(prep["input_size"]), int(prep["resize_size"])
+    except (KeyError, TypeError, ValueError):
+        raise LabkitError("El preprocesado guardado en el checkpoint está alterado.") from None
+    ok = (len(mean) == len(std) == 3 and all(math.isfinite(v) for v in mean + std)
+          and all(v > 0 for v in std) and 0 < sizes[0] <= sizes[1])
+    if not ok:
+        raise LabkitError(f"El preprocesado guardado en el checkpoint no es válido: {prep}.")
+    info = model_info(model)
+    info.mean, info.std, (info.input_size, info.resize_size) = mean, std, sizes
+    info.pretrained = bool(data.get("pretrained", info.pretrained))
+
+
+def load_into(model_or_name: nn.Module | str, data: dict, path: Path) -> nn.Module:
+    """Carga un checkpoint ya leído (con :func:`read_checkpoint`) en un modelo.
+
+    Args:
+        model_or_name: un modelo de labkit o el nombre del catálogo.
+        data: el checkpoint leído.
+        path: su archivo (para los mensajes).
+
+    Returns:
+        El modelo con los pesos cargados, en modo evaluación.
+    """
+    _check_finite(data["state_dict"], f"No cargo el checkpoint '{path.name}'")
+    if isinstance(model_or_name, str):
+        model = _model_for(model_or_name, data, path)
+    elif isinstance(model_or_name, nn.Module):
+        model = model_or_name
+    else:
+        raise LabkitError("model_or_name: se espera un modelo de labkit o el nombre de uno "
+                          f"(p. ej. 'efficientnet_lite0'); llegó {type(model_or_name).__name__}.")
+    _check_compatible(model, data, path)
+    model.load_state_dict(data["state_dict"])
+    model.labkit_info.categories = list(data["classes"])
+    return model.eval()
+
+
 def load_checkpoint(model_or_name: nn.Module | str, path: str | os.PathLike) -> nn.Module:
     """Carga un checkpoint en un modelo (o crea el modelo a partir de su nombre).
 
     Args:
         model_or_name: un modelo de labkit (se carga en su sitio, en su dispositivo) o el nombre
-            del catálogo (se crea sin pesos preentrenados y con las clases del checkpoint).
+            del catálogo (se crea sin pesos preentrenados, con las clases y el preprocesado del
+            checkpoint).
         path: archivo del checkpoint.
 
     Returns:
         El modelo con los pesos cargados, en modo evaluación y con los nombres de las clases en
         ``model.labkit_info.categories``.
+
+    Raises:
+        LabkitError: archivo que falta, dañado o alterado; pesos NaN o infinitos; otro modelo.
     """
-    path = Path(path)
-    data = read_checkpoint(path)
-    if isinstance(model_or_name, str):
-        if model_or_name != data["model_name"]:
-            raise LabkitError(f"El checkpoint '{path.name}' es de '{data['model_name']}', no de "
-                              f"'{model_or_name}'.")
-        n = int(data["num_classes"])
-        model = create_model(model_or_name, num_classes=n if n >= 2 else None, pretrained=False)
-        if n < 2:
-            replace_head(model, n)
-    else:
-        model = model_or_name
-    _check_compatible(model, data, path)
-    model.load_state_dict(data["state_dict"])
-    model.labkit_info.categories = list(data["classes"])
-    return model.eval()
+    path = check_path("path", path)
+    return load_into(model_or_name, read_checkpoint(path), path)
