@@ -245,3 +245,16 @@ def test_real_photo_with_real_weights():
     model = create_model("efficientnet_lite0")
     (name, prob), *_ = predict_image(model, skimage_data.coffee())
     assert name == "espresso" and prob > 0.5
+
+
+def test_readme_example_uses_real_functions():
+    """Las líneas de «Usa tu modelo» del README llaman a funciones que existen."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Usa tu modelo", 1)[1].split("\n## ", 1)[0]
+    called = set(re.findall(r"labkit\.(\w+)\(", section))
+    assert {"image_folder", "create_model", "fine_tune", "predict_image", "export",
+            "load_model"} <= called
+    assert all(callable(getattr(labkit, name)) for name in called)
