@@ -95,6 +95,10 @@ def _max_bytes(name: str) -> int:
 
 def _copy_stream(response, fh, digest, deadline: float, limit: int) -> None:
     """Copia la respuesta al archivo sin pasar del plazo ni del tamaño máximo."""
+    declared = (getattr(response, "headers", None) or {}).get("Content-Length", "")
+    if declared.strip().isdigit() and int(declared) > limit:
+        raise _DownloadFailed(f"el servidor anuncia {int(declared) // 2**20} MiB, más de lo que "
+                              "pesa este archivo")
     read = getattr(response, "read1", response.read)  # read1: no espera a llenar el trozo
     size = 0
     while True:

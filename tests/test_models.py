@@ -288,12 +288,14 @@ def _http_server(handler):
 
 
 def _handler(body: bytes, delay: float = 0.0, declared: int | None = None):
-    """Un manejador que envía ``body`` (byte a byte con ``delay`` si se pide)."""
+    """Un manejador que envía ``body`` (byte a byte con ``delay`` si se pide) y anuncia
+    ``declared`` bytes (por defecto, los de verdad; 0, sin anunciar)."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (nombre que exige http.server)
             self.send_response(200)
-            self.send_header("Content-Length", str(declared or len(body)))
+            if declared != 0:  # 0: sin Content-Length (el cuerpo acaba al cerrar)
+                self.send_header("Content-Length", str(declared or len(body)))
             self.end_headers()
             try:
                 if not delay:
@@ -355,9 +357,18 @@ def test_trickling_server_hits_the_overall_deadline(offline_hub, monkeypatch):
 
 def test_oversized_download_is_cut(offline_hub, monkeypatch):
     monkeypatch.setattr(labkit.weights, "_max_bytes", lambda name: 10_000)
-    with _http_server(_handler(b"y" * 200_000)) as port:
+    with _http_server(_handler(b"y" * 200_000, declared=0)) as port:
         _point_downloads_at(monkeypatch, port)
-        with pytest.raises(WeightsUnavailableError, match="más de 0 MiB|más de"):
+        with pytest.raises(WeightsUnavailableError, match="envía más de"):
+            labkit.download_weights("resnet18")
+    assert not offline_hub.exists() and not list(offline_hub.parent.glob("*.part"))
+
+
+def test_oversized_announcement_is_refused_before_reading(offline_hub, monkeypatch):
+    monkeypatch.setattr(labkit.weights, "_max_bytes", lambda name: 10 * 2**20)
+    with _http_server(_handler(b"z" * 100, declared=300 * 2**20)) as port:
+        _point_downloads_at(monkeypatch, port)
+        with pytest.raises(WeightsUnavailableError, match="anuncia 300 MiB"):
             labkit.download_weights("resnet18")
     assert not offline_hub.exists() and not list(offline_hub.parent.glob("*.part"))
 
