@@ -258,3 +258,27 @@ def test_readme_example_uses_real_functions():
     assert {"image_folder", "create_model", "fine_tune", "predict_image", "export",
             "load_model"} <= called
     assert all(callable(getattr(labkit, name)) for name in called)
+
+
+def test_predict_image_property_labkit_error_or_ranked_classes():
+    """Propiedad: con cualquier arreglo y top_k, predict_image da clases ordenadas o LabkitError."""
+    hypothesis = pytest.importorskip("hypothesis")
+    st = pytest.importorskip("hypothesis.strategies")
+    hnp = pytest.importorskip("hypothesis.extra.numpy")
+    model = _model()
+    shapes = hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=6)
+    dtypes = st.sampled_from([np.uint8, np.uint16, np.int32, np.float32, np.float64, np.bool_])
+    tops = st.one_of(st.integers(-2, 5), st.none(), st.floats(), st.text(max_size=2))
+
+    @hypothesis.settings(max_examples=80, deadline=None, database=None)
+    @hypothesis.given(array=hnp.arrays(dtypes, shapes), top_k=tops)
+    def check(array, top_k):
+        try:
+            result = predict_image(model, array, top_k=top_k)
+        except LabkitError:
+            return
+        probs = [p for _, p in result]
+        assert 1 <= len(result) <= 3 and probs == sorted(probs, reverse=True)
+        assert all(0 <= p <= 1 for p in probs) and {n for n, _ in result} <= set(CLASSES)
+
+    check()

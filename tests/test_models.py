@@ -462,3 +462,35 @@ def test_head_removed_by_hand_is_a_spanish_error():
     model.fc = nn.Identity()
     with pytest.raises(LabkitError, match="No encuentro la cabeza"):
         model_info(model)
+
+
+def _odd_values():
+    """Valores raros para los argumentos (Hypothesis): de todo menos lo esperado, y algo de eso."""
+    st = pytest.importorskip("hypothesis.strategies")
+    return st.one_of(st.none(), st.booleans(), st.integers(-3, 6), st.floats(allow_nan=True),
+                     st.text(max_size=4), st.lists(st.integers(0, 3), max_size=2),
+                     st.sampled_from([np.int64(3), np.int32(2), np.float64(2.0), np.bool_(True)]))
+
+
+def test_model_arguments_give_labkit_error_or_a_valid_model():
+    """Propiedad: create_model, replace_head y split_at dan un modelo válido o LabkitError."""
+    hypothesis = pytest.importorskip("hypothesis")
+
+    @hypothesis.settings(max_examples=80, deadline=None, database=None)
+    @hypothesis.given(name=_odd_values() | hypothesis.strategies.just("cnn_pequena"),
+                      n=_odd_values(), pretrained=_odd_values(), outputs=_odd_values(),
+                      depth=_odd_values())
+    def check(name, n, pretrained, outputs, depth):
+        try:
+            model = create_model(name, num_classes=n, pretrained=pretrained)
+        except LabkitError:
+            return
+        assert model_info(model).num_classes >= 2
+        for call in (lambda: replace_head(model, outputs), lambda: labkit.split_at(model, depth)):
+            try:
+                call()
+            except LabkitError:
+                pass
+        assert _output(model).shape[1] == model_info(model).num_classes
+
+    check()
