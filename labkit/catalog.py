@@ -20,22 +20,22 @@ import hashlib
 import html
 import json
 import os
-import posixpath
+import re
 import shutil
-import stat
-import tarfile
 import tempfile
 import urllib.error
-import urllib.request
-import zipfile
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .archives import extract_archive
 from .config import data_dir
 from .errors import LabkitError
+from .fileio import atomic_write
+from .netfetch import READ_TIMEOUT_S, DownloadLimitError, check_url, fetch
+from .validate import check_bool, check_float, check_int, check_path, check_str
 
 __all__ = [
     "DatasetEntry",
@@ -45,14 +45,17 @@ __all__ = [
     "list_datasets",
     "catalog_table_html",
     "DOWNLOAD_TIMEOUT_S",
+    "deadline_for",
 ]
 
-DOWNLOAD_TIMEOUT_S = 30
+DOWNLOAD_TIMEOUT_S = READ_TIMEOUT_S  # plazo de cada lectura; el total sale de deadline_for()
+MIN_RATE_BYTES_S = 100_000  # por debajo de 100 kB/s de media, el plazo total se agota
 ARCHIVE_FORMATS = ("zip", "tar.gz", "tar")
 MARKER_NAME = ".labkit_listo.json"
 EXTRACTED_NAME = "extraido"
 _HEX_LENGTHS = {"sha256": 64, "md5": 32}
 _CHUNK = 1 << 20
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 _OFFLINE_HINT = "Mientras tanto, el conjunto integrado funciona sin red: labkit.surface_dataset()."
 
 
@@ -94,6 +97,17 @@ class DatasetEntry:
     homepage: str = ""
 
     def __post_init__(self) -> None:
+        for field_name in ("name", "title", "url", "filename", "license", "checksum",
+                           "archive_format", "subfolder", "application", "description",
+                           "checksum_source", "checksum_algo"):
+            check_str(f"DatasetEntry.{field_name}", getattr(self, field_name))
+        check_str("DatasetEntry.homepage", self.homepage, allow_empty=True)
+        _check_plain_name("DatasetEntry.name", self.name)
+        _check_plain_name("DatasetEntry.filename", self.filename)
+        for part in self.subfolder.split("/"):
+            _check_plain_name("DatasetEntry.subfolder", part, whole=self.subfolder)
+        check_url(self.url, "DatasetEntry.url")
+        check_int("DatasetEntry.size_bytes", self.size_bytes, minimum=1)
         length = _HEX_LENGTHS.get(self.checksum_algo)
         if length is None:
             raise LabkitError(f"Algoritmo de suma desconocido para '{self.name}': "
@@ -114,6 +128,15 @@ class DatasetEntry:
     def size_text(self) -> str:
         """El tamaño del archivo comprimido, legible (``"94.7 MB"``)."""
         return _size_text(self.size_bytes)
+
+
+def _check_plain_name(label: str, value: str, whole: str | None = None) -> None:
+    """Un nombre de archivo o carpeta sin separadores, sin ``..`` y sin ruta absoluta."""
+    if not _SAFE_NAME.match(value) or value in (".", ".."):
+        shown = whole if whole is not None else value
+        raise LabkitError(f"{label}: llegó {shown!r}; se espera un nombre sencillo (letras, "
+                          "cifras, «_», «-», «.»), sin «..», sin «/» ni «\\» y sin ruta absoluta"
+                          + (" (en subfolder, «/» solo separa carpetas)." if whole else "."))
 
 
 def _is_hex(text: str) -> bool:
@@ -261,6 +284,7 @@ def dataset_entry(name: str | DatasetEntry) -> DatasetEntry:
     """
     if isinstance(name, DatasetEntry):
         return name
+    check_str("name", name)
     if name in DATASETS:
         return DATASETS[name]
     close = difflib.get_close_matches(str(name), DATASETS, n=1)
@@ -299,6 +323,18 @@ def catalog_table_html() -> str:
 
 
 # ---------------------------------------------------------------------------------- descarga
+def deadline_for(entry: DatasetEntry) -> float:
+    """Plazo total por defecto para descargar ``entry``: 2 min más 100 kB/s de media.
+
+    Args:
+        entry: la entrada del catálogo.
+
+    Returns:
+        Los segundos.
+    """
+    return 120.0 + entry.size_bytes / MIN_RATE_BYTES_S
+
+
 def download_dataset(
     name: str | DatasetEntry,
     dest: str | os.PathLike | None = None,
@@ -306,8 +342,12 @@ def download_dataset(
     url: str | None = None,
     progress: bool = True,
     keep_archive: bool = False,
+    deadline_s: float | None = None,
 ) -> Path:
     """Descarga, verifica y extrae un conjunto del catálogo; si ya está, no usa la red.
+
+    Solo borra lo que crea: nunca un archivo comprimido colocado a mano (si su suma coincide se
+    usa sin red) ni una carpeta ``extraido/`` que ya existía.
 
     Args:
         name: clave del catálogo (``"eurosat"``; ver :func:`list_datasets`) o una
@@ -315,34 +355,60 @@ def download_dataset(
         dest: carpeta de destino; por defecto ``data_dir()/"descargas"/<nombre>``.
         url: otra dirección para el mismo archivo (una réplica); la suma se comprueba igual.
         progress: muestra una barra de progreso durante la descarga.
-        keep_archive: conserva el archivo comprimido después de extraerlo.
+        keep_archive: conserva el archivo comprimido que se descargó después de extraerlo.
+        deadline_s: plazo total de la descarga en segundos (por defecto, :func:`deadline_for`).
 
     Returns:
         La carpeta que contiene las subcarpetas de clase, lista para ``image_folder``.
     """
     entry = dataset_entry(name)
-    dest = Path(dest) if dest is not None else data_dir() / "descargas" / entry.name
+    url = check_url(url) if url is not None else entry.url
+    check_bool("progress", progress)
+    check_bool("keep_archive", keep_archive)
+    deadline = deadline_for(entry) if deadline_s is None else check_float(
+        "deadline_s", deadline_s, minimum=0, strict=True)
+    dest = check_path("dest", dest) if dest is not None else data_dir() / "descargas" / entry.name
     ready = _ready_folder(dest, entry)
     if ready is not None:
         return ready
-    dest.mkdir(parents=True, exist_ok=True)
+    _prepare_destination(dest)
     archive = dest / entry.filename
-    if not _placed_archive_ok(archive, entry):
-        _download(url or entry.url, archive, entry, progress)
+    placed = _placed_archive_ok(archive, entry)
+    if not placed:
+        _download(url, archive, entry, progress, deadline)
     _extract(archive, dest, entry)
-    (dest / MARKER_NAME).write_text(json.dumps(
-        {"name": entry.name, "checksum_algo": entry.checksum_algo, "checksum": entry.checksum,
-         "subfolder": entry.subfolder}, ensure_ascii=False))
-    if not keep_archive:
+    with atomic_write(dest / MARKER_NAME, "w") as handle:
+        json.dump({"name": entry.name, "checksum_algo": entry.checksum_algo,
+                   "checksum": entry.checksum, "subfolder": entry.subfolder}, handle,
+                  ensure_ascii=False)
+    if not placed and not keep_archive:
         archive.unlink()
     return dest / EXTRACTED_NAME / entry.subfolder
+
+
+def _prepare_destination(dest: Path) -> None:
+    """Crea la carpeta de destino y se niega a tocar un ``extraido/`` que ya existe."""
+    if dest.exists() and not dest.is_dir():
+        raise LabkitError(f"El destino «{dest}» existe y no es una carpeta: elige otra ruta.")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise LabkitError(f"No se pudo crear la carpeta de destino «{dest}» "
+                          f"({err.strerror or err}). Elige otra con dest=...") from err
+    if os.path.lexists(dest / EXTRACTED_NAME):
+        raise LabkitError(
+            f"Ya existe «{dest / EXTRACTED_NAME}» pero no es una extracción terminada de este "
+            "conjunto, y podría tener archivos tuyos: no la toco. Muévela o bórrala tú y vuelve "
+            "a llamar, o usa otra carpeta con dest=...")
 
 
 def _ready_folder(dest: Path, entry: DatasetEntry) -> Path | None:
     """La carpeta ya extraída y verificada (según la marca), o ``None``."""
     try:
-        marker = json.loads((dest / MARKER_NAME).read_text())
+        marker = json.loads((dest / MARKER_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return None
+    if not isinstance(marker, dict):
         return None
     folder = dest / EXTRACTED_NAME / entry.subfolder
     same = marker.get("checksum") == entry.checksum and marker.get("subfolder") == entry.subfolder
@@ -360,22 +426,27 @@ def _file_digest(path: Path, algo: str) -> str:
 
 def _placed_archive_ok(archive: Path, entry: DatasetEntry) -> bool:
     """¿Hay ya un archivo comprimido correcto (p. ej. colocado a mano)? Error si no coincide."""
-    if not archive.is_file():
+    if not os.path.lexists(archive):
         return False
+    if not archive.is_file():
+        raise LabkitError(f"Ya existe «{archive}» y no es un archivo: muévelo o bórralo.")
     got = _file_digest(archive, entry.checksum_algo)
     if got != entry.checksum:
         raise LabkitError(
             f"Ya hay un archivo '{archive}' pero no es el esperado: su {entry.checksum_algo} "
-            f"debía ser {entry.checksum} y es {got}. Bórralo para descargarlo de nuevo, o "
-            f"reemplázalo por el archivo correcto ({entry.filename}, {entry.size_text}).")
+            f"debía ser {entry.checksum} y es {got}. No lo toco: bórralo tú para descargarlo de "
+            f"nuevo, o reemplázalo por el archivo correcto ({entry.filename}, {entry.size_text}).")
     return True
 
 
-def _download(url: str, archive: Path, entry: DatasetEntry, progress: bool) -> None:
-    """Descarga a ``<archivo>.part``, verifica la suma y lo renombra de forma atómica."""
-    part = archive.with_name(archive.name + ".part")
+def _download(url: str, archive: Path, entry: DatasetEntry, progress: bool,
+              deadline_s: float) -> None:
+    """Descarga a un temporal propio, verifica la suma y lo renombra de forma atómica."""
+    fd, name = tempfile.mkstemp(dir=archive.parent, prefix=f".{archive.name}.", suffix=".part")
+    part = Path(name)
     try:
-        digest, received = _fetch(url, part, entry, progress)
+        with os.fdopen(fd, "wb") as out:
+            digest, received = _fetch(url, out, entry, progress, deadline_s)
     except BaseException as err:
         part.unlink(missing_ok=True)
         friendly = _download_error(err, url, archive, entry)
@@ -389,24 +460,22 @@ def _download(url: str, archive: Path, entry: DatasetEntry, progress: bool) -> N
             f"ser {entry.checksum} y es {digest} (llegaron {_thousands(received)} bytes; se "
             f"esperaban {_thousands(entry.size_bytes)}). Se borró la descarga. Vuelve a "
             "intentarlo o usa una réplica con url=...")
+    os.chmod(part, 0o644)
     os.replace(part, archive)
 
 
-def _fetch(url: str, part: Path, entry: DatasetEntry, progress: bool) -> tuple[str, int]:
-    """Copia la respuesta en ``part`` calculando la suma; devuelve ``(suma, bytes)``."""
+def _fetch(url: str, out, entry: DatasetEntry, progress: bool,
+           deadline_s: float) -> tuple[str, int]:
+    """Copia la respuesta en ``out`` calculando la suma; devuelve ``(suma, bytes)``."""
     hasher = hashlib.new(entry.checksum_algo)
-    received = 0
-    request = urllib.request.Request(url, headers={"User-Agent": "labkit (curso)"})
-    with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response, \
-            open(part, "wb") as out:
-        total = int(response.headers.get("Content-Length") or entry.size_bytes)
-        with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                  desc=entry.filename, disable=not progress) as bar:
-            while chunk := response.read(_CHUNK):
-                out.write(chunk)
-                hasher.update(chunk)
-                received += len(chunk)
-                bar.update(len(chunk))
+    with tqdm(total=entry.size_bytes, unit="B", unit_scale=True, unit_divisor=1024,
+              desc=entry.filename, disable=not progress) as bar:
+        def on_chunk(chunk: bytes) -> None:
+            hasher.update(chunk)
+            bar.update(len(chunk))
+
+        received = fetch(url, out, max_bytes=entry.size_bytes, deadline_s=deadline_s,
+                         on_chunk=on_chunk)
     return hasher.hexdigest(), received
 
 
@@ -417,10 +486,14 @@ def _download_error(err: BaseException, url: str, archive: Path,
               f"download_dataset('{entry.name}'): se comprobará su {entry.checksum_algo} y se "
               f"extraerá sin red.\n  archivo: {entry.filename} ({entry.size_text})\n"
               f"  dónde:   {archive}\n{_OFFLINE_HINT}")
+    if isinstance(err, DownloadLimitError):
+        return LabkitError(f"{err}\n{manual}")
+    if isinstance(err, LabkitError):
+        return err
     if isinstance(err, urllib.error.HTTPError):
         return LabkitError(f"El servidor respondió {err.code} ({err.reason}) al pedir {url}: "
                            f"puede que el enlace haya cambiado.\n{manual}")
-    if isinstance(err, (urllib.error.URLError, TimeoutError, ConnectionError, HTTPException)):
+    if isinstance(err, (urllib.error.URLError, OSError, HTTPException)):
         reason = getattr(err, "reason", None) or err
         return LabkitError(f"No hay conexión a internet (o el servidor no responde): no pude "
                            f"descargar «{entry.title}» desde {url} (detalle: {reason}).\n{manual}")
@@ -432,66 +505,11 @@ def _extract(archive: Path, dest: Path, entry: DatasetEntry) -> None:
     """Extrae en una carpeta temporal hermana, comprueba la subcarpeta y la mueve a su sitio."""
     temp = Path(tempfile.mkdtemp(prefix=".extrayendo-", dir=dest))
     try:
-        if entry.archive_format == "zip":
-            _extract_zip(archive, temp)
-        else:
-            _extract_tar(archive, temp)
+        extract_archive(archive, temp, entry.archive_format)
         if not (temp / entry.subfolder).is_dir():
             raise LabkitError(f"El archivo {archive.name} no contiene la carpeta esperada "
                               f"'{entry.subfolder}'. ¿Es el archivo correcto?")
-        final = dest / EXTRACTED_NAME
-        if final.exists():  # restos de una extracción anterior sin terminar
-            shutil.rmtree(final)
-        os.replace(temp, final)
+        os.rename(temp, dest / EXTRACTED_NAME)  # falla (sin pisar) si alguien la creó entretanto
     except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
+        shutil.rmtree(temp, ignore_errors=True)  # solo la carpeta temporal que creó esta llamada
         raise
-
-
-def _unsafe(member: str, why: str) -> LabkitError:
-    return LabkitError(f"El archivo comprimido trae una entrada insegura: '{member}' ({why}). "
-                       "No se extrajo nada: un archivo así podría escribir fuera de su carpeta.")
-
-
-def _check_member_name(name: str) -> None:
-    """Rechaza rutas absolutas, con unidad de Windows o con componentes ``..``."""
-    normalized = name.replace("\\", "/")
-    if normalized.startswith("/") or (len(normalized) > 1 and normalized[1] == ":"):
-        raise _unsafe(name, "ruta absoluta")
-    if ".." in normalized.split("/"):
-        raise _unsafe(name, "contiene '..'")
-
-
-def _check_link(member: str, target: str, relative_to_member: bool) -> None:
-    """Rechaza enlaces cuyo destino queda fuera de la carpeta de extracción."""
-    if target.startswith("/") or (len(target) > 1 and target[1] == ":"):
-        raise _unsafe(member, f"enlace a una ruta absoluta: {target}")
-    base = posixpath.dirname(member) if relative_to_member else ""
-    resolved = posixpath.normpath(posixpath.join(base, target.replace("\\", "/")))
-    if resolved == ".." or resolved.startswith("../"):
-        raise _unsafe(member, f"enlace que apunta fuera: {target}")
-
-
-def _extract_zip(archive: Path, target: Path) -> None:
-    """Extrae un .zip tras comprobar cada entrada."""
-    with zipfile.ZipFile(archive) as bundle:
-        members = bundle.infolist()
-        for info in members:
-            _check_member_name(info.filename)
-            if stat.S_ISLNK(info.external_attr >> 16):
-                _check_link(info.filename, bundle.read(info).decode("utf-8", "replace"), True)
-        bundle.extractall(target, members)
-
-
-def _extract_tar(archive: Path, target: Path) -> None:
-    """Extrae un .tar(.gz) tras comprobar cada miembro (y con el filtro ``data`` si existe)."""
-    with tarfile.open(archive, "r:*") as bundle:
-        members = bundle.getmembers()
-        for member in members:
-            _check_member_name(member.name)
-            if member.issym() or member.islnk():
-                _check_link(member.name, member.linkname, relative_to_member=member.issym())
-            elif not (member.isfile() or member.isdir()):
-                raise _unsafe(member.name, "tipo de archivo especial (dispositivo o tubería)")
-        extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-        bundle.extractall(target, members=members, **extra)
