@@ -38,16 +38,26 @@ class ImageSet:
     info: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.images.dtype != torch.uint8 or self.images.ndim != 4 or self.images.shape[1] != 3:
+        if not isinstance(self.images, torch.Tensor) or self.images.dtype != torch.uint8 \
+                or self.images.ndim != 4 or self.images.shape[1] != 3:
+            shape = tuple(self.images.shape) if isinstance(self.images, torch.Tensor) else None
+            kind = self.images.dtype if shape is not None else type(self.images).__name__
             raise LabkitError(
                 "Las imágenes deben ser un tensor uint8 de forma [N, 3, H, W]; "
-                f"llegó {tuple(self.images.shape)} de tipo {self.images.dtype}."
+                f"llegó {shape if shape is not None else 'un objeto'} de tipo {kind}."
             )
+        self.labels = _as_labels(self.labels)
         if len(self.images) != len(self.labels):
             raise LabkitError(
                 f"Hay {len(self.images)} imágenes pero {len(self.labels)} etiquetas."
             )
-        self.labels = self.labels.long()
+        self.classes = _as_classes(self.classes)
+        if len(self.labels) and (int(self.labels.min()) < 0
+                                 or int(self.labels.max()) >= len(self.classes)):
+            raise LabkitError(
+                f"Las etiquetas deben ir de 0 a {len(self.classes) - 1} (una por clase de "
+                f"{self.classes}); llegaron valores entre {int(self.labels.min())} y "
+                f"{int(self.labels.max())}.")
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -89,6 +99,30 @@ class ImageSet:
         """
         return self.subset(stratified_indices(self.labels, self.num_classes, n, seed,
                                               "imágenes", "genera un conjunto más grande"))
+
+
+def _as_labels(labels: object) -> torch.Tensor:
+    """Convierte las etiquetas (tensor, lista o arreglo de enteros) en un tensor ``int64 [N]``."""
+    if not isinstance(labels, torch.Tensor):
+        try:
+            labels = torch.as_tensor(np.asarray(labels))
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise LabkitError("Las etiquetas deben ser enteros (una lista, un arreglo o un "
+                              f"tensor); llegó {type(labels).__name__}.") from err
+    if labels.dtype == torch.bool or labels.is_floating_point() or labels.is_complex() \
+            or labels.ndim != 1:
+        raise LabkitError("Las etiquetas deben ser enteros en una sola dimensión [N]; llegó un "
+                          f"tensor {labels.dtype} de forma {tuple(labels.shape)}.")
+    return labels.long()
+
+
+def _as_classes(classes: object) -> list[str]:
+    """Comprueba que los nombres de las clases son una lista de textos (al menos uno)."""
+    if isinstance(classes, str) or not isinstance(classes, (list, tuple)) or not classes \
+            or not all(isinstance(c, str) for c in classes):
+        raise LabkitError("classes debe ser una lista con el nombre (texto) de cada clase; "
+                          f"llegó {classes!r:.60}.")
+    return list(classes)
 
 
 def stratified_indices(labels: torch.Tensor, num_classes: int, n: int, seed: int,
