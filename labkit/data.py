@@ -8,6 +8,7 @@ carpetas del alumno y los catálogos se tratan igual, y la normalización propia
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -249,14 +250,23 @@ def normalize(images: torch.Tensor, mean: Sequence[float], std: Sequence[float])
     return (x - m) / s
 
 
+def _finite_number(value: object) -> bool:
+    """¿Es un número real finito (no ``bool``)?"""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def _check_normalize_args(images: object, mean: object, std: object) -> None:
     """Lote ``[B, C, H, W]`` y una media y una desviación (> 0) por canal."""
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
         raise LabkitError("normalize: las imágenes deben ser un tensor [B, C, H, W].")
     for name, values in (("mean", mean), ("std", std)):
         ok = isinstance(values, (list, tuple, torch.Tensor, np.ndarray)) and len(values) == images.shape[1] and all(
-            isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
-            for v in (values.tolist() if hasattr(values, "tolist") else values))
+            _finite_number(v) for v in (values.tolist() if hasattr(values, "tolist") else values))
         if not ok or (name == "std" and min(values) <= 0):
             raise LabkitError(f"normalize: {name} debe tener un número finito por canal "
                               f"({images.shape[1]}){' y mayor que 0' if name == 'std' else ''}; "
