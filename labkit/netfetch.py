@@ -14,7 +14,9 @@ mantiene esta descarga propia (sin dependencias nuevas).
 
 from __future__ import annotations
 
+import http.client
 import socket
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -52,6 +54,70 @@ def check_url(url: object, name: str = "url") -> str:
     return url.strip()
 
 
+class _Watchdog:
+    """Anota los sockets de la descarga y los cierra cuando vence el plazo total.
+
+    Así el plazo vale también mientras llegan las cabeceras o se siguen redirecciones, donde
+    ``urllib`` solo sabe de plazos por lectura.
+    """
+
+    def __init__(self, deadline_s: float) -> None:
+        self.expired = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(deadline_s, self._expire)
+        self._timer.daemon = True
+
+    def add(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            if sock is not None:
+                self._sockets.append(sock)
+            if self.expired.is_set():
+                self._close_all()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired.set()
+            self._close_all()
+
+    def _close_all(self) -> None:
+        for sock in self._sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+
+def _opener(watch: _Watchdog) -> urllib.request.OpenerDirector:
+    """Un ``opener`` de urllib cuyas conexiones se apuntan en ``watch`` al abrirse."""
+    class _HTTP(http.client.HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            watch.add(self.sock)
+
+    class _HTTPS(http.client.HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            watch.add(self.sock)
+
+    class _HTTPHandler(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(_HTTP, req)
+
+    class _HTTPSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(_HTTPS, req, context=self._context)
+
+    return urllib.request.build_opener(_HTTPHandler, _HTTPSHandler)
+
+
 def _socket_of(response: object) -> socket.socket | None:
     """El socket de una respuesta de ``urllib`` (para acortar su plazo), si se encuentra."""
     raw = getattr(getattr(response, "fp", None), "raw", None)
@@ -73,7 +139,8 @@ def _too_big(url: str, max_bytes: int, what: str) -> DownloadLimitError:
 
 
 def _read_all(response: object, out: BinaryIO, url: str, max_bytes: int, deadline_s: float,
-              started: float, on_chunk: Callable[[bytes], None] | None) -> int:
+              started: float, on_chunk: Callable[[bytes], None] | None,
+              watch: _Watchdog) -> int:
     """Copia la respuesta en ``out`` respetando el plazo total y el tamaño máximo."""
     sock, received = _socket_of(response), 0
     while True:
@@ -88,6 +155,8 @@ def _read_all(response: object, out: BinaryIO, url: str, max_bytes: int, deadlin
             if time.monotonic() - started >= deadline_s - 0.05:
                 raise _too_slow(url, deadline_s, received) from None
             raise
+        if watch.expired.is_set():
+            raise _too_slow(url, deadline_s, received)
         if not chunk:
             return received
         received += len(chunk)
@@ -119,14 +188,25 @@ def fetch(url: str, out: BinaryIO, *, max_bytes: int, deadline_s: float,
     url = check_url(url)
     started = time.monotonic()
     request = urllib.request.Request(url, headers={"User-Agent": "labkit (curso)"})
-    try:
-        response = urllib.request.urlopen(request, timeout=min(READ_TIMEOUT_S, deadline_s))
-    except TimeoutError:
-        if deadline_s <= READ_TIMEOUT_S:  # se agotó el plazo total, no el de una lectura
-            raise _too_slow(url, deadline_s, 0) from None
-        raise
+    with _Watchdog(deadline_s) as watch:
+        try:
+            return _open_and_read(request, out, url, max_bytes, deadline_s, started, on_chunk,
+                                  watch)
+        except DownloadLimitError:
+            raise
+        except (OSError, http.client.HTTPException, ValueError):
+            if watch.expired.is_set() or time.monotonic() - started >= deadline_s:
+                raise _too_slow(url, deadline_s, 0) from None
+            raise
+
+
+def _open_and_read(request: urllib.request.Request, out: BinaryIO, url: str, max_bytes: int,
+                   deadline_s: float, started: float,
+                   on_chunk: Callable[[bytes], None] | None, watch: _Watchdog) -> int:
+    """Abre la conexión (con el perro guardián) y copia la respuesta."""
+    response = _opener(watch).open(request, timeout=min(READ_TIMEOUT_S, deadline_s))
     with response:
         declared = response.headers.get("Content-Length")
         if declared and declared.strip().isdigit() and int(declared) > max_bytes:
             raise _too_big(url, max_bytes, f"anuncia {int(declared)} bytes")
-        return _read_all(response, out, url, max_bytes, deadline_s, started, on_chunk)
+        return _read_all(response, out, url, max_bytes, deadline_s, started, on_chunk, watch)

@@ -106,3 +106,18 @@ def flood(conn: socket.socket, server: HostileServer, announce: bool = False) ->
 def flood_announced(conn: socket.socket, server: HostileServer) -> None:
     """Anuncia 300 MiB en Content-Length y empieza a mandarlos."""
     flood(conn, server, announce=True)
+
+
+def drip_headers(conn: socket.socket, server: HostileServer) -> None:
+    """Empieza la respuesta y manda una cabecera sin fin, un byte por segundo."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Lento: ")
+    while server.alive():
+        conn.sendall(b"z")
+        server.sent += 1
+        server.stop.wait(1.0)
+
+
+def redirect_loop(conn: socket.socket, server: HostileServer) -> None:
+    """Redirige siempre a sí mismo (urllib corta tras 10 saltos)."""
+    conn.sendall(f"HTTP/1.1 302 Found\r\nLocation: {server.url}\r\nContent-Length: 0\r\n"
+                 "Connection: close\r\n\r\n".encode())

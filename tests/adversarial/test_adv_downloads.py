@@ -19,7 +19,7 @@ from labkit.archives import extract_archive
 from labkit.catalog import EXTRACTED_NAME, MARKER_NAME, DatasetEntry, download_dataset
 from labkit.errors import LabkitError
 
-from .servers import drip, flood, flood_announced, hostile, silent
+from .servers import drip, drip_headers, flood, flood_announced, hostile, redirect_loop, silent
 
 SMALL = 7600  # bytes: el tamaño de una entrada pequeña
 
@@ -80,6 +80,22 @@ def test_a_server_that_never_answers_fails_within_the_deadline(tmp_path, monkeyp
             download_dataset(_entry(url=server.url), tmp_path / "dl", progress=False,
                              deadline_s=2)
         assert time.monotonic() - start < 7
+
+
+def test_endless_headers_fail_within_the_deadline(tmp_path, monkeypatch):
+    with hostile(drip_headers, monkeypatch) as server:
+        start = time.monotonic()
+        with pytest.raises(LabkitError, match="plazo total de 3 s"):
+            download_dataset(_entry(url=server.url), tmp_path / "dl", progress=False,
+                             deadline_s=3)
+        assert time.monotonic() - start < 8
+
+
+def test_a_redirect_loop_is_a_spanish_error(tmp_path, monkeypatch):
+    with hostile(redirect_loop, monkeypatch) as server:
+        with pytest.raises(LabkitError, match="El servidor respondió 302"):
+            download_dataset(_entry(url=server.url), tmp_path / "dl", progress=False,
+                             deadline_s=10)
 
 
 def test_a_300_mib_stream_stops_at_the_size_cap(tmp_path, monkeypatch):
