@@ -167,16 +167,18 @@ def _strip_cell(cell: NotebookNode, where: str) -> None:
     if cell.cell_type == "code":
         cell.outputs = []
         cell.execution_count = None
-    cell.metadata = {k: v for k, v in cell.metadata.items() if k in _KEEP_CELL_METADATA}
+    cell.metadata = nbformat.from_dict(
+        {k: v for k, v in cell.metadata.items() if k in _KEEP_CELL_METADATA})
     if "attachments" in cell:  # solo los adjuntos que el texto que queda sigue usando
         used = set(_ATTACHMENT_REF.findall(cell.source))
-        cell.attachments = {k: v for k, v in cell.attachments.items() if k in used}
+        cell.attachments = nbformat.from_dict(
+            {k: v for k, v in cell.attachments.items() if k in used})
         if not cell.attachments:
             del cell["attachments"]
 
 
 def _solution_lines(nb: NotebookNode) -> set[str]:
-    """Las líneas (sin espacios alrededor, de 4 caracteres o más) de las soluciones del cuaderno."""
+    """Las líneas (sin espacios alrededor, de 6 caracteres o más) de las soluciones del cuaderno."""
     lines: set[str] = set()
     for cell in nb.cells:
         inside = _is_solution_cell(cell) and not any(
@@ -184,17 +186,17 @@ def _solution_lines(nb: NotebookNode) -> set[str]:
         for line in cell.source.splitlines():
             if _BEGIN.match(line) or _END.match(line):
                 inside = bool(_BEGIN.match(line))
-            elif inside and len(line.strip()) >= 4:
+            elif inside and len(line.strip()) >= 6:
                 lines.add(line.strip())
     return lines
 
 
 def _strings(value: object) -> list[str]:
-    """Todos los textos de una estructura JSON (diccionarios, listas y textos anidados)."""
+    """Todos los textos (valores, no claves) de una estructura JSON anidada."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
-        return [t for v in value.values() for t in _strings(v)] + [str(k) for k in value]
+        return [t for v in value.values() for t in _strings(v)]
     if isinstance(value, (list, tuple)):
         return [t for v in value for t in _strings(v)]
     return []
