@@ -326,3 +326,39 @@ def test_model_entry_points_property(num_classes, depth, head):
     _valid_or_labkit(freeze_to, model, depth)
     _valid_or_labkit(split_at, model, depth)
     _valid_or_labkit(replace_head, model, head)
+
+
+# ------------------------------------------------------------------------- nada se pierde
+FOLDERS = st.sampled_from(["curso", "alumnos", "curso/alumnos", "otro", "curso/."])
+STEPS = st.lists(st.one_of(st.tuples(st.just("escribir"), FOLDERS, FOLDERS),
+                           st.tuples(st.just("editar"), FOLDERS, st.just(""))),
+                 min_size=1, max_size=5)
+
+
+@FEW
+@given(steps=STEPS)
+def test_no_sequence_of_commands_loses_solutions_or_student_work(steps):
+    from labkit.exercises import write_student_versions
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "curso").mkdir()
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+            "r = None\n### BEGIN SOLUTION\nr = 'SECRETO'\n### END SOLUTION")])
+        nbformat.write(nb, root / "curso" / "01.ipynb")
+        teacher = (root / "curso" / "01.ipynb").read_bytes()
+        edited: dict[Path, bytes] = {}
+        for action, first, second in steps:
+            if action == "editar":
+                path = root / first / "01.ipynb"
+                if path.is_file() and b"SECRETO" not in path.read_bytes():
+                    path.write_text(path.read_text(encoding="utf-8").replace(
+                        "TU RESPUESTA", "MI RESPUESTA"), encoding="utf-8")
+                    edited[path.resolve()] = path.read_bytes()
+                continue
+            written = _valid_or_labkit(write_student_versions, root / first, root / second)
+            for path in written or []:
+                assert path.resolve() not in edited, "se pisó el trabajo de un alumno"
+        assert (root / "curso" / "01.ipynb").read_bytes() == teacher
+        for path, data in edited.items():
+            assert path.read_bytes() == data
