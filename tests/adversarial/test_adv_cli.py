@@ -204,6 +204,16 @@ def test_insignias_validates_everything_before_writing(tmp_path, capsys, kind):
     assert _snapshot(course) == before  # ninguno reescrito a medias
 
 
+@pytest.mark.parametrize("kind", ["vacio", "celda_sin_source", "binario"])
+def test_ejecutar_validates_every_notebook_before_running_any(tmp_path, capsys, kind):
+    course = _course(tmp_path / "notebooks")
+    _write_malformed(course, kind)
+    before = _snapshot(course)
+    code, err = _cli(capsys, "ejecutar", str(course))
+    assert code == 1 and "09_roto.ipynb" in err and "no es un cuaderno válido" in err
+    assert _snapshot(course) == before
+
+
 def test_insignias_rewrites_when_all_are_valid(tmp_path, capsys):
     course = _course(tmp_path / "notebooks")
     code, _ = _cli(capsys, "insignias", str(course))
