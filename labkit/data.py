@@ -151,6 +151,29 @@ def _as_classes(classes: object) -> list[str]:
     return list(classes)
 
 
+def _finite_number(value: object) -> bool:
+    """¿Es un número real finito (no ``bool``)?"""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def _check_normalize_args(images: object, mean: object, std: object) -> None:
+    """Lote ``[B, C, H, W]`` y una media y una desviación (> 0) por canal."""
+    if not isinstance(images, torch.Tensor) or images.ndim != 4:
+        raise LabkitError("normalize: las imágenes deben ser un tensor [B, C, H, W].")
+    for name, values in (("mean", mean), ("std", std)):
+        ok = isinstance(values, (list, tuple, torch.Tensor, np.ndarray)) and len(values) == images.shape[1] and all(
+            _finite_number(v) for v in (values.tolist() if hasattr(values, "tolist") else values))
+        if not ok or (name == "std" and min(values) <= 0):
+            raise LabkitError(f"normalize: {name} debe tener un número finito por canal "
+                              f"({images.shape[1]}){' y mayor que 0' if name == 'std' else ''}; "
+                              f"llegó {values!r:.60}.")
+
+
 def stratified_indices(labels: torch.Tensor, num_classes: int, n: int, seed: int,
                        noun: str = "imágenes", remedy: str = "genera un conjunto más grande",
                        one: str = "una") -> torch.Tensor:
@@ -248,29 +271,6 @@ def normalize(images: torch.Tensor, mean: Sequence[float], std: Sequence[float])
     m = torch.tensor(mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
     s = torch.tensor(std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
     return (x - m) / s
-
-
-def _finite_number(value: object) -> bool:
-    """¿Es un número real finito (no ``bool``)?"""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except OverflowError:
-        return False
-
-
-def _check_normalize_args(images: object, mean: object, std: object) -> None:
-    """Lote ``[B, C, H, W]`` y una media y una desviación (> 0) por canal."""
-    if not isinstance(images, torch.Tensor) or images.ndim != 4:
-        raise LabkitError("normalize: las imágenes deben ser un tensor [B, C, H, W].")
-    for name, values in (("mean", mean), ("std", std)):
-        ok = isinstance(values, (list, tuple, torch.Tensor, np.ndarray)) and len(values) == images.shape[1] and all(
-            _finite_number(v) for v in (values.tolist() if hasattr(values, "tolist") else values))
-        if not ok or (name == "std" and min(values) <= 0):
-            raise LabkitError(f"normalize: {name} debe tener un número finito por canal "
-                              f"({images.shape[1]}){' y mayor que 0' if name == 'std' else ''}; "
-                              f"llegó {values!r:.60}.")
 
 
 def augment_batch(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
