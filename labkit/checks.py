@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import html
+import inspect
 import math
 import re
 import unicodedata
@@ -143,6 +144,29 @@ def _setting(check: Callable[..., Any], name: str, value: object, **bounds: Any)
         return check(name, value, **bounds)
     except LabkitError as err:
         raise LabkitError(f"{_TEACHER}: {err}") from None
+
+
+def _settings(**rules: tuple[Callable[..., Any], dict[str, Any]]) -> Callable[[Callable[_P, CheckResult]], Callable[_P, CheckResult]]:
+    """Decora una comprobación: valida con :func:`_setting` los argumentos del profesor.
+
+    Args:
+        **rules: ``nombre=(función de labkit.validate, límites)`` por argumento.
+
+    Returns:
+        El decorador (va debajo de ``@_verdict``, que convierte el error en «No se pudo comprobar»).
+    """
+    def decorate(func: Callable[_P, CheckResult]) -> Callable[_P, CheckResult]:
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> CheckResult:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for name, (check, bounds) in rules.items():
+                bound.arguments[name] = _setting(check, name, bound.arguments[name], **bounds)
+            return func(*bound.args, **bound.kwargs)
+        return wrapper
+    return decorate
 
 
 def _ok(text: str) -> CheckResult:
@@ -470,6 +494,9 @@ def _early_lr_mistake(answer: float, head_lr: float, ratio: float, n_groups: int
 
 
 @_verdict
+@_settings(head_lr=(check_float, {"minimum": 0, "strict": True}),
+           ratio=(check_float, {"minimum": 0, "strict": True}),
+           n_groups=(check_int, {"minimum": 1}))
 def check_lr_ratio(answer: object, head_lr: float = 1e-4, ratio: float = 10.0,
                    n_groups: int = 3) -> CheckResult:
     """Comprueba la tasa del primer grupo (o la lista de tasas) con tasas discriminativas.
@@ -487,9 +514,6 @@ def check_lr_ratio(answer: object, head_lr: float = 1e-4, ratio: float = 10.0,
     Returns:
         El resultado de la comprobación.
     """
-    head_lr = _setting(check_float, "head_lr", head_lr, minimum=0, strict=True)
-    ratio = _setting(check_float, "ratio", ratio, minimum=0, strict=True)
-    n_groups = _setting(check_int, "n_groups", n_groups, minimum=1)
     hint = (f"la cabeza lleva {_fmt(head_lr)} y cada grupo hacia la entrada divide la tasa por "
             f"{ratio:g}. ¿Cuántos saltos hay de la cabeza al primer grupo si hay {n_groups}?")
     if isinstance(answer, (list, tuple, dict)):
