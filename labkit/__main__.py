@@ -4,7 +4,7 @@
     descargar MODELO [MODELO ...]   descarga pesos preentrenados a la caché de torch
     ejercicios --sin-soluciones ORIGEN DESTINO
                                     escribe la versión del alumno (sin soluciones)
-    ejecutar [CARPETA]              vuelve a ejecutar los cuadernos y guarda sus salidas
+    ejecutar [CARPETA|CUADERNO]     vuelve a ejecutar los cuadernos y guarda sus salidas
     insignias [CARPETA]             reescribe las insignias de Colab y Binder de los cuadernos
 """
 
@@ -16,9 +16,17 @@ import sys
 __all__ = ["main"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """``argparse`` con los errores de uso en español (código de salida 2, como argparse)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"Error: la orden no es válida ({message}). "
+                     f"Prueba «{self.prog} --help».\n")
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m labkit",
-                                     description="Laboratorio de Transfer Learning")
+    parser = _Parser(prog="python -m labkit", description="Laboratorio de Transfer Learning")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("descargar", help="descarga pesos preentrenados (necesita red)")
     p.add_argument("models", nargs="+", metavar="MODELO")
@@ -27,7 +35,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="ORIGEN")
     p.add_argument("dest", metavar="DESTINO")
     p = sub.add_parser("ejecutar", help="ejecuta los cuadernos y guarda sus salidas")
-    p.add_argument("folder", nargs="?", default="notebooks", metavar="CARPETA")
+    p.add_argument("folder", nargs="?", default="notebooks", metavar="CARPETA|CUADERNO")
     p = sub.add_parser("insignias", help="reescribe las insignias de Colab y Binder")
     p.add_argument("folder", nargs="?", default="notebooks", metavar="CARPETA")
     return parser
@@ -46,25 +54,38 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _build_parser().parse_args(argv)
     try:
-        if args.command == "descargar":
-            from .models import download_weights
-            for name in args.models:
-                print(download_weights(name))
-        elif args.command == "ejercicios":
-            from .exercises import write_student_versions
-            for path in write_student_versions(args.source, args.dest):
-                print(path)
-        elif args.command == "ejecutar":
-            from .notebook_runner import execute_notebooks
-            execute_notebooks(args.folder)
-        elif args.command == "insignias":
-            from .course import update_badges
-            for path in update_badges(args.folder):
-                print(path)
+        _run(args)
     except LabkitError as err:
         print(f"Error: {err}", file=sys.stderr)
         return 1
+    except OSError as err:
+        where = f" «{err.filename}»" if err.filename else ""
+        print(f"Error: no se pudo leer o escribir{where}: {err.strerror or err}.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrumpido (Ctrl+C): lo ya escrito está completo; lo demás, sin tocar.",
+              file=sys.stderr)
+        return 130
     return 0
+
+
+def _run(args: argparse.Namespace) -> None:
+    """Ejecuta la orden ya analizada (los errores los traduce :func:`main`)."""
+    if args.command == "descargar":
+        from .models import download_weights
+        for name in args.models:
+            print(download_weights(name))
+    elif args.command == "ejercicios":
+        from .exercises import write_student_versions
+        for path in write_student_versions(args.source, args.dest):
+            print(path)
+    elif args.command == "ejecutar":
+        from .notebook_runner import execute_notebooks
+        execute_notebooks(args.folder)
+    elif args.command == "insignias":
+        from .course import update_badges
+        for path in update_badges(args.folder):
+            print(path)
 
 
 if __name__ == "__main__":

@@ -16,26 +16,17 @@ los que no vienen con una carpeta por clase (Oxford Flowers 102 guarda sus etiqu
 from __future__ import annotations
 
 import difflib
-import hashlib
 import html
-import json
 import os
-import posixpath
-import shutil
-import stat
-import tarfile
-import tempfile
-import urllib.error
-import urllib.request
-import zipfile
+import re
 from dataclasses import dataclass
-from http.client import HTTPException
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from .config import data_dir
+from .downloads import EXTRACTED_NAME, MARKER_NAME, install_dataset
 from .errors import LabkitError
+from .netfetch import READ_TIMEOUT_S, check_url
+from .validate import check_bool, check_float, check_int, check_path, check_str
 
 __all__ = [
     "DatasetEntry",
@@ -45,15 +36,16 @@ __all__ = [
     "list_datasets",
     "catalog_table_html",
     "DOWNLOAD_TIMEOUT_S",
+    "deadline_for",
+    "EXTRACTED_NAME",
+    "MARKER_NAME",
 ]
 
-DOWNLOAD_TIMEOUT_S = 30
+DOWNLOAD_TIMEOUT_S = READ_TIMEOUT_S  # plazo de cada lectura; el total sale de deadline_for()
+MIN_RATE_BYTES_S = 100_000  # por debajo de 100 kB/s de media, el plazo total se agota
 ARCHIVE_FORMATS = ("zip", "tar.gz", "tar")
-MARKER_NAME = ".labkit_listo.json"
-EXTRACTED_NAME = "extraido"
 _HEX_LENGTHS = {"sha256": 64, "md5": 32}
-_CHUNK = 1 << 20
-_OFFLINE_HINT = "Mientras tanto, el conjunto integrado funciona sin red: labkit.surface_dataset()."
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 
 
 @dataclass(frozen=True)
@@ -94,6 +86,17 @@ class DatasetEntry:
     homepage: str = ""
 
     def __post_init__(self) -> None:
+        for field_name in ("name", "title", "url", "filename", "license", "checksum",
+                           "archive_format", "subfolder", "application", "description",
+                           "checksum_source", "checksum_algo"):
+            check_str(f"DatasetEntry.{field_name}", getattr(self, field_name))
+        check_str("DatasetEntry.homepage", self.homepage, allow_empty=True)
+        _check_plain_name("DatasetEntry.name", self.name)
+        _check_plain_name("DatasetEntry.filename", self.filename)
+        for part in self.subfolder.split("/"):
+            _check_plain_name("DatasetEntry.subfolder", part, whole=self.subfolder)
+        check_url(self.url, "DatasetEntry.url")
+        check_int("DatasetEntry.size_bytes", self.size_bytes, minimum=1)
         length = _HEX_LENGTHS.get(self.checksum_algo)
         if length is None:
             raise LabkitError(f"Algoritmo de suma desconocido para '{self.name}': "
@@ -116,12 +119,17 @@ class DatasetEntry:
         return _size_text(self.size_bytes)
 
 
+def _check_plain_name(label: str, value: str, whole: str | None = None) -> None:
+    """Un nombre de archivo o carpeta sin separadores, sin ``..`` y sin ruta absoluta."""
+    if not _SAFE_NAME.match(value) or value in (".", ".."):
+        shown = whole if whole is not None else value
+        raise LabkitError(f"{label}: llegó {shown!r}; se espera un nombre sencillo (letras, "
+                          "cifras, «_», «-», «.»), sin «..», sin «/» ni «\\» y sin ruta absoluta"
+                          + (" (en subfolder, «/» solo separa carpetas)." if whole else "."))
+
+
 def _is_hex(text: str) -> bool:
     return all(c in "0123456789abcdef" for c in text)
-
-
-def _thousands(n: int) -> str:
-    return f"{n:,}".replace(",", " ")
 
 
 def _size_text(n_bytes: int) -> str:
@@ -261,6 +269,7 @@ def dataset_entry(name: str | DatasetEntry) -> DatasetEntry:
     """
     if isinstance(name, DatasetEntry):
         return name
+    check_str("name", name)
     if name in DATASETS:
         return DATASETS[name]
     close = difflib.get_close_matches(str(name), DATASETS, n=1)
@@ -299,6 +308,18 @@ def catalog_table_html() -> str:
 
 
 # ---------------------------------------------------------------------------------- descarga
+def deadline_for(entry: DatasetEntry) -> float:
+    """Plazo total por defecto para descargar ``entry``: 2 min más 100 kB/s de media.
+
+    Args:
+        entry: la entrada del catálogo.
+
+    Returns:
+        Los segundos.
+    """
+    return 120.0 + entry.size_bytes / MIN_RATE_BYTES_S
+
+
 def download_dataset(
     name: str | DatasetEntry,
     dest: str | os.PathLike | None = None,
@@ -306,8 +327,12 @@ def download_dataset(
     url: str | None = None,
     progress: bool = True,
     keep_archive: bool = False,
+    deadline_s: float | None = None,
 ) -> Path:
     """Descarga, verifica y extrae un conjunto del catálogo; si ya está, no usa la red.
+
+    Solo borra lo que crea: nunca un archivo comprimido colocado a mano (si su suma coincide se
+    usa sin red) ni una carpeta ``extraido/`` que ya existía.
 
     Args:
         name: clave del catálogo (``"eurosat"``; ver :func:`list_datasets`) o una
@@ -315,183 +340,18 @@ def download_dataset(
         dest: carpeta de destino; por defecto ``data_dir()/"descargas"/<nombre>``.
         url: otra dirección para el mismo archivo (una réplica); la suma se comprueba igual.
         progress: muestra una barra de progreso durante la descarga.
-        keep_archive: conserva el archivo comprimido después de extraerlo.
+        keep_archive: conserva el archivo comprimido que se descargó después de extraerlo.
+        deadline_s: plazo total de la descarga en segundos (por defecto, :func:`deadline_for`).
 
     Returns:
         La carpeta que contiene las subcarpetas de clase, lista para ``image_folder``.
     """
     entry = dataset_entry(name)
-    dest = Path(dest) if dest is not None else data_dir() / "descargas" / entry.name
-    ready = _ready_folder(dest, entry)
-    if ready is not None:
-        return ready
-    dest.mkdir(parents=True, exist_ok=True)
-    archive = dest / entry.filename
-    if not _placed_archive_ok(archive, entry):
-        _download(url or entry.url, archive, entry, progress)
-    _extract(archive, dest, entry)
-    (dest / MARKER_NAME).write_text(json.dumps(
-        {"name": entry.name, "checksum_algo": entry.checksum_algo, "checksum": entry.checksum,
-         "subfolder": entry.subfolder}, ensure_ascii=False))
-    if not keep_archive:
-        archive.unlink()
-    return dest / EXTRACTED_NAME / entry.subfolder
-
-
-def _ready_folder(dest: Path, entry: DatasetEntry) -> Path | None:
-    """La carpeta ya extraída y verificada (según la marca), o ``None``."""
-    try:
-        marker = json.loads((dest / MARKER_NAME).read_text())
-    except (OSError, ValueError):
-        return None
-    folder = dest / EXTRACTED_NAME / entry.subfolder
-    same = marker.get("checksum") == entry.checksum and marker.get("subfolder") == entry.subfolder
-    return folder if same and folder.is_dir() else None
-
-
-def _file_digest(path: Path, algo: str) -> str:
-    """Suma de comprobación de un archivo, leyéndolo por trozos."""
-    hasher = hashlib.new(algo)
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            hasher.update(chunk)
-    return hasher.hexdigest()
-
-
-def _placed_archive_ok(archive: Path, entry: DatasetEntry) -> bool:
-    """¿Hay ya un archivo comprimido correcto (p. ej. colocado a mano)? Error si no coincide."""
-    if not archive.is_file():
-        return False
-    got = _file_digest(archive, entry.checksum_algo)
-    if got != entry.checksum:
-        raise LabkitError(
-            f"Ya hay un archivo '{archive}' pero no es el esperado: su {entry.checksum_algo} "
-            f"debía ser {entry.checksum} y es {got}. Bórralo para descargarlo de nuevo, o "
-            f"reemplázalo por el archivo correcto ({entry.filename}, {entry.size_text}).")
-    return True
-
-
-def _download(url: str, archive: Path, entry: DatasetEntry, progress: bool) -> None:
-    """Descarga a ``<archivo>.part``, verifica la suma y lo renombra de forma atómica."""
-    part = archive.with_name(archive.name + ".part")
-    try:
-        digest, received = _fetch(url, part, entry, progress)
-    except BaseException as err:
-        part.unlink(missing_ok=True)
-        friendly = _download_error(err, url, archive, entry)
-        if friendly is None:
-            raise
-        raise friendly from None
-    if digest != entry.checksum:
-        part.unlink(missing_ok=True)
-        raise LabkitError(
-            f"Lo descargado de {url} no es el archivo esperado: su {entry.checksum_algo} debía "
-            f"ser {entry.checksum} y es {digest} (llegaron {_thousands(received)} bytes; se "
-            f"esperaban {_thousands(entry.size_bytes)}). Se borró la descarga. Vuelve a "
-            "intentarlo o usa una réplica con url=...")
-    os.replace(part, archive)
-
-
-def _fetch(url: str, part: Path, entry: DatasetEntry, progress: bool) -> tuple[str, int]:
-    """Copia la respuesta en ``part`` calculando la suma; devuelve ``(suma, bytes)``."""
-    hasher = hashlib.new(entry.checksum_algo)
-    received = 0
-    request = urllib.request.Request(url, headers={"User-Agent": "labkit (curso)"})
-    with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response, \
-            open(part, "wb") as out:
-        total = int(response.headers.get("Content-Length") or entry.size_bytes)
-        with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                  desc=entry.filename, disable=not progress) as bar:
-            while chunk := response.read(_CHUNK):
-                out.write(chunk)
-                hasher.update(chunk)
-                received += len(chunk)
-                bar.update(len(chunk))
-    return hasher.hexdigest(), received
-
-
-def _download_error(err: BaseException, url: str, archive: Path,
-                    entry: DatasetEntry) -> LabkitError | None:
-    """Traduce un fallo de red a un :class:`LabkitError` en español (``None`` si no lo es)."""
-    manual = (f"Si consigues el archivo por otro medio, colócalo a mano y vuelve a llamar a "
-              f"download_dataset('{entry.name}'): se comprobará su {entry.checksum_algo} y se "
-              f"extraerá sin red.\n  archivo: {entry.filename} ({entry.size_text})\n"
-              f"  dónde:   {archive}\n{_OFFLINE_HINT}")
-    if isinstance(err, urllib.error.HTTPError):
-        return LabkitError(f"El servidor respondió {err.code} ({err.reason}) al pedir {url}: "
-                           f"puede que el enlace haya cambiado.\n{manual}")
-    if isinstance(err, (urllib.error.URLError, TimeoutError, ConnectionError, HTTPException)):
-        reason = getattr(err, "reason", None) or err
-        return LabkitError(f"No hay conexión a internet (o el servidor no responde): no pude "
-                           f"descargar «{entry.title}» desde {url} (detalle: {reason}).\n{manual}")
-    return None
-
-
-# ---------------------------------------------------------------------------------- extracción
-def _extract(archive: Path, dest: Path, entry: DatasetEntry) -> None:
-    """Extrae en una carpeta temporal hermana, comprueba la subcarpeta y la mueve a su sitio."""
-    temp = Path(tempfile.mkdtemp(prefix=".extrayendo-", dir=dest))
-    try:
-        if entry.archive_format == "zip":
-            _extract_zip(archive, temp)
-        else:
-            _extract_tar(archive, temp)
-        if not (temp / entry.subfolder).is_dir():
-            raise LabkitError(f"El archivo {archive.name} no contiene la carpeta esperada "
-                              f"'{entry.subfolder}'. ¿Es el archivo correcto?")
-        final = dest / EXTRACTED_NAME
-        if final.exists():  # restos de una extracción anterior sin terminar
-            shutil.rmtree(final)
-        os.replace(temp, final)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-
-
-def _unsafe(member: str, why: str) -> LabkitError:
-    return LabkitError(f"El archivo comprimido trae una entrada insegura: '{member}' ({why}). "
-                       "No se extrajo nada: un archivo así podría escribir fuera de su carpeta.")
-
-
-def _check_member_name(name: str) -> None:
-    """Rechaza rutas absolutas, con unidad de Windows o con componentes ``..``."""
-    normalized = name.replace("\\", "/")
-    if normalized.startswith("/") or (len(normalized) > 1 and normalized[1] == ":"):
-        raise _unsafe(name, "ruta absoluta")
-    if ".." in normalized.split("/"):
-        raise _unsafe(name, "contiene '..'")
-
-
-def _check_link(member: str, target: str, relative_to_member: bool) -> None:
-    """Rechaza enlaces cuyo destino queda fuera de la carpeta de extracción."""
-    if target.startswith("/") or (len(target) > 1 and target[1] == ":"):
-        raise _unsafe(member, f"enlace a una ruta absoluta: {target}")
-    base = posixpath.dirname(member) if relative_to_member else ""
-    resolved = posixpath.normpath(posixpath.join(base, target.replace("\\", "/")))
-    if resolved == ".." or resolved.startswith("../"):
-        raise _unsafe(member, f"enlace que apunta fuera: {target}")
-
-
-def _extract_zip(archive: Path, target: Path) -> None:
-    """Extrae un .zip tras comprobar cada entrada."""
-    with zipfile.ZipFile(archive) as bundle:
-        members = bundle.infolist()
-        for info in members:
-            _check_member_name(info.filename)
-            if stat.S_ISLNK(info.external_attr >> 16):
-                _check_link(info.filename, bundle.read(info).decode("utf-8", "replace"), True)
-        bundle.extractall(target, members)
-
-
-def _extract_tar(archive: Path, target: Path) -> None:
-    """Extrae un .tar(.gz) tras comprobar cada miembro (y con el filtro ``data`` si existe)."""
-    with tarfile.open(archive, "r:*") as bundle:
-        members = bundle.getmembers()
-        for member in members:
-            _check_member_name(member.name)
-            if member.issym() or member.islnk():
-                _check_link(member.name, member.linkname, relative_to_member=member.issym())
-            elif not (member.isfile() or member.isdir()):
-                raise _unsafe(member.name, "tipo de archivo especial (dispositivo o tubería)")
-        extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-        bundle.extractall(target, members=members, **extra)
+    url = check_url(url) if url is not None else entry.url
+    check_bool("progress", progress)
+    check_bool("keep_archive", keep_archive)
+    deadline = deadline_for(entry) if deadline_s is None else check_float(
+        "deadline_s", deadline_s, minimum=0, strict=True)
+    dest = check_path("dest", dest) if dest is not None else data_dir() / "descargas" / entry.name
+    return install_dataset(entry, dest, url=url, progress=progress, keep_archive=keep_archive,
+                           deadline_s=deadline)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import html
+import inspect
 import math
 import re
 import unicodedata
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec
 
 from .errors import LabkitError
+from .validate import check_float, check_int, check_str
 
 __all__ = [
     "CheckResult",
@@ -119,6 +121,52 @@ def _verdict(func: Callable[_P, CheckResult]) -> Callable[_P, CheckResult]:
         _display(result)
         return result
     return wrapper
+
+
+_TEACHER = "el ejercicio está mal preparado (es cosa del enunciado, no de tu respuesta)"
+
+
+def _setting(check: Callable[..., Any], name: str, value: object, **bounds: Any) -> Any:
+    """Comprueba un argumento que pone quien escribe el ejercicio (``expected``, ``threshold``…).
+
+    Si está mal, el veredicto es «No se pudo comprobar» (⚠️), nunca un ❌ para el alumno.
+
+    Args:
+        check: una función de :mod:`labkit.validate` (``check_float``, ``check_int``…).
+        name: el nombre del argumento.
+        value: lo que llegó.
+        **bounds: los límites que se pasan a ``check``.
+
+    Returns:
+        El valor comprobado.
+    """
+    try:
+        return check(name, value, **bounds)
+    except LabkitError as err:
+        raise LabkitError(f"{_TEACHER}: {err}") from None
+
+
+def _settings(**rules: tuple[Callable[..., Any], dict[str, Any]]) -> Callable[[Callable[_P, CheckResult]], Callable[_P, CheckResult]]:
+    """Decora una comprobación: valida con :func:`_setting` los argumentos del profesor.
+
+    Args:
+        **rules: ``nombre=(función de labkit.validate, límites)`` por argumento.
+
+    Returns:
+        El decorador (va debajo de ``@_verdict``, que convierte el error en «No se pudo comprobar»).
+    """
+    def decorate(func: Callable[_P, CheckResult]) -> Callable[_P, CheckResult]:
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> CheckResult:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for name, (check, bounds) in rules.items():
+                bound.arguments[name] = _setting(check, name, bound.arguments[name], **bounds)
+            return func(*bound.args, **bound.kwargs)
+        return wrapper
+    return decorate
 
 
 def _ok(text: str) -> CheckResult:
@@ -277,8 +325,7 @@ _MODE_WHY = {
 
 def _expected_mode(n_images: int) -> str | None:
     """La opción correcta para ``n_images`` imágenes: ``"a"``, ``"b"`` o ``None`` (las dos)."""
-    if isinstance(n_images, bool) or not isinstance(n_images, int) or n_images <= 0:
-        raise LabkitError(f"n_images debe ser un entero positivo y es {n_images!r}.")
+    n_images = _setting(check_int, "n_images", n_images, minimum=1)
     if n_images < _FEW_IMAGES:
         return "a"
     return "b" if n_images >= _MANY_IMAGES else None
@@ -300,6 +347,7 @@ def check_mode_choice(answer: object, n_images: int = 50) -> CheckResult:
         El resultado de la comprobación.
     """
     expected = _expected_mode(n_images)
+    n_images = int(n_images)
     hint = ("piensa en cuántas imágenes hay y en cuántos pesos tendría que ajustar cada opción.\n"
             + _options_text(MODE_OPTIONS))
     if _unanswered(answer):
@@ -383,7 +431,10 @@ def check_value(answer: object, expected: float, tol: float = 1e-6,
     Returns:
         El resultado de la comprobación.
     """
-    return _value_result(answer, float(expected), tol, hint)
+    expected = _setting(check_float, "expected", expected)
+    tol = _setting(check_float, "tol", tol, minimum=0)
+    hint = _setting(check_str, "hint", hint)
+    return _value_result(answer, expected, tol, hint)
 
 
 def _expected_lrs(lr: float, ratio: float, count: int) -> list[float]:
@@ -443,6 +494,9 @@ def _early_lr_mistake(answer: float, head_lr: float, ratio: float, n_groups: int
 
 
 @_verdict
+@_settings(head_lr=(check_float, {"minimum": 0, "strict": True}),
+           ratio=(check_float, {"minimum": 0, "strict": True}),
+           n_groups=(check_int, {"minimum": 1}))
 def check_lr_ratio(answer: object, head_lr: float = 1e-4, ratio: float = 10.0,
                    n_groups: int = 3) -> CheckResult:
     """Comprueba la tasa del primer grupo (o la lista de tasas) con tasas discriminativas.
@@ -517,9 +571,8 @@ def check_accuracy_at_least(acc: object, threshold: float) -> CheckResult:
     """
     hint = ("prueba más épocas, descongela algún grupo más con una tasa pequeña o usa aumento de "
             "datos; mide la exactitud en el conjunto de prueba.")
-    limit = _as_percent(float(threshold))
-    if limit is None:
-        raise LabkitError(f"el mínimo {threshold!r} no es una exactitud (0–1 o 0–100).")
+    limit = _as_percent(_setting(check_float, "threshold", threshold, minimum=0, maximum=100,
+                                 expected="una exactitud: fracción (0–1) o porcentaje (0–100)"))
     if _unanswered(acc):
         return _pending(hint)
     number = _as_number(acc)
@@ -611,8 +664,7 @@ def check_freeze(model: object, depth: int, groups: Sequence[Any] | None = None)
     if _unanswered(model):
         return _pending(_FREEZE_HINT)
     groups = list(groups) if groups is not None else _layer_groups(model)
-    if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth <= len(groups):
-        raise LabkitError(f"depth debe ser un entero entre 0 y {len(groups)} y es {depth!r}.")
+    depth = _setting(check_int, "depth", depth, minimum=0, maximum=len(groups))
     errors = _group_errors(groups, depth)
     untouched = all(_frozen_counts(g)[0] == 0 for g in groups)
     if errors and untouched and getattr(model, "__dict__", {}).get("requires_grad") is not False:

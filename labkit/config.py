@@ -13,6 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .errors import LabkitError
+from .validate import check_seed
+
 __all__ = ["data_dir", "seed_everything", "default_device", "REPO_ROOT"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -26,12 +29,20 @@ def data_dir() -> Path:
     """
     env = os.environ.get("LABKIT_DATA")
     if env:
-        path = Path(env)
+        path = Path(env).expanduser()
     elif (REPO_ROOT / "pyproject.toml").exists():
         path = REPO_ROOT / "data"
     else:  # instalado como paquete (Colab): caché del usuario
         path = Path.home() / ".cache" / "labkit"
-    path.mkdir(parents=True, exist_ok=True)
+    origin = "LABKIT_DATA" if env else "la carpeta de datos"
+    if path.exists() and not path.is_dir():
+        raise LabkitError(f"{origin} apunta a «{path}», que es un archivo y no una carpeta. "
+                          "Cambia LABKIT_DATA a una carpeta (o bórrala para usar la de siempre).")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise LabkitError(f"No se pudo crear {origin} «{path}» ({err.strerror or err}). Elige "
+                          "otra con la variable de entorno LABKIT_DATA.") from err
     return path
 
 
@@ -41,8 +52,9 @@ def seed_everything(seed: int = 0) -> None:
     Args:
         seed: la semilla.
     """
+    seed = check_seed(seed)
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed % 2**32)  # NumPy solo admite semillas de 32 bits
     torch.manual_seed(seed)
 
 

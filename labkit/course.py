@@ -12,7 +12,9 @@ import re
 from pathlib import Path
 
 from .config import REPO_ROOT
-from .fileio import atomic_write
+from .errors import LabkitError
+from .fileio import atomic_write, read_notebook
+from .validate import check_path, check_str
 
 __all__ = ["DEFAULT_REPO_URL", "repo_url", "badges_markdown", "setup_cell_source",
            "update_badges", "BADGES_START", "BADGES_END"]
@@ -79,6 +81,9 @@ _BADGES_RE = re.compile(re.escape(BADGES_START) + ".*?" + re.escape(BADGES_END),
 def update_badges(folder: str | os.PathLike = "notebooks", url: str | None = None) -> list[Path]:
     """Reescribe las insignias de cada cuaderno de la carpeta con la URL configurada.
 
+    Primero lee y valida todos los cuadernos; solo si todos están bien escribe alguno, así un
+    cuaderno roto no deja la carpeta a medio reescribir.
+
     Args:
         folder: carpeta de los cuadernos.
         url: URL del repositorio (por defecto, :func:`repo_url`).
@@ -88,16 +93,23 @@ def update_badges(folder: str | os.PathLike = "notebooks", url: str | None = Non
     """
     import nbformat
 
-    changed = []
-    for path in sorted(Path(folder).glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
+    root = check_path("folder", folder)
+    if url is not None:
+        check_str("url", url)
+    if not root.is_dir():
+        raise LabkitError(f"No existe la carpeta de cuadernos «{root}».")
+    pending = []
+    for path in sorted(p for p in root.glob("*.ipynb") if p.is_file()):
+        nb = read_notebook(path)
         first = nb.cells[0] if nb.cells else None
         if first is None or first.cell_type != "markdown" or BADGES_START not in first.source:
             continue
-        new = _BADGES_RE.sub(badges_markdown(path.name, url), first.source)
+        badges = badges_markdown(path.name, url)
+        new = _BADGES_RE.sub(lambda _m, b=badges: b, first.source)  # sin interpretar «\\»
         if new != first.source:
             first.source = new
-            with atomic_write(path, "w") as fh:
-                nbformat.write(nb, fh)
-            changed.append(path)
-    return changed
+            pending.append((path, nb))
+    for path, nb in pending:
+        with atomic_write(path, "w") as fh:
+            nbformat.write(nb, fh)
+    return [path for path, _ in pending]

@@ -8,6 +8,8 @@ carpetas del alumno y los catálogos se tratan igual, y la normalización propia
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -16,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import LabkitError
+from .validate import check_int, check_seed, check_str
 
 __all__ = ["ImageSet", "DataSplits", "check_splits", "stratified_indices", "normalize", "augment_batch", "resize_images"]
 
@@ -38,16 +41,29 @@ class ImageSet:
     info: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.images.dtype != torch.uint8 or self.images.ndim != 4 or self.images.shape[1] != 3:
+        if not isinstance(self.images, torch.Tensor) or self.images.dtype != torch.uint8 \
+                or self.images.ndim != 4 or self.images.shape[1] != 3:
+            shape = tuple(self.images.shape) if isinstance(self.images, torch.Tensor) else None
+            kind = self.images.dtype if shape is not None else type(self.images).__name__
             raise LabkitError(
                 "Las imágenes deben ser un tensor uint8 de forma [N, 3, H, W]; "
-                f"llegó {tuple(self.images.shape)} de tipo {self.images.dtype}."
+                f"llegó {shape if shape is not None else 'un objeto'} de tipo {kind}."
             )
+        self.labels = _as_labels(self.labels)
         if len(self.images) != len(self.labels):
             raise LabkitError(
                 f"Hay {len(self.images)} imágenes pero {len(self.labels)} etiquetas."
             )
-        self.labels = self.labels.long()
+        self.classes = _as_classes(self.classes)
+        self.name = check_str("name", self.name, allow_empty=True)
+        if not isinstance(self.info, dict):
+            raise LabkitError(f"info debe ser un diccionario; llegó {type(self.info).__name__}.")
+        if len(self.labels) and (int(self.labels.min()) < 0
+                                 or int(self.labels.max()) >= len(self.classes)):
+            raise LabkitError(
+                f"Las etiquetas deben ir de 0 a {len(self.classes) - 1} (una por clase de "
+                f"{self.classes}); llegaron valores entre {int(self.labels.min())} y "
+                f"{int(self.labels.max())}.")
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -73,7 +89,7 @@ class ImageSet:
 
     def subset(self, indices: Sequence[int] | torch.Tensor, name: str | None = None) -> ImageSet:
         """Devuelve el subconjunto con esos índices (sin copiar más de lo necesario)."""
-        idx = torch.as_tensor(indices, dtype=torch.long)
+        idx = _as_indices(indices, len(self))
         return ImageSet(self.images[idx], self.labels[idx], list(self.classes),
                         name if name is not None else self.name, dict(self.info))
 
@@ -87,8 +103,75 @@ class ImageSet:
         Returns:
             Un :class:`ImageSet` con ``n`` imágenes, repartidas por igual entre las clases.
         """
+        n, seed = check_int("n", n, minimum=1), check_seed(seed)
         return self.subset(stratified_indices(self.labels, self.num_classes, n, seed,
                                               "imágenes", "genera un conjunto más grande"))
+
+
+def _as_labels(labels: object) -> torch.Tensor:
+    """Convierte las etiquetas (tensor, lista o arreglo de enteros) en un tensor ``int64 [N]``."""
+    if not isinstance(labels, torch.Tensor):
+        try:
+            labels = torch.as_tensor(np.asarray(labels))
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise LabkitError("Las etiquetas deben ser enteros (una lista, un arreglo o un "
+                              f"tensor); llegó {type(labels).__name__}.") from err
+    if labels.dtype == torch.bool or labels.is_floating_point() or labels.is_complex() \
+            or labels.ndim != 1:
+        raise LabkitError("Las etiquetas deben ser enteros en una sola dimensión [N]; llegó un "
+                          f"tensor {labels.dtype} de forma {tuple(labels.shape)}.")
+    return labels.long()
+
+
+def _as_indices(indices: object, size: int) -> torch.Tensor:
+    """Convierte unos índices en un tensor ``int64`` y comprueba que están en ``[-size, size)``."""
+    try:
+        idx = torch.as_tensor(np.asarray(indices))
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise LabkitError(f"indices: llegó {type(indices).__name__}; se espera una lista de "
+                          "enteros.") from err
+    if idx.numel() == 0:
+        return torch.empty(0, dtype=torch.long)
+    if idx.dtype == torch.bool or idx.is_floating_point() or idx.is_complex() or idx.ndim > 1:
+        raise LabkitError(f"indices: se espera una lista de enteros; llegó un {idx.dtype} de "
+                          f"forma {tuple(idx.shape)}.")
+    idx = idx.long().reshape(-1)
+    if len(idx) and (int(idx.min()) < -size or int(idx.max()) >= size):
+        raise LabkitError(f"indices: hay índices fuera del conjunto (tiene {size} elementos: "
+                          f"de 0 a {size - 1}).")
+    return idx
+
+
+def _as_classes(classes: object) -> list[str]:
+    """Comprueba que los nombres de las clases son una lista de textos (al menos uno)."""
+    if isinstance(classes, str) or not isinstance(classes, (list, tuple)) or not classes \
+            or not all(isinstance(c, str) for c in classes):
+        raise LabkitError("classes debe ser una lista con el nombre (texto) de cada clase; "
+                          f"llegó {classes!r:.60}.")
+    return list(classes)
+
+
+def _finite_number(value: object) -> bool:
+    """¿Es un número real finito (no ``bool``)?"""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def _check_normalize_args(images: object, mean: object, std: object) -> None:
+    """Lote ``[B, C, H, W]`` y una media y una desviación (> 0) por canal."""
+    if not isinstance(images, torch.Tensor) or images.ndim != 4:
+        raise LabkitError("normalize: las imágenes deben ser un tensor [B, C, H, W].")
+    for name, values in (("mean", mean), ("std", std)):
+        ok = isinstance(values, (list, tuple, torch.Tensor, np.ndarray)) and len(values) == images.shape[1] and all(
+            _finite_number(v) for v in (values.tolist() if hasattr(values, "tolist") else values))
+        if not ok or (name == "std" and min(values) <= 0):
+            raise LabkitError(f"normalize: {name} debe tener un número finito por canal "
+                              f"({images.shape[1]}){' y mayor que 0' if name == 'std' else ''}; "
+                              f"llegó {values!r:.60}.")
 
 
 def stratified_indices(labels: torch.Tensor, num_classes: int, n: int, seed: int,
@@ -111,6 +194,7 @@ def stratified_indices(labels: torch.Tensor, num_classes: int, n: int, seed: int
     Returns:
         Los índices elegidos, ordenados.
     """
+    n, seed = check_int("n", n), check_seed(seed)
     if n < num_classes:
         raise LabkitError(f"Pediste {n} {noun}, pero hay {num_classes} clases: hace falta al "
                           f"menos {one} por clase (pide {num_classes} o más).")
@@ -182,6 +266,7 @@ def normalize(images: torch.Tensor, mean: Sequence[float], std: Sequence[float])
     Returns:
         El lote en ``float32``, listo para el modelo.
     """
+    _check_normalize_args(images, mean, std)
     x = images.float().div_(255.0)
     m = torch.tensor(mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
     s = torch.tensor(std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
@@ -221,7 +306,9 @@ def resize_images(images: torch.Tensor, size: int | tuple[int, int]) -> torch.Te
     Returns:
         Las imágenes reescaladas, ``uint8``.
     """
-    hw = (size, size) if isinstance(size, int) else tuple(size)
+    hw = _as_size(size)
+    if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or images.ndim != 4:
+        raise LabkitError("resize_images: las imágenes deben ser un tensor uint8 [N, 3, H, W].")
     if tuple(images.shape[2:]) == hw:
         return images
     out = []
@@ -230,6 +317,15 @@ def resize_images(images: torch.Tensor, size: int | tuple[int, int]) -> torch.Te
                           align_corners=False)
         out.append(r.round_().clamp_(0, 255).to(torch.uint8))
     return torch.cat(out) if out else images.new_zeros((0, 3, *hw))
+
+
+def _as_size(size: object) -> tuple[int, int]:
+    """``size`` como ``(alto, ancho)``: un entero (lado) o dos, entre 1 y 4096."""
+    if isinstance(size, (tuple, list)) and len(size) == 2:
+        return tuple(check_int("size", s, minimum=1, maximum=4096) for s in size)  # type: ignore[return-value]
+    side = check_int("size", size, minimum=1, maximum=4096,
+                     expected="un entero entre 1 y 4096 o un par (alto, ancho)")
+    return side, side
 
 
 def to_numpy_image(image: torch.Tensor) -> np.ndarray:

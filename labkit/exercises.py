@@ -14,11 +14,18 @@ La celda sigue ejecutándose sin error y la comprobación dice «sin responder»
 bloques ``=== BEGIN SOLUTION`` / ``=== END SOLUTION`` se cambian por ``_Escribe aquí tu
 respuesta._``. Como en nbgrader, una celda marcada ``metadata.nbgrader.solution`` sin marcadores se
 cambia entera. Los metadatos de nbgrader se conservan para poder usar los cuadernos con nbgrader.
+
+Nada se pierde: :func:`write_student_versions` se niega a pisar un cuaderno con soluciones o uno
+que cambió desde la última vez que lo escribió (el trabajo de un alumno), y a usar como origen una
+carpeta sin soluciones (¿ORIGEN y DESTINO invertidos?). Lo que escribió lo anota, con la suma
+sha256 de cada cuaderno, en ``.labkit_alumnos.json`` dentro del destino.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import os
 import re
 from pathlib import Path
@@ -27,11 +34,14 @@ import nbformat
 from nbformat import NotebookNode
 
 from .errors import LabkitError
-from .fileio import atomic_write
+from .fileio import atomic_write, read_notebook
+from .validate import check_path
 
 __all__ = [
     "CODE_PLACEHOLDER",
     "MARKDOWN_PLACEHOLDER",
+    "MANIFEST_NAME",
+    "has_solutions",
     "strip_solutions",
     "write_student_versions",
 ]
@@ -42,6 +52,12 @@ MARKDOWN_PLACEHOLDER = "_Escribe aquí tu respuesta._"
 _BEGIN = re.compile(r"^(?P<indent>[ \t]*)(?:#+|=+)[ \t]*BEGIN SOLUTION\b.*$")
 _END = re.compile(r"^[ \t]*(?:#+|=+)[ \t]*END SOLUTION\b.*$")
 _ANY_MARKER = re.compile(r"(BEGIN|END)\s+SOLUTION", re.IGNORECASE)
+MANIFEST_NAME = ".labkit_alumnos.json"
+# Lo único que se conserva de los metadatos: cualquier otra cosa podría guardar una solución.
+_KEEP_CELL_METADATA = ("nbgrader", "tags", "editable", "deletable", "slideshow", "jupyter",
+                       "collapsed", "scrolled")
+_KEEP_NOTEBOOK_METADATA = ("kernelspec", "language_info", "celltoolbar", "nbgrader")
+_ATTACHMENT_REF = re.compile(r"attachment:([^)\s\"'>]+)")
 
 
 def _placeholder(cell_type: str, indent: str) -> str:
@@ -131,11 +147,12 @@ def _describe_cell(index: int, cell: NotebookNode, name: str | None) -> str:
 
 def _is_solution_cell(cell: NotebookNode) -> bool:
     """Dice si nbgrader marca la celda como solución (``metadata.nbgrader.solution``)."""
-    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution", False))
+    grader = cell.get("metadata", {}).get("nbgrader", {})
+    return isinstance(grader, dict) and grader.get("solution", False) is True
 
 
 def _strip_cell(cell: NotebookNode, where: str) -> None:
-    """Quita las soluciones de una celda y, si es de código, sus salidas (la modifica).
+    """Quita las soluciones de una celda, sus salidas y lo que podría guardarlas (la modifica).
 
     Args:
         cell: la celda (se modifica en su sitio).
@@ -150,14 +167,67 @@ def _strip_cell(cell: NotebookNode, where: str) -> None:
     if cell.cell_type == "code":
         cell.outputs = []
         cell.execution_count = None
-        cell.metadata.pop("execution", None)
+    cell.metadata = nbformat.from_dict(
+        {k: v for k, v in cell.metadata.items() if k in _KEEP_CELL_METADATA})
+    if "attachments" in cell:  # solo los adjuntos que el texto que queda sigue usando
+        used = set(_ATTACHMENT_REF.findall(cell.source))
+        cell.attachments = nbformat.from_dict(
+            {k: v for k, v in cell.attachments.items() if k in used})
+        if not cell.attachments:
+            del cell["attachments"]
+
+
+def _solution_lines(nb: NotebookNode) -> set[str]:
+    """Las líneas (sin espacios alrededor, de 6 caracteres o más) de las soluciones del cuaderno."""
+    lines: set[str] = set()
+    for cell in nb.cells:
+        inside = _is_solution_cell(cell) and not any(
+            _BEGIN.match(ln) for ln in cell.source.splitlines())
+        for line in cell.source.splitlines():
+            if _BEGIN.match(line) or _END.match(line):
+                inside = bool(_BEGIN.match(line))
+            elif inside and len(line.strip()) >= 6:
+                lines.add(line.strip())
+    return lines
+
+
+def _strings(value: object) -> list[str]:
+    """Todos los textos (valores, no claves) de una estructura JSON anidada."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _strings(v)]
+    return []
+
+
+def _check_no_leak(teacher: NotebookNode, student: NotebookNode, name: str | None) -> None:
+    """Falla si una línea de una solución sigue en los metadatos, salidas o adjuntos del alumno.
+
+    Las fuentes ya están limpias por construcción; se ignoran las líneas que también aparecen
+    fuera de las soluciones (``respuesta = None``, por ejemplo).
+    """
+    public = {ln.strip() for c in student.cells for ln in c.source.splitlines()}
+    secret = _solution_lines(teacher) - public
+    if not secret:
+        return
+    extras = [student.metadata] + [{k: v for k, v in c.items() if k != "source"}
+                                   for c in student.cells]
+    for text in (t for part in extras for t in _strings(part)):
+        leaked = next((line for line in secret if line in text), None)
+        if leaked is not None:
+            raise LabkitError(f"«{name or 'cuaderno'}»: una línea de la solución («{leaked[:60]}») "
+                              "seguiría visible en los metadatos del cuaderno del alumno. "
+                              "Quítala de los metadatos del original.")
 
 
 def strip_solutions(nb: NotebookNode, name: str | None = None) -> NotebookNode:
     """Hace la versión del alumno de un cuaderno: sin soluciones ni salidas.
 
-    No modifica ``nb``. Borra también las salidas, los números de ejecución y el estado guardado
-    de los widgets, porque podrían dejar ver las soluciones. Conserva los metadatos de nbgrader.
+    No modifica ``nb``. Borra también las salidas, los números de ejecución, los metadatos que no
+    sean de nbgrader o de presentación, los adjuntos que ya no se usan y el estado guardado de los
+    widgets, porque podrían dejar ver las soluciones. Conserva los metadatos de nbgrader.
 
     Args:
         nb: el cuaderno (``nbformat``, versión 4).
@@ -167,13 +237,29 @@ def strip_solutions(nb: NotebookNode, name: str | None = None) -> NotebookNode:
         Una copia del cuaderno sin soluciones.
 
     Raises:
-        LabkitError: si un marcador no tiene pareja o está mal escrito.
+        LabkitError: si un marcador no tiene pareja o está mal escrito, o si una línea de una
+            solución seguiría a la vista.
     """
     student = nbformat.from_dict(copy.deepcopy(nb))
     for index, cell in enumerate(student.cells):
         _strip_cell(cell, _describe_cell(index, cell, name))
-    student.metadata.pop("widgets", None)
+    student.metadata = nbformat.from_dict(
+        {k: v for k, v in student.metadata.items() if k in _KEEP_NOTEBOOK_METADATA})
+    _check_no_leak(nb, student, name)
     return student
+
+
+def has_solutions(nb: NotebookNode) -> bool:
+    """Dice si el cuaderno tiene alguna solución (marcadores o celdas de solución de nbgrader).
+
+    Args:
+        nb: el cuaderno.
+
+    Returns:
+        ``True`` si hay al menos un bloque ``BEGIN SOLUTION`` o una celda de solución.
+    """
+    return any(_is_solution_cell(c) or any(_BEGIN.match(ln) for ln in c.source.splitlines())
+               for c in nb.cells)
 
 
 def _find_notebooks(source: Path) -> list[Path]:
@@ -212,19 +298,59 @@ def _check_destination(source: Path, dest: Path) -> None:
         )
 
 
-def _read_notebook(path: Path) -> NotebookNode:
-    """Lee un cuaderno y convierte los errores de formato en un mensaje en español.
+def _sha256(path: Path) -> str:
+    """Suma sha256 del contenido de un archivo."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _read_manifest(dest: Path) -> dict[str, str]:
+    """Lo que se escribió la última vez en ``dest``: nombre → sha256 (vacío si no hay registro)."""
+    try:
+        data = json.loads((dest / MANIFEST_NAME).read_text(encoding="utf-8"))
+        notebooks = data["cuadernos"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(notebooks, dict):
+        return {}
+    return {str(k): v for k, v in notebooks.items() if isinstance(v, str)}
+
+
+def _check_overwrite(path: Path, written: dict[str, str]) -> None:
+    """Se niega a pisar un cuaderno que no escribió esta orden tal cual está.
 
     Args:
-        path: la ruta del cuaderno.
-
-    Returns:
-        El cuaderno en la versión 4 de nbformat.
+        path: el cuaderno de destino.
+        written: nombre → sha256 de lo que se escribió la última vez.
     """
+    if not os.path.lexists(path):
+        return
+    if path.is_symlink() or not path.is_file():
+        raise LabkitError(f"«{path}» existe y no es un cuaderno normal (¿un enlace o una "
+                          "carpeta?): no lo toco. Elige otra carpeta de destino.")
+    if written.get(path.name) == _sha256(path):
+        return  # es exactamente lo que se escribió la última vez
     try:
-        return nbformat.read(path, as_version=4)
-    except (ValueError, KeyError, TypeError, AttributeError) as err:
-        raise LabkitError(f"«{path.name}» no es un cuaderno válido: {err}") from err
+        holds_solutions = has_solutions(read_notebook(path))
+    except LabkitError:
+        holds_solutions = False
+    if holds_solutions:
+        raise LabkitError(
+            f"«{path}» tiene soluciones: es un cuaderno del profesor y se perderían. No se escribió "
+            "nada. ¿Invertiste ORIGEN y DESTINO? La orden es: ejercicios --sin-soluciones "
+            "<carpeta con soluciones> <carpeta de alumnos>.")
+    raise LabkitError(
+        f"«{path}» cambió desde que se escribió la versión del alumno (o no la escribió esta "
+        "orden): puede ser el trabajo de un alumno y se perdería. No se escribió nada. Muévelo o "
+        "bórralo tú si de verdad quieres reemplazarlo, o elige otra carpeta de destino.")
+
+
+def _check_source_has_solutions(originals: list[tuple[str, NotebookNode]], src: Path) -> None:
+    """Se niega a usar como origen una carpeta sin ninguna solución (¿versión del alumno?)."""
+    if not any(has_solutions(nb) for _, nb in originals):
+        raise LabkitError(
+            f"Ningún cuaderno de «{src}» tiene soluciones (bloques «### BEGIN SOLUTION»): "
+            "¿invertiste ORIGEN y DESTINO? El origen es la carpeta con las soluciones y el "
+            "destino, la de los alumnos. No se escribió nada.")
 
 
 def _write_atomic(nb: NotebookNode, path: Path) -> Path:
@@ -242,27 +368,49 @@ def _write_atomic(nb: NotebookNode, path: Path) -> Path:
     return path
 
 
+def _write_manifest(dest: Path, written: dict[str, str], paths: list[Path]) -> None:
+    """Anota en ``dest`` la suma sha256 de cada cuaderno que se acaba de escribir."""
+    notebooks = {**written, **{p.name: _sha256(p) for p in paths}}
+    with atomic_write(dest / MANIFEST_NAME, "w") as handle:
+        json.dump({"escrito_por": "python -m labkit ejercicios --sin-soluciones",
+                   "cuadernos": notebooks}, handle, ensure_ascii=False, indent=1, sort_keys=True)
+
+
 def write_student_versions(source: str | Path, dest: str | Path) -> list[Path]:
     """Escribe en ``dest`` la versión del alumno de cada cuaderno de ``source``.
 
     Solo toma los ``*.ipynb`` de la carpeta (no las subcarpetas ni ``.ipynb_checkpoints``) y no
-    copia nada más. Quita primero las soluciones de todos los cuadernos y solo entonces escribe:
-    si uno tiene un marcador sin pareja, no se escribe ninguno.
+    copia nada más. Lee, comprueba y quita las soluciones de todos los cuadernos y solo entonces
+    escribe: si algo falla, no se escribe ninguno. Nunca pisa un cuaderno con soluciones ni uno
+    que cambió desde que lo escribió (el trabajo de un alumno).
 
     Args:
-        source: la carpeta con los cuadernos originales.
+        source: la carpeta con los cuadernos originales (con soluciones).
         dest: la carpeta de destino (se crea si no existe); no puede ser la de origen.
 
     Returns:
         Las rutas de los cuadernos escritos, ordenadas por nombre.
 
     Raises:
-        LabkitError: si el origen no existe o no tiene cuadernos, si el destino es el origen, o
-            si un cuaderno tiene un marcador sin pareja.
+        LabkitError: si el origen no existe, no tiene cuadernos o ninguno tiene soluciones, si el
+            destino es el origen, si un cuaderno del destino tiene soluciones o cambió, o si un
+            cuaderno tiene un marcador sin pareja.
     """
-    src, dst = Path(source), Path(dest)
+    src, dst = check_path("source", source), check_path("dest", dest)
     notebooks = _find_notebooks(src)
     _check_destination(src, dst)
-    students = [(p.name, strip_solutions(_read_notebook(p), name=p.name)) for p in notebooks]
+    originals = [(p.name, read_notebook(p)) for p in notebooks]
+    _check_source_has_solutions(originals, src)
+    students = [(name, strip_solutions(nb, name=name)) for name, nb in originals]
+    written = _read_manifest(dst) if dst.is_dir() else {}
+    for name, _ in students:
+        _check_overwrite(dst / name, written)
     dst.mkdir(parents=True, exist_ok=True)
-    return [_write_atomic(nb, dst / name) for name, nb in students]
+    paths: list[Path] = []
+    try:
+        for name, nb in students:
+            paths.append(_write_atomic(nb, dst / name))
+    finally:  # lo escrito queda anotado aunque falle a mitad, para poder reescribirlo luego
+        if paths:
+            _write_manifest(dst, written, paths)
+    return paths

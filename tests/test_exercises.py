@@ -140,18 +140,32 @@ def test_write_student_versions(course: Path, tmp_path: Path) -> None:
     dest = tmp_path / "salida" / "alumnos"
     paths = write_student_versions(course, dest)
     assert paths == [dest / "01_a.ipynb", dest / "02_b.ipynb"]
-    assert sorted(p.name for p in dest.iterdir()) == ["01_a.ipynb", "02_b.ipynb"]
+    assert sorted(p.name for p in dest.iterdir()) == [".labkit_alumnos.json", "01_a.ipynb",
+                                                     "02_b.ipynb"]
     student = nbformat.read(dest / "01_a.ipynb", as_version=4)
     assert "SECRETO" not in _texts(student) and "# TU RESPUESTA AQUÍ" in _texts(student)
     assert "SECRETO_1" in (course / "01_a.ipynb").read_text(encoding="utf-8")
 
 
-def test_rewrite_overwrites_previous_student_version(course: Path, tmp_path: Path) -> None:
+def test_rewrite_overwrites_unchanged_student_version(course: Path, tmp_path: Path) -> None:
     dest = tmp_path / "alumnos"
     write_student_versions(course, dest)
-    (dest / "02_b.ipynb").write_text("viejo", encoding="utf-8")
+    nb = nbformat.read(course / "02_b.ipynb", as_version=4)
+    nb.cells[0].source = "z = 3"
+    _write(course / "02_b.ipynb", nb)
     write_student_versions(str(course), str(dest))
-    assert nbformat.read(dest / "02_b.ipynb", as_version=4).cells[0].source == "z = 2"
+    assert nbformat.read(dest / "02_b.ipynb", as_version=4).cells[0].source == "z = 3"
+
+
+def test_rewrite_never_overwrites_a_students_work(course: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "alumnos"
+    write_student_versions(course, dest)
+    (dest / "02_b.ipynb").write_text("trabajo del alumno", encoding="utf-8")
+    before = (dest / "01_a.ipynb").read_bytes()
+    with pytest.raises(LabkitError, match="cambió desde que se escribió"):
+        write_student_versions(str(course), str(dest))
+    assert (dest / "02_b.ipynb").read_text(encoding="utf-8") == "trabajo del alumno"
+    assert (dest / "01_a.ipynb").read_bytes() == before
 
 
 @pytest.mark.parametrize("dest_name", ["notebooks", "notebooks/../notebooks", "notebooks/."])
@@ -212,7 +226,8 @@ def test_atomic_write_leaves_no_temp_files(course: Path, tmp_path: Path,
     monkeypatch.setattr(exercises.nbformat, "write", broken_write)
     with pytest.raises(OSError, match="disco lleno"):
         write_student_versions(course, dest)
-    assert sorted(p.name for p in dest.iterdir()) == ["01_a.ipynb", "02_b.ipynb"]
+    assert sorted(p.name for p in dest.iterdir()) == [".labkit_alumnos.json", "01_a.ipynb",
+                                                     "02_b.ipynb"]
     assert (dest / "01_a.ipynb").read_bytes() == before
 
 
