@@ -61,7 +61,8 @@ class _Watchdog:
     ``urllib`` solo sabe de plazos por lectura.
     """
 
-    def __init__(self, deadline_s: float) -> None:
+    def __init__(self, deadline_s: float, read_s: float = READ_TIMEOUT_S) -> None:
+        self.read_s = min(read_s, deadline_s)
         self.expired = threading.Event()
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -148,7 +149,7 @@ def _read_all(response: object, out: BinaryIO, url: str, max_bytes: int, deadlin
         if left <= 0:
             raise _too_slow(url, deadline_s, received)
         if sock is not None:
-            sock.settimeout(min(READ_TIMEOUT_S, left))
+            sock.settimeout(min(watch.read_s, left))
         try:
             chunk = response.read1(_CHUNK)  # lo que haya llegado, sin esperar a llenar el trozo
         except TimeoutError:
@@ -168,7 +169,8 @@ def _read_all(response: object, out: BinaryIO, url: str, max_bytes: int, deadlin
 
 
 def fetch(url: str, out: BinaryIO, *, max_bytes: int, deadline_s: float,
-          on_chunk: Callable[[bytes], None] | None = None) -> int:
+          on_chunk: Callable[[bytes], None] | None = None,
+          read_timeout_s: float = READ_TIMEOUT_S) -> int:
     """Descarga ``url`` en ``out`` con un plazo total y un tamaño máximo.
 
     Args:
@@ -177,6 +179,7 @@ def fetch(url: str, out: BinaryIO, *, max_bytes: int, deadline_s: float,
         max_bytes: tamaño máximo; si el servidor anuncia o manda más, se corta.
         deadline_s: plazo total en segundos, conexión incluida.
         on_chunk: función a la que se pasa cada trozo recibido (suma, barra de progreso).
+        read_timeout_s: plazo de cada lectura del socket (nunca más que el total).
 
     Returns:
         Los bytes recibidos.
@@ -188,7 +191,7 @@ def fetch(url: str, out: BinaryIO, *, max_bytes: int, deadline_s: float,
     url = check_url(url)
     started = time.monotonic()
     request = urllib.request.Request(url, headers={"User-Agent": "labkit (curso)"})
-    with _Watchdog(deadline_s) as watch:
+    with _Watchdog(deadline_s, read_timeout_s) as watch:
         try:
             return _open_and_read(request, out, url, max_bytes, deadline_s, started, on_chunk,
                                   watch)
@@ -204,7 +207,7 @@ def _open_and_read(request: urllib.request.Request, out: BinaryIO, url: str, max
                    deadline_s: float, started: float,
                    on_chunk: Callable[[bytes], None] | None, watch: _Watchdog) -> int:
     """Abre la conexión (con el perro guardián) y copia la respuesta."""
-    response = _opener(watch).open(request, timeout=min(READ_TIMEOUT_S, deadline_s))
+    response = _opener(watch).open(request, timeout=watch.read_s)
     with response:
         declared = response.headers.get("Content-Length")
         if declared and declared.strip().isdigit() and int(declared) > max_bytes:

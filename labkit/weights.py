@@ -15,17 +15,17 @@ lectura de la red, 30 por defecto).
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import re
-import time
 import urllib.error
-import urllib.request
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from .errors import WeightsUnavailableError
+from .netfetch import DownloadLimitError, fetch
 from .validate import check_float
 
 __all__ = ["tv_weights", "tv_weights_file", "build_torchvision", "load_tv_state_dict",
@@ -34,7 +34,6 @@ __all__ = ["tv_weights", "tv_weights_file", "build_torchvision", "load_tv_state_
 DEFAULT_TOTAL_S = 900.0
 DEFAULT_READ_S = 30.0
 _HASH_PREFIX = re.compile(r"-([a-f0-9]+)\.")  # el mismo patrón que torch.hub
-_CHUNK = 1 << 16
 
 
 class _DownloadFailed(Exception):
@@ -93,46 +92,39 @@ def _max_bytes(name: str) -> int:
     return int(mib * 1.1 * 2**20) + 2**20
 
 
-def _copy_stream(response, fh, digest, deadline: float, limit: int) -> None:
-    """Copia la respuesta al archivo sin pasar del plazo ni del tamaño máximo."""
-    declared = (getattr(response, "headers", None) or {}).get("Content-Length", "")
-    if declared.strip().isdigit() and int(declared) > limit:
-        raise _DownloadFailed(f"el servidor anuncia {int(declared) // 2**20} MiB, más de lo que "
-                              "pesa este archivo")
-    read = getattr(response, "read1", response.read)  # read1: no espera a llenar el trozo
-    size = 0
-    while True:
-        if time.monotonic() > deadline:
-            raise _DownloadFailed("se agotó el tiempo máximo de la descarga")
-        chunk = read(_CHUNK)
-        if not chunk:
-            return
-        size += len(chunk)
-        if size > limit:
-            raise _DownloadFailed(f"el servidor envía más de {limit // 2**20} MiB, más de lo "
-                                  "que pesa este archivo")
-        digest.update(chunk)
-        fh.write(chunk)
-
-
 def _fetch(url: str, part: Path, total_s: float, read_s: float, limit: int) -> str:
-    """Descarga ``url`` en ``part`` con los límites dados; devuelve el SHA-256 en hexadecimal."""
-    deadline = time.monotonic() + total_s
+    """Descarga ``url`` en ``part`` con los límites dados; devuelve el SHA-256 en hexadecimal.
+
+    La descarga acotada (plazo total, plazo por lectura, tamaño máximo) es la de
+    :func:`labkit.netfetch.fetch`; aquí solo se traducen sus fallos al motivo del mensaje.
+    """
     digest = hashlib.sha256()
     try:
-        with urllib.request.urlopen(url, timeout=read_s) as response, open(part, "wb") as fh:
-            _copy_stream(response, fh, digest, deadline, limit)
-    except _DownloadFailed:
-        raise
+        with open(part, "wb") as fh:
+            fetch(url, fh, max_bytes=limit, deadline_s=total_s, on_chunk=digest.update,
+                  read_timeout_s=read_s)
+    except DownloadLimitError as err:
+        raise _DownloadFailed(_limit_reason(err, total_s, limit)) from None
     except TimeoutError:
         raise _DownloadFailed(f"la red no respondió en {read_s:g} s") from None
     except urllib.error.URLError as err:
         if isinstance(err.reason, TimeoutError):
             raise _DownloadFailed(f"la red no respondió en {read_s:g} s") from None
         raise _DownloadFailed("no hay conexión para descargarlos") from None
-    except (OSError, ValueError) as err:  # conexión cortada, http.client.IncompleteRead…
+    except (OSError, ValueError, http.client.HTTPException) as err:  # conexión cortada…
         raise _DownloadFailed(f"la descarga se cortó ({type(err).__name__})") from None
     return digest.hexdigest()
+
+
+def _limit_reason(err: DownloadLimitError, total_s: float, limit: int) -> str:
+    """El motivo en pocas palabras: plazo total agotado o más bytes de los que pesa el archivo."""
+    if "plazo" in str(err):
+        return f"se agotó el tiempo máximo de la descarga ({total_s:g} s)"
+    declared = re.search(r"anuncia (\d+) bytes", str(err))
+    if declared:
+        return (f"el servidor anuncia {int(declared.group(1)) // 2**20} MiB, más de lo que pesa "
+                "este archivo")
+    return f"el servidor envía más de {limit // 2**20} MiB, más de lo que pesa este archivo"
 
 
 def download_tv_weights(name: str, timeout: float | None = None) -> Path:

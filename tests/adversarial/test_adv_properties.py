@@ -311,9 +311,7 @@ def test_a_bad_expected_never_blames_the_student(answer, expected):
 
 
 # ------------------------------------------------------------------------- módulos de otros
-@pytest.mark.xfail(strict=False, reason="labkit.models/groups/freezing: los corrige otro bloque "
-                                        "del issue 12 (create_model, replace_head, split_at)")
-@settings(FEW, max_examples=12, phases=[Phase.explicit, Phase.generate])  # sin reducir: xfail
+@settings(FEW, max_examples=12)
 @given(num_classes=ANYTHING, depth=ANYTHING, head=ANYTHING)
 def test_model_entry_points_property(num_classes, depth, head):
     from labkit.freezing import freeze_to
