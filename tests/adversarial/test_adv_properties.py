@@ -16,9 +16,8 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
-import pytest
 import torch
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import labkit.checks as checks
