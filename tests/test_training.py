@@ -8,7 +8,7 @@ import pytest
 import torch
 from helpers import FAST, make_set
 
-import labkit.training as training
+import labkit.loop as loop_module
 from labkit import LabkitError, create_model, freeze_to, frozen_depth, layer_groups
 from labkit.callbacks import Callback
 from labkit.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
@@ -62,13 +62,13 @@ def same_weights(a, b):
 def scripted_val_losses(monkeypatch, losses):
     """Sustituye la pérdida de validación por una secuencia fija (métrica simulada)."""
     it = iter(losses)
-    real = training._loss_and_accuracy
+    real = loop_module.loss_and_accuracy
 
     def fake(logits, y):
         _, acc = real(logits, y)
         return next(it), acc
 
-    monkeypatch.setattr(training, "_loss_and_accuracy", fake)
+    monkeypatch.setattr(loop_module, "loss_and_accuracy", fake)
 
 
 # ---------------------------------------------------------------- aprende
@@ -125,7 +125,7 @@ def test_min_delta_ignores_tiny_improvements(data, monkeypatch):
     assert h.epochs == 3 and h.best_epoch == 1 and h.stopped_early
 
 
-def test_without_patience_best_epoch_is_tracked_but_weights_are_the_last(data, monkeypatch):
+def test_restore_best_is_separate_from_patience(data, monkeypatch):
     train, val = data
     model = small_model()
     snaps = Snapshots()
@@ -133,7 +133,32 @@ def test_without_patience_best_epoch_is_tracked_but_weights_are_the_last(data, m
     scripted_val_losses(monkeypatch, [1.0, 0.5, 0.7])
     h = fit(model, train, val, epochs=3, callbacks=[snaps], **FAST)
     assert h.best_epoch == 2 and not h.stopped_early and h.epochs == 3
+    assert h.weights_epoch == 2 and same_weights(state_of(model), snaps.weights[2])
+
+
+def test_without_restore_best_the_weights_are_the_last(data, monkeypatch):
+    train, val = data
+    model = small_model()
+    snaps = Snapshots()
+    snaps.model = model
+    scripted_val_losses(monkeypatch, [1.0, 0.5, 0.7])
+    h = fit(model, train, val, epochs=3, callbacks=[snaps], restore_best=False, **FAST)
+    assert h.best_epoch == 2 and h.weights_epoch == 3
     assert same_weights(state_of(model), snaps.weights[3])
+
+
+def test_monitor_val_acc_picks_the_most_accurate_epoch(data, monkeypatch):
+    train, val = data
+    accs = iter([0.5, 0.9, 0.7])
+    real = loop_module.loss_and_accuracy
+
+    def fake(logits, y):
+        loss, _ = real(logits, y)
+        return 1.0, next(accs)  # la pérdida no mejora nunca: manda la exactitud
+
+    monkeypatch.setattr(loop_module, "loss_and_accuracy", fake)
+    h = fit(small_model(), train, val, epochs=3, monitor="val_acc", **FAST)
+    assert h.best_epoch == 2 and h.weights_epoch == 2
 
 
 def test_callback_can_ask_to_stop(data):
@@ -313,7 +338,7 @@ def test_fine_tune_runs_two_phases_with_the_right_freezing(data):
             seen.append((state.phase, frozen_depth(model)))
 
     h = fine_tune(model, train, val, head_epochs=2, epochs=2, unfreeze_to=1,
-                  callbacks=[Depth()], **FAST)
+                  callbacks=[Depth()], schedule="constante", **FAST)
     assert seen == [("cabeza", n - 1), ("ajuste fino", 1)]
     assert h.phase == ["cabeza", "cabeza", "ajuste fino", "ajuste fino"]
     assert h.lr == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4])
