@@ -21,11 +21,12 @@ from .checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
 from .config import data_dir, default_device, seed_everything
 from .data import DataSplits, ImageSet, normalize
 from .errors import LabkitError, WeightsUnavailableError
+from .evaluation import confusion_matrix, evaluate, predict
 from .features import FeatureCache, FeatureSet, extract_features
 from .folders import folder_report, image_folder
-from .evaluation import confusion_matrix, evaluate, predict
 from .freezing import freeze, freeze_to, frozen_depth, train_mode, unfreeze
 from .groups import LayerGroup, layer_groups, split_at
+from .lr_finder import lr_find
 from .models import (
     MODELS,
     available_models,
@@ -36,10 +37,9 @@ from .models import (
     replace_head,
 )
 from .optim import group_lrs, param_groups
+from .recipe import fine_tune
 from .summary import summary
 from .surfaces import SURFACE_CLASSES, surface_dataset
-from .lr_finder import lr_find
-from .recipe import fine_tune
 from .training import fit
 
 __version__ = "0.1.0"

@@ -15,7 +15,8 @@ Recetas del barrido de tamaño de datos (:class:`Recipe`; las mismas para todos 
   épocas con ``head_lr``. Las características se calculan **una vez** para todo train/val/test
   y cada ejecución toma su subconjunto (``FeatureSet.take``): una fracción de segundo.
 * **ajuste_fino**: la misma cabeza (fase «cabeza») y después se descongelan los últimos grupos
-  (por defecto, los dos anteriores a la cabeza) con tasas discriminativas, ``fine_tune_epochs``
+  (por defecto, la profundidad de :func:`labkit.freezing.default_fine_tune_depth`, la misma de
+  ``labkit.fine_tune`` y del playground) con tasas discriminativas, ``fine_tune_epochs``
   épocas con ``fine_tune_lr`` y razón ``fine_tune_ratio``. Como los primeros grupos siguen
   congelados, su salida también se calcula una sola vez.
 * **desde_cero**: la CNN pequeña (``cnn_pequena``, pesos al azar) con aumento de datos. Recibe un
@@ -23,8 +24,8 @@ Recetas del barrido de tamaño de datos (:class:`Recipe`; las mismas para todos 
   época``, acotado entre ``scratch_min_epochs`` y ``scratch_max_epochs`` (:func:`scratch_epochs`).
   Así un conjunto mayor da más variedad pero no más cálculo, salvo cuando manda el mínimo.
 
-En las tres, los pesos finales son los de la época con menor pérdida de validación (la prueba
-no interviene en ninguna decisión). Con la misma semilla, en CPU, los números se repiten.
+En las tres, los pesos finales son los de la época con menor pérdida de validación (en el ajuste
+fino, la mejor de las dos fases; la prueba no interviene en ninguna decisión). Con la misma semilla, en CPU, los números se repiten.
 
 Ejemplo::
 
@@ -50,12 +51,14 @@ from .callbacks import Callback, History
 from .config import seed_everything
 from .data import DataSplits, ImageSet
 from .errors import LabkitError
+from .evaluation import evaluate
 from .features import FeatureCache, FeatureSet, _eval_mode, prefix_fingerprint
-from .freezing import freeze_to
+from .freezing import default_fine_tune_depth, freeze_to
 from .groups import layer_groups, split_at
+from .loop import BestTracker
 from .models import MODELS, create_model, replace_head
 from .optim import group_lrs
-from .training import evaluate, fit
+from .training import FitSettings, _check_data, _run_fit
 
 __all__ = [
     "METHODS", "METHOD_LABELS", "Recipe", "TransferFeatures", "transfer_features",
@@ -260,11 +263,17 @@ def scratch_epochs(n: int, recipe: Recipe | None = None) -> int:
 
 
 def _fit(model: nn.Module, train: ImageSet | FeatureSet, val: ImageSet | FeatureSet,
-         epochs: int, seed: int, recipe: Recipe, **kwargs: object) -> History:
-    """``labkit.fit`` con los pesos de la mejor época de validación y sin barra de progreso."""
+         epochs: int, seed: int, recipe: Recipe, best: BestTracker | None = None,
+         history: History | None = None, **kwargs: object) -> History:
+    """``labkit.fit`` sin barra, terminando con los pesos de la mejor época de validación.
+
+    ``best`` y ``history`` se comparten entre las dos fases del ajuste fino: la mejor época es
+    la de toda la ejecución.
+    """
     kwargs.setdefault("progress", False)
-    return fit(model, train, val, epochs=epochs, batch_size=recipe.batch_size, seed=seed,
-               patience=epochs, **kwargs)
+    s = FitSettings(epochs=epochs, batch_size=recipe.batch_size, seed=seed, **kwargs).check()
+    _check_data(model, train, val, s)
+    return _run_fit(model, train, val, s, best, history)
 
 
 def _result(model: nn.Module, test: ImageSet | FeatureSet, history: History) -> dict:
@@ -313,8 +322,8 @@ def run_fine_tune(features: TransferFeatures, n: int, seed: int = 0, depth: int 
         features: características con un prefijo de ``depth`` grupos o menos.
         n: imágenes de entrenamiento.
         seed: semilla del subconjunto, de la cabeza y del orden de los lotes.
-        depth: grupos que siguen congelados; ``None`` = todos menos los dos anteriores a la
-            cabeza.
+        depth: grupos que siguen congelados; ``None`` =
+            :func:`labkit.freezing.default_fine_tune_depth`.
         recipe: la receta.
         device: dispositivo.
         **kwargs: otras opciones de ``labkit.fit``.
@@ -329,18 +338,19 @@ def run_fine_tune(features: TransferFeatures, n: int, seed: int = 0, depth: int 
     seed_everything(seed)
     replace_head(model, feats.train.num_classes)
     freeze_to(model, heads.depth)
-    h = _fit(model, heads.train.take(n, seed), heads.val, r.head_epochs, seed, r, lr=r.head_lr,
-             device=device, phase="cabeza", **kwargs)
+    best, h = BestTracker(classes=list(feats.train.classes)), History()
+    _fit(model, heads.train.take(n, seed), heads.val, r.head_epochs, seed, r, best, h,
+         lr=r.head_lr, device=device, phase="cabeza", **kwargs)
     freeze_to(model, depth)
-    h.extend(_fit(model, feats.train.take(n, seed), feats.val, r.fine_tune_epochs, seed, r,
-                  lr=r.fine_tune_lr, ratio=r.fine_tune_ratio, device=device,
-                  phase="ajuste fino", **kwargs))
+    _fit(model, feats.train.take(n, seed), feats.val, r.fine_tune_epochs, seed, r, best, h,
+         lr=r.fine_tune_lr, ratio=r.fine_tune_ratio, device=device, phase="ajuste fino",
+         **kwargs)
     return _result(model, feats.test, h)
 
 
 def _fine_tune_depth(model: nn.Module, depth: int | None) -> int:
     head = _head_depth(model)
-    depth = max(head - 2, 0) if depth is None else depth
+    depth = default_fine_tune_depth(model) if depth is None else depth
     if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth < head:
         raise LabkitError(f"fine_tune_depth={depth!r}: usa de 0 a {head - 1} grupos congelados "
                           "(con todos congelados sería extracción de características).")
@@ -428,8 +438,8 @@ def data_size_sweep(data: DataSplits, sizes: Sequence[int] = (10, 50, 100, 500, 
         model_name: modelo preentrenado de la extracción y el ajuste fino.
         recipe: hiperparámetros (``None`` = :class:`Recipe`).
         fine_tune_sizes: tamaños en que se hace el ajuste fino (el más caro); ``None`` = todos.
-        fine_tune_depth: grupos congelados en el ajuste fino; ``None`` = todos menos los dos
-            anteriores a la cabeza.
+        fine_tune_depth: grupos congelados en el ajuste fino; ``None`` =
+            :func:`labkit.freezing.default_fine_tune_depth`.
         features: características ya calculadas (:func:`transfer_features`) para no repetirlas.
         device: dispositivo; ``None`` = :func:`labkit.default_device`.
         progress: ``True`` = barra de progreso; ``False`` = nada; o una función
@@ -600,7 +610,8 @@ def lr_ratio_sweep(model_name: str, data: DataSplits, ratios: Sequence[float], *
 
     Returns:
         Una fila por razón y semilla: ``ratio``, ``lr_first`` (tasa del primer grupo que
-        entrena), ``seed``, ``depth``, ``n_train``, ``test_acc``, ``val_acc``, ``seconds`` (las
+        entrena, la misma que le da ``fit``: :func:`labkit.optim.group_lrs` sobre todos los
+        grupos del modelo), ``seed``, ``depth``, ``n_train``, ``test_acc``, ``val_acc``, ``seconds`` (las
         dos fases) y ``epochs``.
     """
     base, train = _prepare(model_name, data, n_train, pretrained, device)
@@ -639,8 +650,7 @@ def _ratio_row(head: tuple[nn.Module, History], sets: list, depth: int, seed: in
     h = _fit(model, sets[0], sets[1], epochs, seed, recipe, lr=lr, ratio=float(ratio),
              tiers=tiers, device=device, phase="ajuste fino", cache=cache)
     out = _result(model, sets[2], h)
-    trainable = len(layer_groups(model)) - depth
-    first = group_lrs(trainable, lr, float(ratio), tiers)[0]
+    first = group_lrs(len(layer_groups(model)), lr, float(ratio), tiers)[depth]
     return {"ratio": float(ratio), "lr_first": first, "seed": seed, "depth": depth,
             "n_train": len(sets[0]), "test_acc": out["test_acc"], "val_acc": out["val_acc"],
             "seconds": head[1].seconds + out["train_seconds"],

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from .config import default_device
 from .data import DataSplits, ImageSet
 from .errors import LabkitError
-from .config import default_device
 from .features import FeatureSet
 from .freezing import train_mode
 from .loop import Loop, batch_slices

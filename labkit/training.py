@@ -31,7 +31,7 @@ from torch import nn
 from .augment import resolve_augment
 from .callbacks import Callback, History, TqdmCallback, TrainState
 from .config import default_device
-from .data import DataSplits, ImageSet
+from .data import ImageSet
 from .errors import LabkitError
 from .evaluation import confusion_matrix, evaluate, predict
 from .features import (
@@ -41,7 +41,7 @@ from .features import (
     _amp_dtype,
     extract_features,
 )
-from .freezing import default_fine_tune_depth, freeze, freeze_to, frozen_depth, head_depth
+from .freezing import frozen_depth
 from .groups import split_at
 from .loop import BestTracker, Loop, Run, supervise
 from .optim import param_groups
@@ -57,9 +57,9 @@ from .trainargs import (
     check_rates,
     check_sets,
 )
-from .validate import check_bool, check_int, check_seed
+from .validate import check_bool, check_seed
 
-__all__ = ["fit", "fine_tune", "evaluate", "predict", "confusion_matrix", "TqdmCallback",
+__all__ = ["fit", "evaluate", "predict", "confusion_matrix", "TqdmCallback",
            "OPTIMIZERS", "FitSettings", "AugmentCacheWarning"]
 
 Data = ImageSet | FeatureSet
