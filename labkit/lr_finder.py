@@ -167,9 +167,10 @@ def _result(lrs: list[float], raw: list[float]) -> LRFindResult:
     if len(loss) < 3:
         raise LabkitError("La búsqueda de la tasa paró enseguida: la pérdida se disparó desde el "
                           "principio. Prueba un start_lr menor.")
+    skip = min(len(loss) // 10, 10)  # los primeros puntos: ruido del suavizado
     slopes = [(loss[i + 1] - loss[i]) / (math.log(lr[i + 1]) - math.log(lr[i]))
-              for i in range(len(loss) - 1)]
-    steep = min(range(len(slopes)), key=slopes.__getitem__)
+              for i in range(skip, len(loss) - 1)]
+    steep = skip + min(range(len(slopes)), key=slopes.__getitem__)
     low = min(range(len(loss)), key=loss.__getitem__)
     return LRFindResult(lr, loss, lr[valley(loss)], lr[low] / 10, lr[steep], raw[:keep])
 
