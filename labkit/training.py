@@ -185,7 +185,7 @@ def _warn_augment_cache(model: nn.Module, train: Data, s: FitSettings) -> None:
             f"augment={s.augment!r} apaga la caché de características: la salida de los "
             f"{frozen_depth(model)} grupos congelados cambia en cada época, así que cada paso "
             "recorre el modelo entero (mucho más lento; ver benchmarks/bench_training.py). "
-            "Con augment=False se calcula una vez.", AugmentCacheWarning, stacklevel=4)
+            "Con augment=False se calcula una vez.", AugmentCacheWarning, stacklevel=5)
 
 
 def _check_data(model: nn.Module, train: Data, val: Data, s: FitSettings) -> None:
