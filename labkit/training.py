@@ -222,7 +222,16 @@ def _run_fit(model: nn.Module, train: Data, val: Data, s: FitSettings,
     """``fit`` con opciones ya comprobadas; ``best``/``history`` se comparten entre fases."""
     if best is None:
         best = BestTracker(s.monitor, s.min_delta, s.checkpoint, list(train.classes))
-    run = _prepare(model, train, val, s, best, history if history is not None else History())
+    try:
+        run = _prepare(model, train, val, s, best, history if history is not None else History())
+    except (LabkitError, KeyboardInterrupt):
+        raise
+    except Exception as err:  # p. ej. sin memoria al calcular la caché
+        model.eval()
+        raise LabkitError(f"El entrenamiento falló al prepararse (mover el modelo al "
+                          f"dispositivo o calcular la caché de características): "
+                          f"{type(err).__name__}: {err}. Si falta memoria, baja batch_size, el "
+                          "tamaño de las imágenes o usa cache=False.") from err
     return supervise(run)
 
 

@@ -644,3 +644,17 @@ def test_schedules_warm_up_then_decay(data, schedule):
     assert peak <= 3e-3 * (1 + 1e-9) and h.lr[-1] < 0.05 * peak
     assert h.lr.index(peak) in (1, 2) and h.lr[0] < peak
     assert h.train_loss[-1] < h.train_loss[0]
+
+
+def test_a_failure_while_building_the_cache_is_a_spanish_error(data, monkeypatch):
+    train, val = data
+    model = small_model()
+    freeze_to(model, 2)
+
+    def no_memory(*args, **kwargs):
+        raise RuntimeError("sin memoria")
+
+    monkeypatch.setattr(training, "extract_features", no_memory)
+    with pytest.raises(LabkitError, match="al prepararse.*RuntimeError: sin memoria"):
+        fit(model, train, val, epochs=1, **FAST)
+    assert not model.training
