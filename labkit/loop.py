@@ -327,7 +327,7 @@ def _finish(run: Run, failed: bool) -> None:
     h = run.state.history
     if run.restore_best or failed or h.interrupted:
         h.weights_epoch = run.best.restore(run.loop.model)
-    if h.weights_epoch is None and not (run.restore_best or failed or h.interrupted):
+    else:
         h.weights_epoch = h.epochs or None
     run.loop.model.eval()
     for cb in run.callbacks:

@@ -658,3 +658,10 @@ def test_a_failure_while_building_the_cache_is_a_spanish_error(data, monkeypatch
     with pytest.raises(LabkitError, match="al prepararse.*RuntimeError: sin memoria"):
         fit(model, train, val, epochs=1, **FAST)
     assert not model.training
+
+
+def test_fine_tune_without_restore_best_ends_with_the_last_epoch(data, monkeypatch):
+    train, val = data
+    scripted_val_losses(monkeypatch, [1.0, 0.5, 0.7, 0.9])
+    h = fine_tune(small_model(), train, val, head_epochs=2, epochs=2, restore_best=False, **FAST)
+    assert h.best_epoch == 2 and h.weights_epoch == 4
