@@ -12,9 +12,16 @@ Mide en una sola ejecución, con el conjunto integrado (128 px, 200 imágenes de
 3. Rendimiento de ``extract_features`` sobre todo el prefijo frente a ``model(x)`` en evaluación
    bajo ``torch.no_grad()`` con los mismos tensores ya normalizados y el mismo tamaño de lote
    (el automático de ``extraction_batch_size``). Objetivo: 0.85 o más.
+4. Ajuste fino **con aumento de datos** (la caché se apaga: modelo entero en cada paso), a la
+   profundidad por defecto de ``fine_tune``: ``fit(augment=True)`` frente al bucle de los
+   tutoriales de PyTorch (``Dataset`` con transformaciones de torchvision imagen a imagen,
+   ``DataLoader``, ``model.train()``, ``zero_grad/backward/step`` y una pasada de validación)
+   con el mismo modelo, los mismos datos y el mismo tamaño de lote. Se compara el tiempo por
+   época. Objetivo: 1.0 o más (labkit al menos igual de rápido).
 
 Los tiempos incluyen la preparación (calcular la caché). La última línea es
-``cached_head_speedup=X.X cached_tail_speedup=X.X extraction_efficiency=X.XX``.
+``cached_head_speedup=X.X cached_tail_speedup=X.X extraction_efficiency=X.XX
+augment_vs_tutorial=X.XX``.
 
 Uso: ``python benchmarks/bench_training.py [--threads N]`` (por defecto, los hilos de torch).
 """
@@ -24,10 +31,12 @@ from __future__ import annotations
 import argparse
 import copy
 import time
+import warnings
 
 import torch
 
 import labkit
+import labkit.freezing
 from labkit.data import normalize
 from labkit.features import extract_features, extraction_batch_size
 from labkit.surfaces import surface_dataset
@@ -91,6 +100,74 @@ def extraction_efficiency(model: torch.nn.Module, images: torch.Tensor, depth: i
     return t_raw / t_extract
 
 
+class _TutorialSet(torch.utils.data.Dataset):
+    """El ``Dataset`` de los tutoriales: una imagen, sus transformaciones y su etiqueta."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, transform: object) -> None:
+        self.images, self.labels, self.transform = images, labels, transform
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.transform(self.images[i]), self.labels[i]
+
+
+def tutorial_epochs(model: torch.nn.Module, splits: labkit.DataSplits, epochs: int,
+                    batch_size: int, lr: float) -> float:
+    """El bucle clásico de PyTorch con aumento por imagen; devuelve segundos por época."""
+    from torchvision.transforms import v2
+
+    info = labkit.model_info(model)
+    size = splits.train.image_size
+    aug = v2.Compose([v2.RandomResizedCrop(size, scale=(0.64, 1.0), antialias=True),
+                      v2.RandomHorizontalFlip(), v2.RandomRotation(10),
+                      v2.ColorJitter(brightness=0.2), v2.ToDtype(torch.float32, scale=True),
+                      v2.Normalize(info.mean, info.std)])
+    plain = v2.Compose([v2.ToDtype(torch.float32, scale=True), v2.Normalize(info.mean, info.std)])
+    train = torch.utils.data.DataLoader(_TutorialSet(splits.train.images, splits.train.labels,
+                                                     aug), batch_size=batch_size, shuffle=True)
+    val = torch.utils.data.DataLoader(_TutorialSet(splits.val.images, splits.val.labels, plain),
+                                      batch_size=batch_size)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        model.train()
+        for x, y in train:
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            for x, _ in val:
+                model(x)
+    return (time.perf_counter() - start) / epochs
+
+
+def augment_vs_tutorial(model: torch.nn.Module, splits: labkit.DataSplits,
+                        epochs: int = 2, batch_size: int = 32) -> float:
+    """Segundos por época del tutorial entre los de ``fit(augment=True)`` (mayor = labkit gana)."""
+    depth = labkit.freezing.default_fine_tune_depth(model)
+    labkit.freeze_to(model, depth)
+    times = []
+    for _ in range(2):  # alternados: el ruido de otros procesos solo suma, se toma el menor
+        m = copy.deepcopy(model)
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", labkit.training.AugmentCacheWarning)
+            h = fit(m, splits.train, splits.val, epochs=epochs, lr=1e-4, augment=True,
+                    batch_size=batch_size, progress=False, device="cpu", seed=0)
+        assert not h.cached
+        t_labkit = (time.perf_counter() - start) / epochs
+        t_tutorial = tutorial_epochs(copy.deepcopy(model), splits, epochs, batch_size, 1e-4)
+        times.append((t_labkit, t_tutorial))
+    t_labkit, t_tutorial = min(t[0] for t in times), min(t[1] for t in times)
+    print(f"ajuste fino con aumento (profundidad {depth}, lotes de {batch_size}): labkit "
+          f"{t_labkit:.2f} s/época, bucle del tutorial {t_tutorial:.2f} s/época, "
+          f"x{t_tutorial / t_labkit:.2f}")
+    return t_tutorial / t_labkit
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=None, help="hilos de torch")
@@ -113,8 +190,9 @@ def main() -> None:
                    epochs=3, lr=1e-4, ratio=10)
     labkit.freeze_to(model, n_groups - 1)
     efficiency = extraction_efficiency(model, splits.train.images, n_groups - 1)
+    augmented = augment_vs_tutorial(model, splits)
     print(f"cached_head_speedup={head:.1f} cached_tail_speedup={tail:.1f} "
-          f"extraction_efficiency={efficiency:.2f}")
+          f"extraction_efficiency={efficiency:.2f} augment_vs_tutorial={augmented:.2f}")
 
 
 if __name__ == "__main__":

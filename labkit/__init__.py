@@ -5,25 +5,29 @@ Lo esencial en un vistazo::
     import labkit
     datos = labkit.surface_dataset(n_train=100)            # conjunto integrado, sin red
     modelo = labkit.create_model("efficientnet_lite0", num_classes=4)
-    labkit.freeze_to(modelo, len(labkit.layer_groups(modelo)) - 1)   # solo la cabeza
+    labkit.freeze(modelo)                                   # solo la cabeza
     labkit.summary(modelo)                                  # el panel de capas
     historial = labkit.fit(modelo, datos.train, datos.val, epochs=10, lr=1e-3)
+    labkit.fine_tune(modelo, datos)                         # o la receta entera en dos fases
     labkit.evaluate(modelo, datos.test)                     # {"loss": ..., "accuracy": ...}
 
 Los submódulos ``labkit.plots``, ``labkit.viz``, ``labkit.widgets``, ``labkit.checks``,
 ``labkit.experiments`` y ``labkit.catalog`` se importan aparte (``import labkit.plots``).
 """
 
-from .callbacks import Callback, History, TrainState
+from .augment import Augment
+from .callbacks import Callback, History, TqdmCallback, TrainState
 from .checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
 from .config import data_dir, default_device, seed_everything
 from .data import DataSplits, ImageSet, normalize
 from .errors import LabkitError, WeightsUnavailableError
+from .evaluation import confusion_matrix, evaluate, predict
 from .features import FeatureCache, FeatureSet, extract_features
 from .folders import folder_report, image_folder
-from .freezing import freeze_to, frozen_depth, train_mode, unfreeze
+from .freezing import freeze, freeze_to, frozen_depth, train_mode, unfreeze
 from .groups import LayerGroup, layer_groups, split_at
 from .inference import export, load_model, predict_image
+from .lr_finder import lr_find
 from .models import (
     MODELS,
     available_models,
@@ -34,9 +38,10 @@ from .models import (
     replace_head,
 )
 from .optim import group_lrs, param_groups
+from .recipe import fine_tune
 from .summary import summary
 from .surfaces import SURFACE_CLASSES, surface_dataset
-from .training import TqdmCallback, confusion_matrix, evaluate, fine_tune, fit, predict
+from .training import fit
 
 __version__ = "0.1.0"
 
@@ -49,11 +54,12 @@ __all__ = [
     "download_weights", "imagenet_categories", "model_info", "replace_head", "group_lrs",
     "param_groups", "summary", "SURFACE_CLASSES", "surface_dataset", "TqdmCallback",
     "confusion_matrix", "evaluate", "fine_tune", "fit", "predict", "export", "load_model",
-    "predict_image",
+    "predict_image", "freeze", "Augment", "lr_find",
 ]
 
 _SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", "catalog",
-               "exercises", "course", "surfaces", "data", "models", "groups", "training"}
+               "exercises", "course", "surfaces", "data", "models", "groups", "training",
+               "schedules", "augment", "loop", "evaluation", "recipe", "lr_finder"}
 
 
 def __getattr__(name: str):

@@ -3,14 +3,16 @@
 ``labkit.fit`` llama a los métodos de cada :class:`Callback` en estos momentos:
 ``on_train_begin`` → (por época: ``on_batch_end`` tras cada lote → ``on_epoch_end``) →
 ``on_train_end``. Un callback puede pedir que pare poniendo ``state.stop = True``.
-La barra de progreso (tqdm) y el panel de widgets de ``labkit.widgets`` son callbacks.
+La barra de progreso (:class:`TqdmCallback`) y el panel de widgets de ``labkit.widgets`` son
+callbacks.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
-__all__ = ["History", "TrainState", "Callback"]
+__all__ = ["History", "TrainState", "Callback", "TqdmCallback"]
 
 
 @dataclass
@@ -22,8 +24,10 @@ class History:
         epoch_seconds: segundos de cada época.
         lr: tasa de la cabeza en cada época.
         phase: fase de cada época ("cabeza", "ajuste fino" o "").
-        best_epoch: época (desde 1) con menor pérdida de validación; sus pesos son los finales
-            cuando hay parada temprana.
+        best_epoch: mejor época (desde 1, contando todas las fases) según la métrica vigilada
+            (``monitor`` de ``fit``: pérdida o exactitud de validación).
+        weights_epoch: época cuyos pesos tiene el modelo al terminar (``best_epoch`` si se
+            restauraron los mejores, la última completada si no; ``None`` si no hubo ninguna).
         stopped_early: si paró antes por no mejorar la validación.
         interrupted: si se interrumpió a mano (KeyboardInterrupt).
         cached: si se entrenó sobre características guardadas en caché.
@@ -38,6 +42,7 @@ class History:
     lr: list[float] = field(default_factory=list)
     phase: list[str] = field(default_factory=list)
     best_epoch: int | None = None
+    weights_epoch: int | None = None
     stopped_early: bool = False
     interrupted: bool = False
     cached: bool = False
@@ -68,6 +73,8 @@ class History:
             getattr(self, name).extend(getattr(other, name))
         if other.best_epoch is not None:
             self.best_epoch = offset + other.best_epoch
+        if other.weights_epoch is not None:
+            self.weights_epoch = offset + other.weights_epoch
         self.stopped_early = other.stopped_early
         self.interrupted = self.interrupted or other.interrupted
         self.setup_seconds += other.setup_seconds
@@ -113,3 +120,53 @@ class Callback:
 
     def on_train_end(self, state: TrainState) -> None:
         """Al terminar, también si paró antes o se interrumpió."""
+
+
+class TqdmCallback(Callback):
+    """Una barra de progreso (``tqdm.auto``) con una marca por época y las métricas al lado.
+
+    Funciona en Jupyter (widget) y en una terminal o un registro (texto). Para no llenar la
+    salida, durante la época solo refresca el número de lote cada ``mininterval`` segundos.
+
+    Args:
+        mininterval: segundos mínimos entre refrescos.
+        file: dónde escribir (por defecto, la salida de errores, como tqdm).
+    """
+
+    def __init__(self, mininterval: float = 1.0, file: object | None = None) -> None:
+        self.mininterval = mininterval
+        self.file = file
+        self.bar = None
+        self._last = 0.0
+
+    def on_train_begin(self, state: TrainState) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=state.epochs, desc=state.phase or "entrenamiento", leave=True,
+                        mininterval=self.mininterval, file=self.file, dynamic_ncols=True,
+                        bar_format="{desc}: {n_fmt}/{total_fmt} épocas |{bar}| "
+                                   "[{elapsed}<{remaining}{postfix}]")
+        self._last = time.perf_counter()
+
+    def on_batch_end(self, state: TrainState) -> None:
+        now = time.perf_counter()
+        if self.bar is not None and now - self._last >= self.mininterval:
+            self._last = now
+            self.bar.set_postfix_str(f"época {state.epoch}, lote {state.batch}/{state.batches}")
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        h = state.history
+        if self.bar is None or not h.epochs:
+            return
+        self.bar.set_postfix_str(
+            f"pérdida {h.train_loss[-1]:.3f}/{h.val_loss[-1]:.3f}, "
+            f"exactitud {h.train_acc[-1]:.1%}/{h.val_acc[-1]:.1%} (train/val)", refresh=False)
+        self.bar.update(1)
+
+    def on_train_end(self, state: TrainState) -> None:
+        if self.bar is None:
+            return
+        if state.message:
+            self.bar.set_postfix_str(state.message, refresh=False)
+        self.bar.close()
+        self.bar = None

@@ -437,9 +437,19 @@ def check_value(answer: object, expected: float, tol: float = 1e-6,
     return _value_result(answer, expected, tol, hint)
 
 
-def _expected_lrs(lr: float, ratio: float, count: int) -> list[float]:
-    """Tasas de ``count`` grupos, del primero a la cabeza: ``lr / ratio**saltos`` (geométricas)."""
-    return [lr / ratio ** (count - 1 - i) for i in range(count)]
+def _expected_lrs(lr: float, ratio: float, count: int, total: int | None = None,
+                  tiers: int = 3) -> list[float]:
+    """Tasas de los últimos ``count`` grupos de un modelo de ``total``, del primero a la cabeza.
+
+    Es la misma definición que :func:`labkit.optim.group_lrs` (la única del curso): la cabeza
+    lleva ``lr``, el primer grupo del modelo ``lr / ratio**(tiers - 1)`` y los de en medio se
+    reparten geométricamente. ``total`` (por defecto ``count``) es el número de grupos del
+    modelo: con capas congeladas, el optimizador solo recibe los últimos.
+    """
+    from .optim import group_lrs
+
+    total = count if total is None else max(int(total), count)
+    return group_lrs(total, lr, ratio, tiers)[total - count:]
 
 
 def _all_close(actual: Sequence[float], expected: Sequence[float]) -> bool:
@@ -447,19 +457,21 @@ def _all_close(actual: Sequence[float], expected: Sequence[float]) -> bool:
     return len(actual) == len(expected) and all(_close(a, e) for a, e in zip(actual, expected, strict=True))
 
 
-def _schedule_mistake(lrs: Sequence[float], lr: float, ratio: float, reveal: bool) -> str | None:
+def _schedule_mistake(lrs: Sequence[float], lr: float, ratio: float, reveal: bool,
+                      total: int | None = None) -> str | None:
     """Describe el error de unas tasas por grupo (del primero a la cabeza), o ``None`` si están bien.
 
     Args:
         lrs: las tasas del alumno.
         lr: la tasa de la cabeza.
-        ratio: cuánto se divide la tasa en cada salto hacia la entrada.
+        ratio: razón entre niveles (la de :func:`labkit.optim.group_lrs`).
         reveal: si el mensaje puede decir la tasa correcta de cada grupo.
+        total: grupos del modelo (``None`` = tantos como tasas).
 
     Returns:
         El mensaje del primer error, o ``None``.
     """
-    expected = _expected_lrs(lr, ratio, len(lrs))
+    expected = _expected_lrs(lr, ratio, len(lrs), total)
     if _all_close(lrs, expected):
         return None
     if len(lrs) > 1 and _all_close(lrs, [lrs[0]] * len(lrs)):
@@ -468,7 +480,7 @@ def _schedule_mistake(lrs: Sequence[float], lr: float, ratio: float, reveal: boo
     if _all_close(lrs, expected[::-1]):
         return ("El orden está al revés: la cabeza tiene la tasa más baja y el primer grupo la más "
                 "alta. La lista va del primer grupo (el más cercano a la entrada) a la cabeza.")
-    if _all_close(lrs, [lr * ratio ** (len(lrs) - 1 - i) for i in range(len(lrs))]):
+    if _all_close(lrs, [lr * lr / e for e in expected]):
         return (f"Multiplicaste por {ratio:g} en vez de dividir: los grupos cercanos a la entrada "
                 "deben tener tasas más pequeñas que la cabeza, no más grandes.")
     index = next(i for i, (a, e) in enumerate(zip(lrs, expected, strict=True)) if not _close(a, e))
@@ -480,16 +492,19 @@ def _schedule_mistake(lrs: Sequence[float], lr: float, ratio: float, reveal: boo
 
 def _early_lr_mistake(answer: float, head_lr: float, ratio: float, n_groups: int) -> str | None:
     """Reconoce los errores típicos al calcular la tasa del primer grupo."""
-    hops = n_groups - 1
     known = {
         head_lr: "Esa es la tasa de la cabeza; el primer grupo debe aprender más despacio.",
-        head_lr * ratio ** hops: f"Multiplicaste por {ratio:g} en vez de dividir.",
-        head_lr / ratio ** (hops + 1): (f"Dividiste una vez de más: con {n_groups} grupos hay "
-                                        f"{hops} saltos de la cabeza al primero, no {n_groups}."),
+        head_lr * ratio ** 2: f"Multiplicaste por {ratio:g} en vez de dividir.",
+        head_lr / ratio ** 3: ("Dividiste una vez de más: hay tres niveles (primeras capas, "
+                               "medias, cabeza), es decir, dos saltos de la cabeza al primero."),
+        head_lr / ratio: (f"Dividiste una sola vez por {ratio:g}: hay tres niveles, dos saltos "
+                          "de la cabeza al primer grupo."),
     }
-    if hops > 1:
-        known[head_lr / ratio] = (f"Dividiste una sola vez por {ratio:g}: con {n_groups} grupos hay "
-                                  f"{hops} saltos de la cabeza al primero.")
+    if n_groups not in (2, 3, 4):
+        known[head_lr / ratio ** (n_groups - 1)] = (
+            f"Dividiste por {ratio:g} en cada uno de los {n_groups - 1} saltos entre grupos: la "
+            "razón va por niveles (tres), y los grupos de en medio se reparten entre los dos "
+            "extremos (labkit.group_lrs).")
     return next((text for value, text in known.items() if _close(answer, value)), None)
 
 
@@ -501,21 +516,24 @@ def check_lr_ratio(answer: object, head_lr: float = 1e-4, ratio: float = 10.0,
                    n_groups: int = 3) -> CheckResult:
     """Comprueba la tasa del primer grupo (o la lista de tasas) con tasas discriminativas.
 
-    La cabeza lleva ``head_lr`` y cada grupo hacia la entrada divide por ``ratio``: con 1e-4,
-    ratio 10 y 3 grupos, el primero lleva 1e-6 (y la lista es ``[1e-6, 1e-5, 1e-4]``).
+    La definición es la de :func:`labkit.optim.group_lrs`: la cabeza lleva ``head_lr``, el
+    primer grupo ``head_lr / ratio**2`` (tres niveles) y los de en medio se reparten
+    geométricamente. Con 1e-4, ratio 10 y 3 grupos, el primero lleva 1e-6 (y la lista es
+    ``[1e-6, 1e-5, 1e-4]``).
 
     Args:
         answer: la tasa del primer grupo, o una lista con la de cada grupo (del primero a la
             cabeza).
         head_lr: la tasa de la cabeza.
-        ratio: cuánto se divide la tasa en cada salto hacia la entrada.
+        ratio: razón entre niveles (la de :func:`labkit.optim.group_lrs`).
         n_groups: cuántos grupos hay, contando la cabeza.
 
     Returns:
         El resultado de la comprobación.
     """
-    hint = (f"la cabeza lleva {_fmt(head_lr)} y cada grupo hacia la entrada divide la tasa por "
-            f"{ratio:g}. ¿Cuántos saltos hay de la cabeza al primer grupo si hay {n_groups}?")
+    hint = (f"la cabeza lleva {_fmt(head_lr)} y cada nivel hacia la entrada divide la tasa por "
+            f"{ratio:g}; hay tres niveles (primeras capas, medias, cabeza) y los {n_groups} "
+            "grupos se reparten entre ellos (labkit.group_lrs).")
     if isinstance(answer, (list, tuple, dict)):
         return _lr_list_result(list(answer.values() if isinstance(answer, dict) else answer),
                                head_lr, ratio, n_groups, hint)
@@ -538,7 +556,7 @@ def _lr_list_result(lrs: list[Any], head_lr: float, ratio: float, n_groups: int,
     if mistake:
         return _wrong(mistake, hint)
     return _ok(f"Las tasas van de {_fmt(numbers[0])} (primer grupo) a {_fmt(numbers[-1])} "
-               f"(cabeza), divididas por {ratio:g} en cada salto.")
+               f"(cabeza), con razón {ratio:g} entre niveles.")
 
 
 def _as_percent(value: float) -> tuple[float, str] | None:
@@ -680,8 +698,9 @@ def check_freeze(model: object, depth: int, groups: Sequence[Any] | None = None)
 
 
 _PARAM_GROUPS_HINT = ("haz una lista con un diccionario por grupo, del primero a la cabeza, como "
-                      "`{\"params\": list(...), \"lr\": ...}`. La cabeza lleva `lr`; el grupo "
-                      "anterior, `lr / ratio`; el anterior a ese, `lr / ratio**2`, y así.")
+                      "`{\"params\": list(...), \"lr\": ...}`. La cabeza lleva `lr` y el primer "
+                      "grupo `lr / ratio**2` (tres niveles); los de en medio se reparten "
+                      "geométricamente: las tasas son las de `labkit.group_lrs(n, lr, ratio)`.")
 
 
 def _group_problem(index: int, group: object) -> str | None:
@@ -734,15 +753,18 @@ def _structure_problem(groups: list[Any], n_groups: int | None) -> str | None:
 
 @_verdict
 def check_param_groups(param_groups: object, lr: float, ratio: float,
-                       n_groups: int | None = None) -> CheckResult:
+                       n_groups: int | None = None,
+                       model_groups: int | None = None) -> CheckResult:
     """Comprueba los grupos de parámetros con tasas discriminativas para el optimizador.
 
     Args:
         param_groups: lista de diccionarios ``{"params": [...], "lr": ...}`` del primer grupo a
             la cabeza (también vale un optimizador de torch: se miran sus ``param_groups``).
         lr: la tasa de la cabeza (el último grupo).
-        ratio: cuánto se divide la tasa en cada grupo hacia la entrada.
+        ratio: razón entre niveles, como en :func:`labkit.optim.group_lrs`.
         n_groups: cuántos grupos debe haber (``None``: no se comprueba).
+        model_groups: grupos del modelo entero, si los primeros están congelados y no entran
+            en la lista (``None``: los de la lista son todos).
 
     Returns:
         El resultado de la comprobación.
@@ -756,11 +778,12 @@ def check_param_groups(param_groups: object, lr: float, ratio: float,
     groups = list(param_groups)
     problem = _structure_problem(groups, n_groups)
     lrs = [] if problem else [float(g["lr"]) for g in groups]
-    problem = problem or _schedule_mistake(lrs, float(lr), float(ratio), reveal=True)
+    problem = problem or _schedule_mistake(lrs, float(lr), float(ratio), reveal=True,
+                                           total=model_groups)
     if problem:
         return _wrong(problem, _PARAM_GROUPS_HINT)
     frozen = [i for i, g in enumerate(groups) if any(not t.requires_grad for t in _group_tensors(g))]
     note = (f" Nota: los grupos {frozen} incluyen parámetros congelados; no hace falta pasarlos al "
             "optimizador.") if frozen else ""
     return _ok(f"{_count(len(groups), 'grupo', 'grupos')}, de lr={_fmt(lrs[0])} (primero) a lr={_fmt(lrs[-1])} "
-               f"(cabeza), divididas por {ratio:g} en cada salto.{note}")
+               f"(cabeza), con razón {ratio:g} entre niveles.{note}")

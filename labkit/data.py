@@ -273,27 +273,23 @@ def normalize(images: torch.Tensor, mean: Sequence[float], std: Sequence[float])
     return (x - m) / s
 
 
-def augment_batch(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Aumento de datos aleatorio sobre un lote: volteo horizontal y recorte con reescalado.
+def augment_batch(x: torch.Tensor, generator: torch.Generator | None = None,
+                  augment: object = True) -> torch.Tensor:
+    """Aumento de datos aleatorio sobre un lote (ver :mod:`labkit.augment`).
 
     Args:
-        x: lote ``float`` ``[B, C, H, W]``.
+        x: lote ``float`` ``[B, C, H, W]`` en escala 0–1 (sin normalizar).
         generator: generador aleatorio (para resultados repetibles).
+        augment: ``True`` (preset ``"fotos"``: recorte, volteo, giro y brillo), el nombre de un
+            preset o un :class:`labkit.augment.Augment`.
 
     Returns:
-        Un lote de la misma forma con cada imagen volteada y recortada al azar.
+        Un lote de la misma forma, con cada imagen aumentada al azar.
     """
-    b, _, h, w = x.shape
-    flip = torch.rand(b, generator=generator) < 0.5
-    x = torch.where(flip.view(b, 1, 1, 1).to(x.device), x.flip(3), x)
-    scale = 0.75 + 0.25 * torch.rand(b, generator=generator)
-    shift = (1 - scale).unsqueeze(1) * (2 * torch.rand(b, 2, generator=generator) - 1)
-    theta = torch.zeros(b, 2, 3)
-    theta[:, 0, 0] = scale
-    theta[:, 1, 1] = scale
-    theta[:, :, 2] = shift
-    grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    from .augment import apply_augment, resolve_augment
+
+    aug = resolve_augment(augment)
+    return x if aug is None else apply_augment(x, aug, generator)
 
 
 def resize_images(images: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:

@@ -15,7 +15,8 @@ Recetas del barrido de tamaño de datos (:class:`Recipe`; las mismas para todos 
   épocas con ``head_lr``. Las características se calculan **una vez** para todo train/val/test
   y cada ejecución toma su subconjunto (``FeatureSet.take``): una fracción de segundo.
 * **ajuste_fino**: la misma cabeza (fase «cabeza») y después se descongelan los últimos grupos
-  (por defecto, los dos anteriores a la cabeza) con tasas discriminativas, ``fine_tune_epochs``
+  (por defecto, la profundidad de :func:`labkit.freezing.default_fine_tune_depth`, la misma de
+  ``labkit.fine_tune`` y del playground) con tasas discriminativas, ``fine_tune_epochs``
   épocas con ``fine_tune_lr`` y razón ``fine_tune_ratio``. Como los primeros grupos siguen
   congelados, su salida también se calcula una sola vez.
 * **desde_cero**: la CNN pequeña (``cnn_pequena``, pesos al azar) con aumento de datos. Recibe un
@@ -23,8 +24,8 @@ Recetas del barrido de tamaño de datos (:class:`Recipe`; las mismas para todos 
   época``, acotado entre ``scratch_min_epochs`` y ``scratch_max_epochs`` (:func:`scratch_epochs`).
   Así un conjunto mayor da más variedad pero no más cálculo, salvo cuando manda el mínimo.
 
-En las tres, los pesos finales son los de la época con menor pérdida de validación (la prueba
-no interviene en ninguna decisión). Con la misma semilla, en CPU, los números se repiten.
+En las tres, los pesos finales son los de la época con menor pérdida de validación (en el ajuste
+fino, la mejor de las dos fases; la prueba no interviene en ninguna decisión). Con la misma semilla, en CPU, los números se repiten.
 
 Ejemplo::
 
@@ -37,25 +38,40 @@ Ejemplo::
 from __future__ import annotations
 
 import copy
-import math
 import time
-import warnings
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 
 import torch
 from torch import nn
 
-from .callbacks import Callback, History
+from .callbacks import History
 from .config import seed_everything
 from .data import DataSplits, ImageSet
 from .errors import LabkitError
-from .features import FeatureCache, FeatureSet, _eval_mode, prefix_fingerprint
+from .features import FeatureCache, FeatureSet
 from .freezing import freeze_to
-from .groups import layer_groups, split_at
+from .groups import layer_groups
 from .models import MODELS, create_model, replace_head
 from .optim import group_lrs
-from .training import evaluate, fit
+from .results import METHOD_LABELS, METHODS, crossover, format_table, labeled, summarize
+from .runs import (
+    Progress,
+    Recipe,
+    TransferFeatures,
+    _check_methods,
+    _check_seeds,
+    _check_splits,
+    _fine_tune_depth,
+    _fit,
+    _head_depth,
+    _result,
+    _usable_sizes,
+    run_extraction,
+    run_fine_tune,
+    run_scratch,
+    scratch_epochs,
+    transfer_features,
+)
 
 __all__ = [
     "METHODS", "METHOD_LABELS", "Recipe", "TransferFeatures", "transfer_features",
@@ -63,312 +79,6 @@ __all__ = [
     "freeze_depth_sweep", "lr_ratio_sweep", "summarize", "crossover", "format_table",
     "labeled",
 ]
-
-METHODS = ("extraccion", "ajuste_fino", "desde_cero")
-"""Los métodos de :func:`data_size_sweep`, por su nombre en las filas."""
-
-METHOD_LABELS = {"extraccion": "extracción de características", "ajuste_fino": "ajuste fino",
-                 "desde_cero": "desde cero"}
-"""El nombre en español de cada método, para tablas y figuras."""
-
-Progress = bool | Callable[[int, int, dict], None]
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """Los hiperparámetros de los tres métodos (ver la descripción del módulo).
-
-    Attributes:
-        head_epochs: épocas de la cabeza lineal (extracción y primera fase del ajuste fino).
-        head_lr: tasa de aprendizaje de la cabeza.
-        fine_tune_epochs: épocas de la segunda fase del ajuste fino.
-        fine_tune_lr: tasa de la cabeza en el ajuste fino (los grupos anteriores, menos).
-        fine_tune_ratio: razón entre tasas de niveles vecinos en el ajuste fino.
-        scratch_steps: pasos de optimización (lotes) de la CNN desde cero.
-        scratch_min_epochs: épocas mínimas desde cero.
-        scratch_max_epochs: épocas máximas desde cero.
-        scratch_lr: tasa de aprendizaje desde cero.
-        scratch_augment: aumento de datos (volteo y recorte) desde cero.
-        batch_size: tamaño del lote de todos los métodos.
-    """
-
-    head_epochs: int = 30
-    head_lr: float = 1e-3
-    fine_tune_epochs: int = 8
-    fine_tune_lr: float = 3e-4
-    fine_tune_ratio: float = 10.0
-    scratch_steps: int = 250
-    scratch_min_epochs: int = 3
-    scratch_max_epochs: int = 20
-    scratch_lr: float = 3e-3
-    scratch_augment: bool = True
-    batch_size: int = 32
-
-
-# ---------------------------------------------------------------- comprobaciones
-
-
-def _check_splits(data: DataSplits) -> None:
-    if not isinstance(data, DataSplits) or not isinstance(data.train, ImageSet):
-        raise LabkitError("Los barridos necesitan un DataSplits con train, val y test de imágenes "
-                          f"(p. ej. labkit.surface_dataset()); llegó {type(data).__name__}.")
-
-
-def _check_methods(methods: Sequence[str]) -> list[str]:
-    methods = list(methods)
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
-        raise LabkitError(f"Métodos desconocidos {unknown or '(ninguno)'}: usa "
-                          f"{', '.join(repr(m) for m in METHODS)}.")
-    return methods
-
-
-def _usable_sizes(sizes: Iterable[int], train: ImageSet) -> list[int]:
-    """Los tamaños válidos, sin repetir y en orden; los mayores que el entrenamiento, con aviso."""
-    sizes = list(sizes)
-    bad = [n for n in sizes if isinstance(n, bool) or not isinstance(n, int)
-           or n < train.num_classes]
-    if bad or not sizes:
-        raise LabkitError(f"Tamaños no válidos {bad or '(ninguno)'}: usa enteros de "
-                          f"{train.num_classes} o más (al menos una imagen por clase).")
-    sizes = sorted(set(sizes))
-    too_big = [n for n in sizes if n > len(train)]
-    if too_big:
-        warnings.warn(f"Se omiten los tamaños {too_big}: el entrenamiento solo tiene "
-                      f"{len(train)} imágenes. Crea el conjunto con más (p. ej. "
-                      f"labkit.surface_dataset(n_train={max(too_big)})).", UserWarning,
-                      stacklevel=3)
-    return [n for n in sizes if n <= len(train)]
-
-
-def _check_seeds(seeds: Sequence[int]) -> list[int]:
-    seeds = list(seeds)
-    if not seeds or any(isinstance(s, bool) or not isinstance(s, int) for s in seeds):
-        raise LabkitError(f"seeds={seeds!r}: da una lista de semillas enteras, p. ej. (0, 1, 2).")
-    return seeds
-
-
-# ---------------------------------------------------------------- características
-
-
-@dataclass
-class TransferFeatures:
-    """Las características de train/val/test de un modelo preentrenado, calculadas una vez.
-
-    Attributes:
-        model: el modelo (congelado hasta ``depth``); su prefijo no debe cambiar.
-        train, val, test: las características de cada partición.
-        seconds: segundos que costó calcularlas.
-    """
-
-    model: nn.Module
-    train: FeatureSet
-    val: FeatureSet
-    test: FeatureSet
-    seconds: float = 0.0
-    _deeper: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def depth(self) -> int:
-        """Grupos del prefijo con que se calcularon."""
-        return self.train.depth
-
-    def at_depth(self, depth: int) -> TransferFeatures:
-        """Las mismas características llevadas más adentro (hasta ``depth`` grupos).
-
-        Pasa las ya calculadas por los grupos que faltan, sin volver a leer las imágenes, y
-        las recuerda para la próxima vez.
-
-        Args:
-            depth: grupos del nuevo prefijo (igual o mayor que :attr:`depth`).
-
-        Returns:
-            Un :class:`TransferFeatures` con prefijo de ``depth`` grupos.
-        """
-        if depth == self.depth:
-            return self
-        if depth < self.depth:
-            raise LabkitError(f"Estas características salen de {self.depth} grupos: no se puede "
-                              f"volver a {depth}. Calcúlalas de nuevo con depth={depth}.")
-        if depth not in self._deeper:
-            start = time.perf_counter()
-            sets = [_deepen(self.model, fs, depth) for fs in (self.train, self.val, self.test)]
-            self._deeper[depth] = TransferFeatures(self.model, *sets,
-                                                   self.seconds + time.perf_counter() - start)
-        return self._deeper[depth]
-
-
-def _deepen(model: nn.Module, fs: FeatureSet, depth: int) -> FeatureSet:
-    """Pasa las características de ``fs`` por los grupos ``[fs.depth, depth)``."""
-    shallow = len(split_at(model, fs.depth)[0])
-    middle = nn.Sequential(*list(split_at(model, depth)[0])[shallow:])
-    with _eval_mode(model), torch.no_grad():
-        feats = torch.cat([middle(chunk) for chunk in fs.features.split(256)])
-    return FeatureSet(feats, fs.labels.clone(), list(fs.classes), depth,
-                      prefix_fingerprint(model, depth), fs.name)
-
-
-def _head_depth(model: nn.Module) -> int:
-    return len(layer_groups(model)) - 1
-
-
-def transfer_features(data: DataSplits, model_name: str = "efficientnet_lite0",
-                      depth: int | None = None, pretrained: bool = True,
-                      device: torch.device | str | None = None) -> TransferFeatures:
-    """Crea el modelo preentrenado y calcula una vez las características de las tres particiones.
-
-    Args:
-        data: particiones con ``train``, ``val`` y ``test``.
-        model_name: modelo del catálogo.
-        depth: grupos congelados cuya salida se guarda; ``None`` = todos menos la cabeza.
-        pretrained: pesos de ImageNet (``False`` solo para pruebas rápidas).
-        device: dispositivo; ``None`` = :func:`labkit.default_device`.
-
-    Returns:
-        Un :class:`TransferFeatures`.
-    """
-    _check_splits(data)
-    start = time.perf_counter()
-    model = create_model(model_name, num_classes=data.train.num_classes, pretrained=pretrained)
-    depth = _head_depth(model) if depth is None else depth
-    freeze_to(model, depth)
-    if device is not None:
-        model.to(device)
-    sets = [FeatureSet.extract(model, s, depth) for s in (data.train, data.val, data.test)]
-    return TransferFeatures(model, *sets, time.perf_counter() - start)
-
-
-# ---------------------------------------------------------------- una ejecución
-
-
-def scratch_epochs(n: int, recipe: Recipe | None = None) -> int:
-    """Épocas de la CNN desde cero con ``n`` imágenes: un presupuesto fijo de pasos.
-
-    ``ceil(pasos / lotes por época)``, acotado entre el mínimo y el máximo de la receta.
-
-    Args:
-        n: imágenes de entrenamiento.
-        recipe: la receta (``None`` = :class:`Recipe` por defecto).
-
-    Returns:
-        El número de épocas.
-    """
-    r = recipe or Recipe()
-    batches = max(1, math.ceil(n / r.batch_size))
-    return int(min(max(math.ceil(r.scratch_steps / batches), r.scratch_min_epochs),
-                   r.scratch_max_epochs))
-
-
-def _fit(model: nn.Module, train: ImageSet | FeatureSet, val: ImageSet | FeatureSet,
-         epochs: int, seed: int, recipe: Recipe, **kwargs: object) -> History:
-    """``labkit.fit`` con los pesos de la mejor época de validación y sin barra de progreso."""
-    kwargs.setdefault("progress", False)
-    return fit(model, train, val, epochs=epochs, batch_size=recipe.batch_size, seed=seed,
-               patience=epochs, **kwargs)
-
-
-def _result(model: nn.Module, test: ImageSet | FeatureSet, history: History) -> dict:
-    return {"test_acc": evaluate(model, test)["accuracy"], "val_acc": max(history.val_acc),
-            "train_seconds": history.seconds, "epochs": history.epochs}
-
-
-def run_extraction(features: TransferFeatures, n: int, seed: int = 0,
-                   recipe: Recipe | None = None, device: torch.device | str | None = None,
-                   **kwargs: object) -> dict:
-    """Extracción de características: una cabeza lineal nueva sobre el tronco congelado.
-
-    Args:
-        features: características del modelo preentrenado (se llevan hasta la cabeza si hace
-            falta).
-        n: imágenes de entrenamiento (subconjunto estratificado de ``features.train``).
-        seed: semilla del subconjunto, de la cabeza nueva y del orden de los lotes.
-        recipe: la receta (``None`` = :class:`Recipe`).
-        device: dispositivo.
-        **kwargs: otras opciones de ``labkit.fit`` (p. ej. ``callbacks``).
-
-    Returns:
-        ``{"test_acc", "val_acc", "train_seconds", "epochs"}``.
-    """
-    r = recipe or Recipe()
-    feats = features.at_depth(_head_depth(features.model))
-    model = feats.model
-    seed_everything(seed)
-    replace_head(model, feats.train.num_classes)
-    freeze_to(model, feats.depth)
-    h = _fit(model, feats.train.take(n, seed), feats.val, r.head_epochs, seed, r, lr=r.head_lr,
-             device=device, **kwargs)
-    return _result(model, feats.test, h)
-
-
-def run_fine_tune(features: TransferFeatures, n: int, seed: int = 0, depth: int | None = None,
-                  recipe: Recipe | None = None, device: torch.device | str | None = None,
-                  **kwargs: object) -> dict:
-    """Ajuste fino de los últimos grupos en dos fases: primero la cabeza, luego la cola.
-
-    La fase «cabeza» es la misma que :func:`run_extraction` (sobre las características de todo
-    el tronco); la fase «ajuste fino» entrena además los grupos desde ``depth``. Entrena una
-    copia del modelo (el de ``features`` no cambia).
-
-    Args:
-        features: características con un prefijo de ``depth`` grupos o menos.
-        n: imágenes de entrenamiento.
-        seed: semilla del subconjunto, de la cabeza y del orden de los lotes.
-        depth: grupos que siguen congelados; ``None`` = todos menos los dos anteriores a la
-            cabeza.
-        recipe: la receta.
-        device: dispositivo.
-        **kwargs: otras opciones de ``labkit.fit``.
-
-    Returns:
-        ``{"test_acc", "val_acc", "train_seconds", "epochs"}`` (épocas de las dos fases).
-    """
-    r = recipe or Recipe()
-    depth = _fine_tune_depth(features.model, depth)
-    feats, heads = features.at_depth(depth), features.at_depth(_head_depth(features.model))
-    model = copy.deepcopy(feats.model)
-    seed_everything(seed)
-    replace_head(model, feats.train.num_classes)
-    freeze_to(model, heads.depth)
-    h = _fit(model, heads.train.take(n, seed), heads.val, r.head_epochs, seed, r, lr=r.head_lr,
-             device=device, phase="cabeza", **kwargs)
-    freeze_to(model, depth)
-    h.extend(_fit(model, feats.train.take(n, seed), feats.val, r.fine_tune_epochs, seed, r,
-                  lr=r.fine_tune_lr, ratio=r.fine_tune_ratio, device=device,
-                  phase="ajuste fino", **kwargs))
-    return _result(model, feats.test, h)
-
-
-def _fine_tune_depth(model: nn.Module, depth: int | None) -> int:
-    head = _head_depth(model)
-    depth = max(head - 2, 0) if depth is None else depth
-    if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth < head:
-        raise LabkitError(f"fine_tune_depth={depth!r}: usa de 0 a {head - 1} grupos congelados "
-                          "(con todos congelados sería extracción de características).")
-    return depth
-
-
-def run_scratch(data: DataSplits, n: int, seed: int = 0, recipe: Recipe | None = None,
-                device: torch.device | str | None = None,
-                callbacks: Sequence[Callback] = ()) -> dict:
-    """La CNN pequeña entrenada desde cero (pesos al azar) con la receta de ``recipe``.
-
-    Args:
-        data: particiones de imágenes.
-        n: imágenes de entrenamiento (subconjunto estratificado de ``data.train``).
-        seed: semilla del subconjunto, de los pesos iniciales, del aumento y de los lotes.
-        recipe: la receta (épocas según :func:`scratch_epochs`).
-        device: dispositivo.
-        callbacks: callbacks para ``labkit.fit`` (p. ej. ``TrainingProgress``).
-
-    Returns:
-        ``{"test_acc", "val_acc", "train_seconds", "epochs"}``.
-    """
-    r = recipe or Recipe()
-    seed_everything(seed)
-    model = create_model("cnn_pequena", num_classes=data.train.num_classes, pretrained=False)
-    h = _fit(model, data.train.take(n, seed), data.val, scratch_epochs(n, r), seed, r,
-             lr=r.scratch_lr, augment=r.scratch_augment, device=device, callbacks=callbacks)
-    return _result(model, data.test, h)
 
 
 # ---------------------------------------------------------------- barrido de tamaño de datos
@@ -428,8 +138,8 @@ def data_size_sweep(data: DataSplits, sizes: Sequence[int] = (10, 50, 100, 500, 
         model_name: modelo preentrenado de la extracción y el ajuste fino.
         recipe: hiperparámetros (``None`` = :class:`Recipe`).
         fine_tune_sizes: tamaños en que se hace el ajuste fino (el más caro); ``None`` = todos.
-        fine_tune_depth: grupos congelados en el ajuste fino; ``None`` = todos menos los dos
-            anteriores a la cabeza.
+        fine_tune_depth: grupos congelados en el ajuste fino; ``None`` =
+            :func:`labkit.freezing.default_fine_tune_depth`.
         features: características ya calculadas (:func:`transfer_features`) para no repetirlas.
         device: dispositivo; ``None`` = :func:`labkit.default_device`.
         progress: ``True`` = barra de progreso; ``False`` = nada; o una función
@@ -600,7 +310,8 @@ def lr_ratio_sweep(model_name: str, data: DataSplits, ratios: Sequence[float], *
 
     Returns:
         Una fila por razón y semilla: ``ratio``, ``lr_first`` (tasa del primer grupo que
-        entrena), ``seed``, ``depth``, ``n_train``, ``test_acc``, ``val_acc``, ``seconds`` (las
+        entrena, la misma que le da ``fit``: :func:`labkit.optim.group_lrs` sobre todos los
+        grupos del modelo), ``seed``, ``depth``, ``n_train``, ``test_acc``, ``val_acc``, ``seconds`` (las
         dos fases) y ``epochs``.
     """
     base, train = _prepare(model_name, data, n_train, pretrained, device)
@@ -639,138 +350,10 @@ def _ratio_row(head: tuple[nn.Module, History], sets: list, depth: int, seed: in
     h = _fit(model, sets[0], sets[1], epochs, seed, recipe, lr=lr, ratio=float(ratio),
              tiers=tiers, device=device, phase="ajuste fino", cache=cache)
     out = _result(model, sets[2], h)
-    trainable = len(layer_groups(model)) - depth
-    first = group_lrs(trainable, lr, float(ratio), tiers)[0]
+    first = group_lrs(len(layer_groups(model)), lr, float(ratio), tiers)[depth]
     return {"ratio": float(ratio), "lr_first": first, "seed": seed, "depth": depth,
             "n_train": len(sets[0]), "test_acc": out["test_acc"], "val_acc": out["val_acc"],
             "seconds": head[1].seconds + out["train_seconds"],
             "epochs": head[1].epochs + out["epochs"], "model": name}
 
-
-# ---------------------------------------------------------------- resúmenes
-
-
-def _sort_key(values: list) -> Callable[[object], tuple]:
-    """Orden de los grupos: los números de menor a mayor; el resto, por orden de aparición."""
-    first = {v: i for i, v in reversed(list(enumerate(values)))}
-    return lambda v: (0, v, 0) if isinstance(v, (int, float)) else (1, 0, first[v])
-
-
-def summarize(rows: Sequence[dict], by: Sequence[str] = ("method", "n_train"),
-              value: str = "test_acc") -> list[dict]:
-    """Media, desviación, mínimo, máximo y número de ejecuciones de ``value`` por grupo.
-
-    Args:
-        rows: filas de un barrido.
-        by: columnas que definen cada grupo.
-        value: columna que se resume.
-
-    Returns:
-        Una fila por grupo con las columnas de ``by`` y ``mean``, ``std`` (desviación típica
-        de las ejecuciones, dividiendo entre n como la banda de
-        :func:`labkit.plots.plot_accuracy_vs_samples`), ``min``, ``max`` y ``count``. Los
-        grupos van ordenados por las columnas de ``by`` (números de menor a mayor, textos en el
-        orden en que aparecen).
-    """
-    by = list(by)
-    groups: dict[tuple, list[float]] = {}
-    for i, row in enumerate(rows):
-        missing = [k for k in (*by, value) if k not in row]
-        if missing:
-            raise LabkitError(f"La fila {i} no tiene las columnas {missing}: tiene "
-                              f"{', '.join(sorted(row))}.")
-        groups.setdefault(tuple(row[k] for k in by), []).append(float(row[value]))
-    keys = [_sort_key([k[j] for k in groups]) for j in range(len(by))]
-    order = sorted(groups, key=lambda k: tuple(f(v) for f, v in zip(keys, k)))
-    return [{**dict(zip(by, k)), **_stats(groups[k])} for k in order]
-
-
-def _stats(values: list[float]) -> dict:
-    n = len(values)
-    mean = sum(values) / n
-    var = sum((v - mean) ** 2 for v in values) / n
-    return {"mean": mean, "std": math.sqrt(var), "min": min(values), "max": max(values),
-            "count": n}
-
-
-def crossover(rows: Sequence[dict], a: str = "desde_cero", b: str = "extraccion",
-              margin: float = 0.02, value: str = "test_acc") -> int | None:
-    """El menor número de imágenes en que la media del método ``a`` alcanza a la de ``b``.
-
-    «Alcanzar» es quedar a menos de ``margin`` por debajo, o por encima. Solo cuentan los
-    tamaños en que se midieron los dos métodos.
-
-    Args:
-        rows: filas de :func:`data_size_sweep`.
-        a: el método que persigue (por defecto, desde cero).
-        b: el método de referencia (por defecto, extracción de características).
-        margin: diferencia que se tolera (0.02 = 2 puntos de exactitud).
-        value: columna que se compara.
-
-    Returns:
-        El número de imágenes, o ``None`` si ``a`` no alcanza a ``b`` en ningún tamaño medido.
-    """
-    means = {(s["method"], s["n_train"]): s["mean"] for s in summarize(rows, value=value)}
-    sizes = sorted({n for (m, n) in means if m == a} & {n for (m, n) in means if m == b})
-    return next((n for n in sizes if means[(a, n)] >= means[(b, n)] - margin), None)
-
-
-def labeled(rows: Sequence[dict]) -> list[dict]:
-    """Las mismas filas con el nombre del método en español (para leyendas y tablas).
-
-    Args:
-        rows: filas con la columna ``method``.
-
-    Returns:
-        Copias de las filas con ``method`` = :data:`METHOD_LABELS` (los desconocidos, igual).
-    """
-    return [{**r, "method": METHOD_LABELS.get(r["method"], r["method"])} for r in rows]
-
-
-def format_table(rows: Sequence[dict], value: str = "test_acc", percent: bool = True) -> str:
-    """La tabla de un barrido de tamaño: una línea por tamaño, una columna por método.
-
-    Las columnas siguen el orden de :data:`METHODS`. Cada celda es ``media ± desviación`` (en
-    %, si ``percent``) sobre las semillas; ``—`` donde el método no se midió. La última línea
-    dice cuántas ejecuciones hay por celda.
-
-    Args:
-        rows: filas de :func:`data_size_sweep`.
-        value: columna que se resume.
-        percent: mostrar en porcentaje (para exactitudes).
-
-    Returns:
-        La tabla como texto (para ``print``).
-    """
-    stats = summarize(rows, value=value)
-    seen = list(dict.fromkeys(s["method"] for s in stats))
-    methods = [m for m in METHODS if m in seen] + [m for m in seen if m not in METHODS]
-    sizes = sorted({s["n_train"] for s in stats})
-    cells = {(s["method"], s["n_train"]): s for s in stats}
-    scale = 100.0 if percent else 1.0
-    names = [METHOD_LABELS.get(m, m) for m in methods]
-    widths = [max(len(n), 13) for n in names]
-    lines = ["imágenes  " + "  ".join(n.rjust(w) for n, w in zip(names, widths))]
-    for n in sizes:
-        row = [_cell(cells.get((m, n)), scale).rjust(w) for m, w in zip(methods, widths)]
-        lines.append(f"{n:>8}  " + "  ".join(row))
-    counts = sorted({s["count"] for s in stats})
-    runs = (f"{counts[0]} a {counts[-1]} ejecuciones" if len(counts) > 1 else
-            "1 ejecución" if counts[0] == 1 else f"{counts[0]} ejecuciones")
-    unit = " (%)" if percent else ""
-    lines.append(f"({_field_label(value)}{unit}: media ± desviación de {runs} por celda)")
-    return "\n".join(lines)
-
-
-def _cell(stat: dict | None, scale: float) -> str:
-    if stat is None:
-        return "—"
-    return f"{stat['mean'] * scale:.1f} ± {stat['std'] * scale:.1f}"
-
-
-def _field_label(key: str) -> str:
-    """El nombre en español de una columna (el mismo que usan las figuras)."""
-    from .plots import axis_label
-
-    return axis_label(key)
 

@@ -20,7 +20,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from .errors import LabkitError
 from .groups import layer_groups
 
-__all__ = ["freeze_to", "unfreeze", "frozen_depth", "train_mode", "keeps_bn_stats"]
+__all__ = ["freeze_to", "freeze", "unfreeze", "frozen_depth", "head_depth",
+           "default_fine_tune_depth", "train_mode", "keeps_bn_stats"]
 
 
 def freeze_to(model: nn.Module, depth: int) -> nn.Module:
@@ -48,9 +49,55 @@ def freeze_to(model: nn.Module, depth: int) -> nn.Module:
     return model
 
 
+def head_depth(model: nn.Module) -> int:
+    """Profundidad que deja entrenable solo la cabeza: ``len(layer_groups(model)) - 1``."""
+    return len(layer_groups(model)) - 1
+
+
+def freeze(model: nn.Module) -> nn.Module:
+    """Congela todo menos la cabeza (extracción de características).
+
+    Equivale a ``freeze_to(model, len(layer_groups(model)) - 1)``.
+
+    Args:
+        model: un modelo del catálogo.
+
+    Returns:
+        El mismo modelo, modificado en su sitio.
+    """
+    return freeze_to(model, head_depth(model))
+
+
 def unfreeze(model: nn.Module) -> nn.Module:
-    """Descongela todos los grupos (equivale a ``freeze_to(model, 0)``)."""
+    """Descongela todos los grupos (equivale a ``freeze_to(model, 0)``).
+
+    Args:
+        model: un modelo del catálogo.
+
+    Returns:
+        El mismo modelo, modificado en su sitio.
+    """
     return freeze_to(model, 0)
+
+
+def default_fine_tune_depth(model: nn.Module) -> int:
+    """Cuántos grupos siguen congelados en el ajuste fino por defecto del curso.
+
+    Es la profundidad que usan ``labkit.fine_tune``, los barridos de
+    :mod:`labkit.experiments` y el playground cuando no se indica otra: se congela la primera
+    mitad de los grupos (``len(layer_groups(model)) // 2``) y se ajustan las etapas finales y la
+    cabeza. En EfficientNet-Lite0 (10 grupos) entrenan ``blocks.4`` … ``classifier``; en ResNet
+    (6 grupos), ``layer3``, ``layer4`` y ``fc``. Las primeras capas (bordes, texturas) sirven casi
+    para cualquier imagen, y con la mitad congelada su salida se calcula una vez (caché).
+
+    Args:
+        model: un modelo del catálogo.
+
+    Returns:
+        La profundidad (entre 0 y ``len(layer_groups(model)) - 1``).
+    """
+    n = len(layer_groups(model))
+    return min(n // 2, n - 1)
 
 
 def frozen_depth(model: nn.Module) -> int:

@@ -3,6 +3,13 @@
 La cabeza recibe ``lr``; los grupos más cercanos a la entrada, tasas menores repartidas de forma
 geométrica (como ``even_mults`` de fastai). Con ``ratio=10`` y tres niveles, el ejemplo de la guía:
 primeras capas 1e-6, capas medias 1e-5, cabeza 1e-4. ``ratio=1`` es la misma tasa en todas.
+
+**Qué es** ``ratio`` (la única definición; ``fit``, ``labkit.checks``, los barridos de
+``labkit.experiments`` y los widgets usan esta misma función): cuántas veces menor es la tasa en
+cada *nivel* que se aleja de la cabeza. Con ``tiers`` niveles, el primer grupo recibe
+``lr / ratio**(tiers - 1)`` y los grupos de en medio se reparten geométricamente entre los dos
+extremos, sea cual sea el número de grupos del modelo. Solo con tantos grupos como niveles
+cada grupo divide exactamente entre ``ratio``.
 """
 
 from __future__ import annotations
@@ -13,17 +20,21 @@ from torch import nn
 
 from .errors import LabkitError
 from .groups import layer_groups
+from .validate import check_float, check_int
 
 __all__ = ["group_lrs", "param_groups"]
 
 
-def _check_lr(lr: float, ratio: float) -> None:
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise LabkitError(f"La tasa de aprendizaje debe ser un número positivo; llegó {lr!r} "
-                          "(valores típicos: 1e-3 para la cabeza, 1e-5 para ajuste fino).")
-    if not (isinstance(ratio, (int, float)) and math.isfinite(ratio) and ratio >= 1):
-        raise LabkitError(f"La razón entre tasas debe ser 1 o más; llegó {ratio!r} "
-                          "(1 = la misma tasa en todas las capas; 10–100 es lo habitual).")
+def _check_lr(lr: object, ratio: object, tiers: object) -> tuple[float, float, int]:
+    lr = check_float("lr", lr, minimum=0, strict=True, expected=(
+        "una tasa de aprendizaje positiva y finita (valores típicos: 1e-3 para la cabeza, "
+        "1e-5 para ajuste fino)"))
+    ratio = check_float("ratio", ratio, minimum=1, expected=(
+        "una razón entre tasas de 1 o más (1 = la misma tasa en todas las capas; 10–100 es "
+        "lo habitual)"))
+    tiers = check_int("tiers", tiers, minimum=1, expected=(
+        "un número de niveles entero ≥ 1 (3: primeras capas, medias, cabeza)"))
+    return lr, ratio, tiers
 
 
 def group_lrs(n_groups: int, lr: float, ratio: float = 1.0, tiers: int = 3) -> list[float]:
@@ -36,14 +47,14 @@ def group_lrs(n_groups: int, lr: float, ratio: float = 1.0, tiers: int = 3) -> l
         n_groups: número de grupos del modelo.
         lr: tasa de la cabeza.
         ratio: cuántas veces menor es la tasa en cada nivel que se aleja de la cabeza (≥ 1).
-        tiers: niveles entre la entrada y la cabeza (3: primeras, medias, cabeza).
+        tiers: niveles entre la entrada y la cabeza (3: primeras, medias, cabeza); entero ≥ 1.
 
     Returns:
         Una lista de ``n_groups`` tasas, crecientes hacia la cabeza.
     """
-    _check_lr(lr, ratio)
-    if n_groups < 1:
-        raise LabkitError("Hace falta al menos un grupo de capas.")
+    lr, ratio, tiers = _check_lr(lr, ratio, tiers)
+    n_groups = check_int("n_groups", n_groups, minimum=1,
+                         expected="al menos un grupo de capas (un entero ≥ 1)")
     if n_groups == 1:
         return [float(lr)]
     span = (tiers - 1) * math.log(ratio)

@@ -9,7 +9,8 @@ propiedades son Python normal, así que las pruebas los manejan sin navegador: c
 * :class:`LayerPanel` — el panel de capas con el control «Capas congeladas».
 * :class:`LRRatioExplorer` — la razón entre tasas y la tasa que recibe cada grupo.
 * :class:`TrainingProgress` — el progreso de un entrenamiento en vivo (es un callback de ``fit``).
-* :class:`Playground` — el «Playground de Transfer Learning»: elegir, entrenar y ver resultados.
+* :class:`Playground` — el «Playground de Transfer Learning»: elegir, entrenar y ver resultados
+  (vive en :mod:`labkit.playground`; ``labkit.widgets.Playground`` sigue funcionando).
 
 Ejemplo::
 
@@ -25,35 +26,22 @@ import base64
 import html
 import io
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import ipywidgets as widgets
-import torch
 from matplotlib.figure import Figure
 from torch import nn
 
 from .callbacks import Callback, History, TrainState
-from .config import default_device, seed_everything
-from .data import DataSplits, ImageSet, check_splits
 from .errors import LabkitError
-from .features import FeatureCache, FeatureSet
 from .freezing import freeze_to, frozen_depth
 from .groups import layer_groups
-from .models import MODELS, available_models, create_model
 from .optim import group_lrs
-from .plots import plot_confusion, plot_history, plot_lr_groups, plot_misclassified
+from .plots import plot_history, plot_lr_groups
 from .summary import ModelSummary, format_count, summary
-from .surfaces import SURFACE_CLASSES, surface_dataset
-from .training import confusion_matrix, fit, predict
 
-__all__ = [
-    "LayerPanel", "LRRatioExplorer", "TrainingProgress", "Playground", "PlaygroundResult",
-    "MODE_EXTRACTION", "MODE_FINE_TUNE", "show_outputs",
-]
+__all__ = ["LayerPanel", "LRRatioExplorer", "TrainingProgress", "show_outputs"]
 
-MODE_EXTRACTION = "Extracción de características"
-MODE_FINE_TUNE = "Ajuste fino"
+_PLAYGROUND_NAMES = ("Playground", "PlaygroundResult", "MODE_EXTRACTION", "MODE_FINE_TUNE")
 _WIDE = {"description_width": "initial"}
 _SLIDER = {"width": "420px"}
 _ERROR_STYLE = "color:#b00020;border-left:4px solid #b00020;padding:2px 8px"
@@ -320,8 +308,8 @@ class TrainingProgress(Callback, _Shows):
 
     def reset(self) -> None:
         """Olvida los entrenamientos anteriores (las curvas empiezan de cero)."""
-        self._done = History()
-        self._current: History | None = None
+        self._parts: list[History] = []
+        self._start = 0
         self._last_draw = 0.0
         self.label.value = "Sin entrenar todavía."
         self.bar.value, self.bar.bar_style = 0, ""
@@ -331,13 +319,15 @@ class TrainingProgress(Callback, _Shows):
     @property
     def history(self) -> History:
         """Las épocas vistas hasta ahora (todas las fases desde el último :meth:`reset`)."""
-        return _join_histories(self._done, self._current)
+        return _join_histories(*self._parts)
 
     def on_train_begin(self, state: TrainState) -> None:
         if self.auto_display and not self._displayed and _in_kernel():
             from IPython.display import display
             display(self)
-        self._current = state.history
+        if not any(part is state.history for part in self._parts):  # fine_tune comparte uno
+            self._parts.append(state.history)
+        self._start = state.history.epochs
         self.label.value = f"Época actual: {max(state.epoch, 1)}/{state.epochs}"
         self.bar.max, self.bar.value, self.bar.bar_style = max(state.epochs, 1), 0, "info"
 
@@ -355,15 +345,13 @@ class TrainingProgress(Callback, _Shows):
             self.draw()
 
     def on_train_end(self, state: TrainState) -> None:
-        finished = state.history.epochs == state.epochs
+        finished = state.history.epochs - self._start == state.epochs
         self.bar.bar_style = "success" if finished else "warning"
         if finished:
             self.bar.value = self.bar.max
         if state.message:
             self.metrics.value += _note(state.message)
         self.draw()
-        self._done = self.history
-        self._current = None
 
     def _metrics_html(self, state: TrainState) -> str:
         """La línea de la última época: pérdida y exactitud de entrenamiento y validación."""
@@ -382,374 +370,11 @@ class TrainingProgress(Callback, _Shows):
             show_outputs(self.curves, plot_history(history))
 
 
-# ---------------------------------------------------------------------------------------------
-# Playground
-# ---------------------------------------------------------------------------------------------
 
-@dataclass
-class PlaygroundResult:
-    """Lo que dejó el último entrenamiento del :class:`Playground`.
+def __getattr__(name: str) -> object:
+    """``labkit.widgets.Playground`` (y su resultado y modos) viven en :mod:`labkit.playground`."""
+    if name in _PLAYGROUND_NAMES:
+        from . import playground
 
-    Attributes:
-        model_name: modelo del catálogo.
-        mode: :data:`MODE_EXTRACTION` o :data:`MODE_FINE_TUNE`.
-        depth: grupos congelados.
-        n_train: imágenes de entrenamiento usadas.
-        epochs: épocas pedidas.
-        ratio: razón entre tasas usada.
-        history: el historial por época.
-        test_accuracy: exactitud en prueba (0 a 1).
-        confusion: matriz de confusión en prueba (fila = clase real).
-        classes: nombres de las clases.
-        test_name: nombre del conjunto de prueba.
-        seconds: segundos de todo el entrenamiento y la evaluación.
-        run: número de entrenamiento en este playground (desde 1).
-        model: el modelo entrenado.
-        preds: clase predicha para cada imagen de prueba.
-        probs: probabilidades de cada clase para cada imagen de prueba.
-    """
-
-    model_name: str
-    mode: str
-    depth: int
-    n_train: int
-    epochs: int
-    ratio: float
-    history: History
-    test_accuracy: float
-    confusion: torch.Tensor
-    classes: list[str]
-    test_name: str
-    seconds: float
-    run: int
-    model: nn.Module = field(repr=False)
-    preds: torch.Tensor = field(repr=False)
-    probs: torch.Tensor = field(repr=False)
-
-    @property
-    def n_test(self) -> int:
-        """Imágenes de prueba."""
-        return int(self.confusion.sum())
-
-    def accuracy_text(self) -> str:
-        """``Exactitud en prueba: 87.5 % (200 imágenes de superficies/test)``."""
-        return (f"Exactitud en prueba: {self.test_accuracy * 100:.1f} % "
-                f"({self.n_test} imágenes de {self.test_name})")
-
-
-def _is_scratch(name: str) -> bool:
-    """Modelos sin pesos preentrenados: se entrenan desde cero."""
-    return MODELS[name].source == "labkit"
-
-
-def _option_label(name: str, runnable: bool) -> str:
-    if _is_scratch(name):
-        return f"{name} (desde cero)"
-    return name if runnable else f"{name} (sin pesos: necesita red)"
-
-
-def _layout_model(name: str, num_classes: int) -> nn.Module:
-    """El modelo solo para contar parámetros: en el dispositivo ``meta`` (sin memoria ni pesos)."""
-    with torch.device("meta"):
-        return create_model(name, num_classes=num_classes, pretrained=False)
-
-
-def _check_models(models: Sequence[str] | None) -> list[str]:
-    names = list(MODELS) if models is None else list(models)
-    unknown = [n for n in names if n not in MODELS]
-    if unknown or not names:
-        raise LabkitError(f"Modelos desconocidos {unknown or '(ninguno)'}: elige entre "
-                          f"{', '.join(MODELS)}.")
-    return names
-
-
-def _check_data(data: DataSplits | None) -> None:
-    if data is not None:
-        check_splits(data, "El playground", "labkit.surface_dataset()")
-
-
-class Playground(_Shows):
-    """El «Playground de Transfer Learning»: elige modelo, modo y ajustes, entrena y mira.
-
-    Controles: modelo, modo (extracción de características o ajuste fino), capas congeladas
-    (con el panel de capas), imágenes de entrenamiento, razón entre tasas, épocas y el botón
-    «Entrenar». Los límites de cada control impiden combinaciones imposibles; los modelos sin
-    pesos en este equipo aparecen marcados y no se pueden entrenar. Al terminar muestra la
-    exactitud en prueba, la matriz de confusión y algunas imágenes mal clasificadas. Un error
-    se muestra en español en el propio playground, que sigue funcionando.
-
-    :meth:`run` hace lo mismo que el botón; :attr:`result` guarda el último resultado.
-
-    Args:
-        data: particiones con ``train``, ``val`` y ``test``; ``None`` = el conjunto de
-            superficies (200/100/200 imágenes de 128 px), creado al entrenar por primera vez.
-        models: nombres del catálogo que se ofrecen; ``None`` = todos.
-        lr: tasa de la cabeza.
-        batch_size: tamaño del lote.
-        seed: semilla (la misma semilla y los mismos ajustes dan el mismo resultado en CPU).
-        device: dispositivo; ``None`` = :func:`labkit.default_device`.
-    """
-
-    _title = "Playground de Transfer Learning"
-
-    def __init__(self, data: DataSplits | None = None, models: Sequence[str] | None = None, *,
-                 lr: float = 1e-3, batch_size: int = 32, seed: int = 0,
-                 device: torch.device | str | None = None) -> None:
-        _check_data(data)
-        self._data = data
-        self.models = _check_models(models)
-        self.lr, self.batch_size, self.seed, self.device = lr, batch_size, seed, device
-        self.available = {n for n in self.models if _is_scratch(n)} | (
-            set(available_models()) & set(self.models))
-        self.result: PlaygroundResult | None = None
-        self.last_error: BaseException | None = None
-        self.runs = 0
-        self._running = False
-        self._syncing = False
-        self._cache = FeatureCache()
-        self._build_controls()
-        self._build_layout()
-        self._on_model()
-
-    # -- construcción ------------------------------------------------------------------------
-
-    def _build_controls(self) -> None:
-        """Crea los controles y conecta sus reacciones."""
-        self._build_model_controls()
-        self._build_training_controls()
-        self.message = widgets.HTML()
-        self.progress = TrainingProgress(auto_display=False)
-        self.result_text = widgets.HTML()
-        self.result_plots = widgets.Output()
-        self.model_select.observe(lambda _: self._on_model(), names="value")
-        self.mode.observe(self._on_mode, names="value")
-        self.freeze_slider.observe(self._on_depth, names="value")
-        self.button.on_click(lambda _: self.run())
-
-    def _build_model_controls(self) -> None:
-        """Modelo, modo y el panel de capas con su control «Capas congeladas»."""
-        first = next((n for n in ("efficientnet_lite0", *self.models) if n in self.available),
-                     self.models[0])
-        self.model_select = widgets.Dropdown(
-            description="Modelo", value=first, style=_WIDE,
-            options=[(_option_label(n, n in self.available), n) for n in self.models])
-        self.mode = widgets.ToggleButtons(description="Modo",
-                                          style={**_WIDE, "button_width": "auto"},
-                                          options=[MODE_EXTRACTION, MODE_FINE_TUNE])
-        self.panel = LayerPanel(_layout_model(first, self.num_classes))
-        self.freeze_slider = self.panel.slider
-
-    def _build_training_controls(self) -> None:
-        """Imágenes, razón entre tasas, épocas y el botón."""
-        k, top = self.num_classes, self._max_samples()
-        self.samples = widgets.IntSlider(description="Imágenes de entrenamiento", min=k,
-                                         max=top, step=k, value=min(max(100 // k * k, k), top),
-                                         continuous_update=False, style=_WIDE,
-                                         layout=widgets.Layout(**_SLIDER))
-        self.ratio = widgets.FloatLogSlider(description="Razón entre tasas", base=10, min=0,
-                                            max=2, step=0.05, value=10, readout_format=".3g",
-                                            continuous_update=False, style=_WIDE,
-                                            layout=widgets.Layout(**_SLIDER))
-        self.epochs = widgets.IntSlider(description="Épocas", min=1, max=30, value=5,
-                                        continuous_update=False, style=_WIDE,
-                                        layout=widgets.Layout(**_SLIDER))
-        self.button = widgets.Button(description="Entrenar", button_style="primary",
-                                     icon="play", tooltip="Entrena con estos ajustes")
-
-    def _build_layout(self) -> None:
-        title = widgets.HTML("<h3 style='margin:0'>Playground de Transfer Learning</h3>")
-        controls = widgets.VBox([self.model_select, self.mode, self.freeze_slider,
-                                 self.panel.totals, self.samples, self.ratio, self.epochs,
-                                 self.button, self.message],
-                                layout=widgets.Layout(min_width="420px", margin="0 16px 0 0"))
-        top = widgets.HBox([controls, self.panel.table],
-                           layout=widgets.Layout(flex_flow="row wrap"))
-        self.widget = widgets.VBox([title, top, self.progress.widget, self.result_text,
-                                    self.result_plots])
-
-    # -- datos y límites ---------------------------------------------------------------------
-
-    @property
-    def data(self) -> DataSplits:
-        """Las particiones del playground (el conjunto de superficies se crea la primera vez)."""
-        if self._data is None:
-            self._data = surface_dataset(n_train=200, n_val=100, n_test=200, image_size=128)
-        return self._data
-
-    @property
-    def num_classes(self) -> int:
-        """Clases de los datos."""
-        return len(SURFACE_CLASSES) if self._data is None else self._data.train.num_classes
-
-    def _max_samples(self) -> int:
-        """El mayor múltiplo del número de clases que cabe en el entrenamiento."""
-        n = 200 if self._data is None else len(self._data.train)
-        return max(n // self.num_classes * self.num_classes, self.num_classes)
-
-    def is_runnable(self, name: str | None = None) -> bool:
-        """Si el modelo (por defecto, el elegido) se puede entrenar aquí sin red."""
-        return (name or self.model_select.value) in self.available
-
-    # -- reacciones a los controles -----------------------------------------------------------
-
-    def _on_model(self) -> None:
-        self.panel.set_model(_layout_model(self.model_select.value, self.num_classes))
-        self._ft_depth = len(layer_groups(self.panel.model)) // 2
-        self._sync_controls()
-
-    def _on_mode(self, change: dict) -> None:
-        if not self._syncing:
-            self._sync_controls()
-
-    def _on_depth(self, change: dict) -> None:
-        if not self._syncing and self.mode.value == MODE_FINE_TUNE:
-            self._ft_depth = int(change["new"])
-
-    def _target_depth(self) -> int:
-        """Grupos congelados que corresponden al modelo y al modo elegidos."""
-        last = self.freeze_slider.max
-        if _is_scratch(self.model_select.value):
-            return 0
-        return last if self.mode.value == MODE_EXTRACTION else min(self._ft_depth, last)
-
-    def _sync_controls(self) -> None:
-        """Ajusta valores y qué controles están activos según el modelo y el modo."""
-        scratch = _is_scratch(self.model_select.value)
-        before, self._syncing = self._syncing, True
-        try:
-            if scratch:
-                self.mode.value = MODE_FINE_TUNE
-            if self.freeze_slider.value != self._target_depth():
-                self.freeze_slider.value = self._target_depth()
-        finally:
-            self._syncing = before
-        extraction = self.mode.value == MODE_EXTRACTION
-        self.mode.disabled = scratch
-        self.freeze_slider.disabled = scratch or extraction
-        self.ratio.disabled = scratch or extraction
-        for control in (self.model_select, self.samples, self.epochs):
-            control.disabled = False
-        self.button.disabled = not self.is_runnable()
-        self.message.value = self._explain()
-
-    def _explain(self) -> str:
-        """El aviso que corresponde a la elección actual (vacío si no hay nada que decir)."""
-        name = self.model_select.value
-        if not self.is_runnable(name):
-            return _note(f"«{name}» no se puede entrenar aquí: sus pesos preentrenados no están "
-                         "en este equipo y descargarlos necesita red. Elige un modelo sin la marca "
-                         "«sin pesos» o, con conexión, descárgalos con "
-                         f"`python -m labkit descargar {name}`.", error=True)
-        if _is_scratch(name):
-            return _note("Este modelo no tiene pesos preentrenados: se entrena entero desde cero "
-                         "(todas las capas, una sola tasa). Sirve para comparar.")
-        return ""
-
-    def _set_busy(self, busy: bool) -> None:
-        """Desactiva los controles mientras entrena; al acabar, los deja como corresponde."""
-        self._running = busy
-        self.button.description = "Entrenando…" if busy else "Entrenar"
-        if busy:
-            for control in self._controls():
-                control.disabled = True
-        else:
-            self._sync_controls()
-
-    def _controls(self) -> list[widgets.Widget]:
-        return [self.model_select, self.mode, self.freeze_slider, self.samples, self.ratio,
-                self.epochs, self.button]
-
-    # -- entrenar ------------------------------------------------------------------------------
-
-    def settings(self) -> dict:
-        """Los ajustes elegidos ahora mismo (lo que usaría :meth:`run`)."""
-        k = self.num_classes
-        scratch = _is_scratch(self.model_select.value)
-        n = min(max(int(self.samples.value) // k * k, k), self._max_samples())
-        return {"model_name": self.model_select.value, "mode": self.mode.value,
-                "depth": self._target_depth(), "n_train": n, "epochs": int(self.epochs.value),
-                "ratio": 1.0 if scratch else float(self.ratio.value)}
-
-    def run(self, callbacks: Sequence[Callback] = ()) -> PlaygroundResult | None:
-        """Entrena con los ajustes de los controles (lo mismo que el botón «Entrenar»).
-
-        Los errores no se lanzan: se muestran en español en el playground y quedan en
-        :attr:`last_error`.
-
-        Args:
-            callbacks: callbacks adicionales para ``labkit.fit``.
-
-        Returns:
-            El :class:`PlaygroundResult` (también en :attr:`result`), o ``None`` si no se pudo.
-        """
-        if self._running:
-            return None
-        if not self.is_runnable():
-            self.message.value = self._explain()
-            return None
-        settings = self.settings()
-        self._set_busy(True)
-        self.message.value = _note(f"Entrenando {settings['model_name']} "
-                                   f"({settings['mode'].lower()}, {settings['n_train']} "
-                                   f"imágenes, {_count(settings['epochs'], 'época', 'épocas')})…")
-        result, self.last_error = None, None
-        try:
-            result = self._train(settings, callbacks)
-            self._show_result(result)
-            self.result = result
-        except Exception as err:  # cualquier fallo se enseña en la interfaz, no como traza
-            self.last_error = err
-        finally:  # también tras Ctrl+C: los controles vuelven a funcionar
-            self._set_busy(False)
-        if self.last_error is not None:
-            self.message.value = _note(_error_text(self.last_error), error=True)
-            return None
-        return result
-
-    def _train(self, s: dict, callbacks: Sequence[Callback]) -> PlaygroundResult:
-        """Crea el modelo con cabeza nueva, entrena, evalúa en prueba y arma el resultado."""
-        start = time.perf_counter()
-        data = self.data
-        seed_everything(self.seed)
-        model = create_model(s["model_name"], num_classes=self.num_classes,
-                             pretrained=not _is_scratch(s["model_name"]))
-        model.to(torch.device(self.device) if self.device is not None else default_device())
-        freeze_to(model, s["depth"])
-        train, val, test = self._inputs(model, data, s["depth"], s["n_train"])
-        self.progress.reset()
-        history = fit(model, train, val, epochs=s["epochs"], lr=self.lr, ratio=s["ratio"],
-                      batch_size=self.batch_size, callbacks=[self.progress, *callbacks],
-                      progress=False, seed=self.seed, device=self.device)
-        preds, probs = predict(model, test)
-        labels = data.test.labels
-        self.runs += 1
-        return PlaygroundResult(
-            **s, history=history, test_accuracy=float((preds == labels).float().mean()),
-            confusion=confusion_matrix(labels, preds, self.num_classes),
-            classes=list(data.test.classes), test_name=data.test.name or "prueba",
-            seconds=time.perf_counter() - start, run=self.runs, model=model, preds=preds,
-            probs=probs)
-
-    def _inputs(self, model: nn.Module, data: DataSplits, depth: int,
-                n: int) -> tuple[ImageSet | FeatureSet, ...]:
-        """Entrenamiento, validación y prueba: características guardadas si hay capas
-        congeladas (se reutilizan entre entrenamientos), si no las imágenes."""
-        if depth == 0:
-            return data.train.take(n, self.seed), data.val, data.test
-        sets = [FeatureSet.extract(model, d, depth, cache=self._cache)
-                for d in (data.train, data.val, data.test)]
-        return sets[0].take(n, self.seed), sets[1], sets[2]
-
-    def _show_result(self, r: PlaygroundResult) -> None:
-        """La exactitud en prueba, la matriz de confusión y algunos errores."""
-        frozen = ("todas las capas entrenan" if r.depth == 0
-                  else _count(r.depth, "grupo congelado", "grupos congelados"))
-        ratio = f" · razón {r.ratio:.3g}" if r.mode == MODE_FINE_TUNE and r.ratio != 1 else ""
-        self.result_text.value = (
-            f"<div style='font-size:120%'><b>{html.escape(r.accuracy_text())}</b></div>"
-            f"<div style='color:#555555'>Entrenamiento n.º {r.run}: {r.model_name} · "
-            f"{r.mode.lower()} · {frozen} · {r.n_train} imágenes · "
-            f"{_count(r.epochs, 'época', 'épocas')}{ratio} · "
-            f"{r.seconds:.1f} s</div>")
-        show_outputs(self.result_plots, plot_confusion(r.confusion, r.classes),
-                     plot_misclassified(self.data.test, r.preds, r.probs, max_images=4))
+        return getattr(playground, name)
+    raise AttributeError(f"module 'labkit.widgets' has no attribute {name!r}")

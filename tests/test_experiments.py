@@ -9,8 +9,9 @@ import math
 import pytest
 import torch
 
+import labkit
 import labkit.experiments as ex
-from labkit import DataSplits, ImageSet, LabkitError, layer_groups
+from labkit import DataSplits, ImageSet, LabkitError, create_model, freeze_to, layer_groups
 from labkit.explorers import SampleSizeExplorer
 from labkit.features import FeatureSet
 
@@ -45,7 +46,11 @@ def data() -> DataSplits:
 @pytest.fixture(scope="module")
 def features(data) -> ex.TransferFeatures:
     """Características de Lite0 sin pesos preentrenados, desde la profundidad del ajuste fino."""
-    return ex.transfer_features(data, "efficientnet_lite0", depth=7, pretrained=False)
+    from labkit.freezing import default_fine_tune_depth
+
+    with torch.device("meta"):
+        depth = default_fine_tune_depth(create_model("efficientnet_lite0", pretrained=False))
+    return ex.transfer_features(data, "efficientnet_lite0", depth=depth, pretrained=False)
 
 
 # ---------------------------------------------------------------- barrido de tamaño
@@ -213,7 +218,11 @@ def test_lr_ratio_sweep_rows(data):
                              progress=False)
     assert [r["ratio"] for r in rows] == [1.0, 10.0]
     assert math.isclose(rows[0]["lr_first"], 1e-4)
-    assert math.isclose(rows[1]["lr_first"], 1e-6)          # 3 grupos, 3 niveles: lr / 10²
+    # la misma tasa que fit da al primer grupo que entrena (group_lrs sobre los 10 grupos)
+    model = create_model("efficientnet_lite0", num_classes=2, pretrained=False)
+    freeze_to(model, 7)
+    first = labkit.param_groups(model, 1e-4, 10)[0]["lr"]
+    assert math.isclose(rows[1]["lr_first"], first) and math.isclose(first, 1e-4 * 10 ** (-4 / 9))
     assert all(r["epochs"] == 2 and r["depth"] == 7 for r in rows)
     with pytest.raises(LabkitError, match="razones de 1 o más"):
         ex.lr_ratio_sweep("efficientnet_lite0", data, ratios=(0.5,), depth=7, pretrained=False)

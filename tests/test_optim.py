@@ -76,3 +76,37 @@ def test_param_groups_with_everything_frozen_is_a_spanish_error():
         p.requires_grad_(False)
     with pytest.raises(LabkitError, match="congelados"):
         param_groups(model, 1e-3)
+
+
+# ---------------------------------------------------------------- una sola definición de ratio
+
+
+@pytest.mark.parametrize("tiers", [0, -1, 1.5, True])
+def test_tiers_must_be_a_positive_integer(tiers):
+    with pytest.raises(LabkitError, match="tiers"):
+        group_lrs(5, 1e-3, ratio=10, tiers=tiers)
+    model = create_model("cnn_pequena", num_classes=2, pretrained=False)
+    with pytest.raises(LabkitError, match="tiers"):
+        param_groups(model, 1e-3, ratio=10, tiers=tiers)
+
+
+def _catalog_model(name):
+    from labkit.models import MODELS
+
+    with torch.device("meta"):  # sin memoria ni pesos: solo cuenta la estructura
+        return create_model(name, num_classes=3, pretrained=False) if name in MODELS else None
+
+
+@pytest.mark.parametrize("name", sorted(__import__("labkit").MODELS))
+@pytest.mark.parametrize("ratio", [1, 3, 10])
+def test_check_param_groups_accepts_what_param_groups_builds_on_every_model(name, ratio):
+    from labkit.checks import check_param_groups
+
+    model = _catalog_model(name)
+    groups = param_groups(model, 1e-4, ratio)
+    assert check_param_groups(groups, 1e-4, ratio).passed is True
+    n = len(layer_groups(model))
+    freeze_to(model, n // 2)  # con congelados, el optimizador recibe solo los últimos grupos
+    tail = param_groups(model, 1e-4, ratio)
+    assert check_param_groups(tail, 1e-4, ratio, model_groups=n).passed is True
+    assert [g["lr"] for g in tail] == pytest.approx(group_lrs(n, 1e-4, ratio)[n // 2:])

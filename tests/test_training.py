@@ -8,6 +8,7 @@ import pytest
 import torch
 from helpers import FAST, make_set
 
+import labkit.loop as loop_module
 import labkit.training as training
 from labkit import LabkitError, create_model, freeze_to, frozen_depth, layer_groups
 from labkit.callbacks import Callback
@@ -44,8 +45,8 @@ class Snapshots(Callback):
     def on_train_begin(self, state):
         self.events.append("begin")
 
-    def on_epoch_end(self, state):
-        self.weights[state.epoch] = copy.deepcopy(state_of(self.model))
+    def on_epoch_end(self, state):  # por época de toda la ejecución (fine_tune: dos fases)
+        self.weights[state.history.epochs] = copy.deepcopy(state_of(self.model))
 
     def on_train_end(self, state):
         self.events.append("end")
@@ -62,13 +63,13 @@ def same_weights(a, b):
 def scripted_val_losses(monkeypatch, losses):
     """Sustituye la pérdida de validación por una secuencia fija (métrica simulada)."""
     it = iter(losses)
-    real = training._loss_and_accuracy
+    real = loop_module.loss_and_accuracy
 
     def fake(logits, y):
         _, acc = real(logits, y)
         return next(it), acc
 
-    monkeypatch.setattr(training, "_loss_and_accuracy", fake)
+    monkeypatch.setattr(loop_module, "loss_and_accuracy", fake)
 
 
 # ---------------------------------------------------------------- aprende
@@ -125,7 +126,7 @@ def test_min_delta_ignores_tiny_improvements(data, monkeypatch):
     assert h.epochs == 3 and h.best_epoch == 1 and h.stopped_early
 
 
-def test_without_patience_best_epoch_is_tracked_but_weights_are_the_last(data, monkeypatch):
+def test_restore_best_is_separate_from_patience(data, monkeypatch):
     train, val = data
     model = small_model()
     snaps = Snapshots()
@@ -133,7 +134,32 @@ def test_without_patience_best_epoch_is_tracked_but_weights_are_the_last(data, m
     scripted_val_losses(monkeypatch, [1.0, 0.5, 0.7])
     h = fit(model, train, val, epochs=3, callbacks=[snaps], **FAST)
     assert h.best_epoch == 2 and not h.stopped_early and h.epochs == 3
+    assert h.weights_epoch == 2 and same_weights(state_of(model), snaps.weights[2])
+
+
+def test_without_restore_best_the_weights_are_the_last(data, monkeypatch):
+    train, val = data
+    model = small_model()
+    snaps = Snapshots()
+    snaps.model = model
+    scripted_val_losses(monkeypatch, [1.0, 0.5, 0.7])
+    h = fit(model, train, val, epochs=3, callbacks=[snaps], restore_best=False, **FAST)
+    assert h.best_epoch == 2 and h.weights_epoch == 3
     assert same_weights(state_of(model), snaps.weights[3])
+
+
+def test_monitor_val_acc_picks_the_most_accurate_epoch(data, monkeypatch):
+    train, val = data
+    accs = iter([0.5, 0.9, 0.7])
+    real = loop_module.loss_and_accuracy
+
+    def fake(logits, y):
+        loss, _ = real(logits, y)
+        return 1.0, next(accs)  # la pérdida no mejora nunca: manda la exactitud
+
+    monkeypatch.setattr(loop_module, "loss_and_accuracy", fake)
+    h = fit(small_model(), train, val, epochs=3, monitor="val_acc", **FAST)
+    assert h.best_epoch == 2 and h.weights_epoch == 2
 
 
 def test_callback_can_ask_to_stop(data):
@@ -313,7 +339,7 @@ def test_fine_tune_runs_two_phases_with_the_right_freezing(data):
             seen.append((state.phase, frozen_depth(model)))
 
     h = fine_tune(model, train, val, head_epochs=2, epochs=2, unfreeze_to=1,
-                  callbacks=[Depth()], **FAST)
+                  callbacks=[Depth()], schedule="constante", **FAST)
     assert seen == [("cabeza", n - 1), ("ajuste fino", 1)]
     assert h.phase == ["cabeza", "cabeza", "ajuste fino", "ajuste fino"]
     assert h.lr == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4])
@@ -429,3 +455,213 @@ def test_fit_saves_the_best_epoch_as_checkpoint(data, tmp_path, monkeypatch):
     assert saved["meta"]["epoch"] == 2 and saved["classes"] == train.classes
     assert same_weights(saved["state_dict"], snaps.weights[2])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mejor.pt"]
+
+
+# ---------------------------------------------------------------- una mejor época para dos fases
+
+
+def test_fine_tune_keeps_the_best_of_both_phases_in_weights_and_checkpoint(data, tmp_path,
+                                                                         monkeypatch):
+    train, val = data
+    model = small_model()
+    snaps = Snapshots()
+    snaps.model = model
+    # cabeza: 1.0, 0.5 (la mejor) · ajuste fino: diverge suave, nunca mejora
+    scripted_val_losses(monkeypatch, [1.0, 0.5, 1.4, 2.0])
+    h = fine_tune(model, train, val, head_epochs=2, epochs=2, checkpoint=tmp_path / "m.pt",
+                  callbacks=[snaps], **FAST)
+    assert h.epochs == 4 and h.best_epoch == 2 and h.weights_epoch == 2
+    saved = read_checkpoint(tmp_path / "m.pt")
+    assert saved["meta"]["epoch"] == 2 and saved["meta"]["val_loss"] == 0.5
+    head_phase_weights = snaps.weights[2]  # la época 2 de la fase de cabeza
+    assert same_weights(saved["state_dict"], head_phase_weights)
+    assert same_weights(state_of(model), head_phase_weights)
+
+
+def test_fine_tune_counts_best_epoch_over_both_phases(data, monkeypatch):
+    train, val = data
+    scripted_val_losses(monkeypatch, [1.0, 0.9, 0.3, 0.6])
+    h = fine_tune(small_model(), train, val, head_epochs=2, epochs=2, **FAST)
+    assert h.best_epoch == 3 and h.phase[2] == "ajuste fino"
+
+
+def test_fine_tune_accepts_data_splits_and_uses_the_default_depth(data):
+    from labkit.data import DataSplits
+    from labkit.freezing import default_fine_tune_depth
+
+    train, val = data
+    model = small_model()
+    h = fine_tune(model, DataSplits(train, val, val), head_epochs=1, epochs=1, **FAST)
+    assert h.epochs == 2 and frozen_depth(model) == default_fine_tune_depth(model)
+    with pytest.raises(LabkitError, match="DataSplits"):
+        fine_tune(model, train, **FAST)
+
+
+def test_freeze_leaves_only_the_head_and_unfreeze_everything():
+    from labkit import freeze, unfreeze
+
+    model = small_model()
+    freeze(model)
+    assert frozen_depth(model) == len(layer_groups(model)) - 1
+    unfreeze(model)
+    assert frozen_depth(model) == 0
+
+
+# ---------------------------------------------------------------- fallos: limpiar y decirlo
+
+
+class BoomAt(Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, state):
+        if state.epoch == self.epoch:
+            raise RuntimeError("fallo de prueba")
+
+
+def test_a_callback_raising_runtime_error_is_cleaned_up_and_reported(data, monkeypatch):
+    train, val = data
+    model = small_model()
+    snaps = Snapshots()
+    snaps.model = model
+    bar = TqdmCallback(file=io.StringIO())
+    scripted_val_losses(monkeypatch, [0.5, 0.9, 0.7])
+    with pytest.raises(LabkitError, match=r"callback BoomAt\.on_epoch_end.*RuntimeError: fallo "
+                                          r"de prueba") as info:
+        fit(model, train, val, epochs=5, callbacks=[snaps, BoomAt(2), bar], **FAST)
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert bar.bar is None  # la barra se cerró
+    assert not model.training
+    assert same_weights(state_of(model), snaps.weights[1])  # la mejor época, restaurada
+    assert info.value.history.epochs == 2 and info.value.history.weights_epoch == 1
+
+
+def test_a_failed_checkpoint_write_is_a_spanish_error_after_cleanup(data, tmp_path,
+                                                                    monkeypatch):
+    train, val = data
+    model = small_model()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No queda espacio en el dispositivo")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(LabkitError, match="guardar el checkpoint"):
+        fit(model, train, val, epochs=2, checkpoint=tmp_path / "m.pt", **FAST)
+    assert not model.training and list(tmp_path.iterdir()) == []
+
+
+def test_an_exploding_but_finite_loss_is_divergence(data, monkeypatch):
+    train, val = data
+    scripted_val_losses(monkeypatch, [0.9, 5000.0])
+    model = small_model()
+    snaps = Snapshots()
+    snaps.model = model
+    with pytest.raises(LabkitError, match=r"(?s)explotó.*vuelve a crear el modelo") as info:
+        fit(model, train, val, epochs=4, callbacks=[snaps], **FAST)
+    assert info.value.history.best_epoch == 1
+    assert same_weights(state_of(model), snaps.weights[1])
+
+
+def test_a_nan_validation_loss_is_divergence(data, monkeypatch):
+    train, val = data
+    scripted_val_losses(monkeypatch, [0.9, math.nan])
+    with pytest.raises(LabkitError, match="validación dejó de ser un número finito"):
+        fit(small_model(), train, val, epochs=3, **FAST)
+
+
+def test_ctrl_c_without_early_stopping_leaves_best_epoch_and_weights_agreeing(data,
+                                                                             monkeypatch):
+    train, val = data
+    model = small_model()
+    snaps = Snapshots()
+    snaps.model = model
+    scripted_val_losses(monkeypatch, [0.5, 0.9, 0.1])
+    h = fit(model, train, val, epochs=5, restore_best=False, callbacks=[snaps, InterruptBatch()],
+            **FAST)
+    assert h.interrupted and h.epochs == 1 and h.best_epoch == h.weights_epoch == 1
+    assert same_weights(state_of(model), snaps.weights[1])
+
+
+# ---------------------------------------------------------------- argumentos (issue 12)
+
+
+def test_hostile_arguments_fail_before_the_first_epoch(data, tmp_path):
+    train, val = data
+    blocker = tmp_path / "soy_un_archivo"
+    blocker.write_text("x")
+    negative = ImageSet(train.images, train.labels - 1, train.classes)
+    cases = [
+        ({"seed": 1.5}, train, "seed"),
+        ({"seed": -1}, train, "seed"),
+        ({"tiers": 0}, train, "tiers"),
+        ({"monitor": "val_f1"}, train, "monitor"),
+        ({"schedule": "lineal"}, train, "schedule"),
+        ({"augment": "mucho"}, train, "augment"),
+        ({"checkpoint": blocker / "m.pt"}, train, "No se puede escribir el checkpoint"),
+        ({"checkpoint": tmp_path}, train, "es una carpeta"),
+        ({}, negative, "fuera de rango"),
+    ]
+    if not torch.cuda.is_available():
+        cases.append(({"device": "cuda"}, train, "no tiene ese dispositivo"))
+    for kwargs, tr, message in cases:
+        snaps = Snapshots()
+        with pytest.raises(LabkitError, match=message):
+            fit(small_model(), tr, val, callbacks=[snaps], **{**FAST, **kwargs})
+        assert snaps.events == [], kwargs
+
+
+def test_float_labels_are_rejected(data):
+    train, val = data
+    bad = copy.copy(train)
+    bad.labels = train.labels.float() + 0.5
+    with pytest.raises(LabkitError, match="enteros"):
+        fit(small_model(), bad, val, **FAST)
+
+
+def test_predict_on_a_float_0_255_tensor_is_a_spanish_error(data):
+    _, val = data
+    with pytest.raises(LabkitError, match="0–255 sin normalizar"):
+        predict(small_model(), val.images.float())
+
+
+# ---------------------------------------------------------------- receta: aumento y calendarios
+
+
+def test_augmentation_warns_that_it_turns_the_cache_off(data):
+    train, val = data
+    model = small_model()
+    freeze_to(model, 2)
+    with pytest.warns(training.AugmentCacheWarning, match="apaga la caché"):
+        h = fit(model, train, val, epochs=1, augment="sin_volteo", **FAST)
+    assert not h.cached
+
+
+@pytest.mark.parametrize("schedule", ["coseno", "one_cycle"])
+def test_schedules_warm_up_then_decay(data, schedule):
+    train, val = data
+    h = fit(small_model(), train, val, epochs=6, lr=3e-3, schedule=schedule, warmup=0.3, **FAST)
+    peak = max(h.lr)
+    assert peak <= 3e-3 * (1 + 1e-9) and h.lr[-1] < 0.05 * peak
+    assert h.lr.index(peak) in (1, 2) and h.lr[0] < peak
+    assert h.train_loss[-1] < h.train_loss[0]
+
+
+def test_a_failure_while_building_the_cache_is_a_spanish_error(data, monkeypatch):
+    train, val = data
+    model = small_model()
+    freeze_to(model, 2)
+
+    def no_memory(*args, **kwargs):
+        raise RuntimeError("sin memoria")
+
+    monkeypatch.setattr(training, "extract_features", no_memory)
+    with pytest.raises(LabkitError, match="al prepararse.*RuntimeError: sin memoria"):
+        fit(model, train, val, epochs=1, **FAST)
+    assert not model.training
+
+
+def test_fine_tune_without_restore_best_ends_with_the_last_epoch(data, monkeypatch):
+    train, val = data
+    scripted_val_losses(monkeypatch, [1.0, 0.5, 0.7, 0.9])
+    h = fine_tune(small_model(), train, val, head_epochs=2, epochs=2, restore_best=False, **FAST)
+    assert h.best_epoch == 2 and h.weights_epoch == 4

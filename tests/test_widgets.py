@@ -9,7 +9,7 @@ import ipywidgets
 import pytest
 import torch
 
-import labkit.widgets as lw
+import labkit.playground as lp
 from labkit import LabkitError, create_model, fine_tune, fit, layer_groups
 from labkit.callbacks import Callback, History
 from labkit.plots import plot_history
@@ -38,7 +38,7 @@ def data():
 @pytest.fixture()
 def only_lite0(monkeypatch):
     """Finge que solo EfficientNet-Lite0 tiene pesos en este equipo (como sin red)."""
-    monkeypatch.setattr(lw, "available_models", lambda: ["efficientnet_lite0"])
+    monkeypatch.setattr(lp, "available_models", lambda: ["efficientnet_lite0"])
 
 
 def small_cnn(k: int = 4):
@@ -230,7 +230,7 @@ def test_playground_unavailable_models_cannot_run(data, only_lite0):
 
 
 def test_playground_without_any_weights_starts_on_a_runnable_model(data, monkeypatch):
-    monkeypatch.setattr(lw, "available_models", lambda: [])
+    monkeypatch.setattr(lp, "available_models", lambda: [])
     pg = Playground(data, models=["efficientnet_lite0", "cnn_pequena"])
     assert pg.model_select.value == "cnn_pequena" and not pg.button.disabled
     assert pg.mode.value == MODE_FINE_TUNE and pg.mode.disabled
@@ -262,9 +262,10 @@ def test_playground_error_is_shown_in_spanish_and_ui_stays_usable(data, only_lit
     pg = Playground(data, models=["cnn_pequena"], batch_size=8)
     pg.samples.value, pg.epochs.value = 8, 1
     assert pg.run(callbacks=[Boom()]) is None
-    assert "Algo salió mal durante el entrenamiento" in pg.message.value
+    assert "El entrenamiento falló en el callback Boom" in pg.message.value
     assert "explosión de prueba" in pg.message.value and "Traceback" not in pg.message.value
-    assert isinstance(pg.last_error, RuntimeError)
+    assert isinstance(pg.last_error, LabkitError)
+    assert isinstance(pg.last_error.__cause__, RuntimeError)
     assert not pg.button.disabled and not pg.samples.disabled and pg.result is None
     pg.button.click()  # vuelve a funcionar
     assert pg.result is not None and pg.last_error is None
@@ -274,7 +275,7 @@ def test_playground_error_is_shown_in_spanish_and_ui_stays_usable(data, only_lit
 def test_playground_labkit_error_message_is_shown_as_is(data, only_lite0):
     pg = Playground(data, models=["cnn_pequena"], lr=-1.0)
     pg.button.click()
-    assert "la tasa de aprendizaje debe ser un número positivo" in pg.message.value
+    assert "tasa de aprendizaje" in pg.message.value and "-1.0" in pg.message.value
     assert isinstance(pg.last_error, LabkitError) and not pg.button.disabled
 
 
@@ -305,7 +306,22 @@ class StopAtStart(Callback):
 def test_playground_controls_come_back_after_ctrl_c(data, only_lite0):
     pg = Playground(data, models=["cnn_pequena"], batch_size=8)
     pg.samples.value, pg.epochs.value = 8, 1
-    with pytest.raises(KeyboardInterrupt):
-        pg.run(callbacks=[StopAtStart()])
+    assert pg.run(callbacks=[StopAtStart()]) is None  # sin épocas: ningún «0.0 %» como resultado
+    assert "interrumpido antes de terminar la primera época" in pg.message.value
+    assert "Exactitud en prueba" not in pg.result_text.value
     assert not pg.button.disabled and pg.button.description == "Entrenar"
+
+
+class StopInSecondEpoch(Callback):
+    def on_batch_end(self, state):
+        if state.epoch == 2:
+            raise KeyboardInterrupt
+
+
+def test_playground_interrupted_run_says_so_and_which_weights(data, only_lite0):
+    pg = Playground(data, models=["cnn_pequena"], batch_size=8)
+    pg.samples.value, pg.epochs.value = 8, 3
+    result = pg.run(callbacks=[StopInSecondEpoch()])
+    assert result is not None and result.interrupted and result.weights_epoch == 1
+    assert "interrumpido: 1 de 3 épocas, pesos de la época 1" in pg.result_text.value
     assert not pg.samples.disabled and not pg.epochs.disabled

@@ -1,0 +1,138 @@
+"""Evaluación y predicción: pérdida y exactitud, clases predichas y matriz de confusión.
+
+Ejemplo::
+
+    labkit.evaluate(modelo, datos.test)              # {"loss": ..., "accuracy": ...}
+    etiquetas, probabilidades = labkit.predict(modelo, datos.test)
+    labkit.confusion_matrix(datos.test.labels, etiquetas, datos.test.num_classes)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .data import ImageSet
+from .errors import LabkitError
+from .features import FeatureSet, _resolve_device
+from .groups import split_at
+from .loop import Loop, all_logits, loss_and_accuracy
+from .trainargs import check_device, check_fingerprint, check_labels, check_model
+from .validate import check_int
+
+__all__ = ["evaluate", "predict", "confusion_matrix"]
+
+Data = ImageSet | FeatureSet
+
+_RAW_FLOAT_LIMIT = 20.0
+"""Un tensor ``float`` con valores mayores que esto no está normalizado (parece 0–255)."""
+
+
+def _check_float_images(x: torch.Tensor) -> None:
+    """Un tensor ``float`` debe venir ya normalizado: 0–255 en ``float`` es un error común."""
+    if x.numel() and float(x.detach().abs().max()) > _RAW_FLOAT_LIMIT:
+        raise LabkitError(
+            f"Las imágenes son un tensor {x.dtype} con valores hasta "
+            f"{float(x.detach().max()):.0f}: parecen píxeles 0–255 sin normalizar. Pasa el "
+            "tensor uint8 (labkit lo normaliza solo) o normalízalo con "
+            "labkit.normalize(imagenes_uint8, media, desviacion).")
+
+
+def _eval_inputs(model: nn.Module, data: Data | torch.Tensor) -> tuple[nn.Module, torch.Tensor,
+                                                                         bool]:
+    """El módulo a ejecutar, sus entradas y si son imágenes sin normalizar."""
+    if isinstance(data, FeatureSet):
+        check_fingerprint(model, data)
+        return split_at(model, data.depth)[1], data.features, False
+    if isinstance(data, ImageSet):
+        return model, data.images, True
+    if isinstance(data, torch.Tensor) and data.ndim == 4 and data.shape[1] == 3:
+        if data.dtype != torch.uint8:
+            if not data.is_floating_point():
+                raise LabkitError(f"Las imágenes deben ser uint8 (0–255) o float ya "
+                                  f"normalizado; llegó un tensor {data.dtype}.")
+            _check_float_images(data)
+        return model, data, data.dtype == torch.uint8
+    raise LabkitError("Los datos deben ser un ImageSet, un FeatureSet o un tensor de imágenes "
+                      f"[N, 3, H, W]; llegó {type(data).__name__}"
+                      f"{' de forma ' + str(tuple(data.shape)) if hasattr(data, 'shape') else ''}.")
+
+
+def _logits_for(model: nn.Module, data: Data | torch.Tensor, batch_size: int | None,
+                device: torch.device | str | None) -> torch.Tensor:
+    """Salidas del modelo para todos los datos (en su dispositivo, o en ``device``)."""
+    if batch_size is not None:
+        check_int("batch_size", batch_size, minimum=1)
+    dev = _resolve_device(model, check_device(device))
+    forward, x, raw = _eval_inputs(model, data)
+    if len(x) == 0:
+        raise LabkitError("No hay datos que evaluar: el conjunto está vacío.")
+    model.to(dev)
+    return all_logits(Loop(model, forward, dev, raw), x, batch_size)
+
+
+def evaluate(model: nn.Module, data: Data, batch_size: int | None = None,
+             device: torch.device | str | None = None) -> dict[str, float]:
+    """Pérdida (entropía cruzada) y exactitud del modelo sobre un conjunto.
+
+    Args:
+        model: un modelo del catálogo.
+        data: ``ImageSet`` o ``FeatureSet`` (con las mismas clases que la cabeza).
+        batch_size: tamaño del lote (``None`` = automático: pequeño en CPU, grande en GPU).
+        device: dispositivo; ``None`` = el del modelo.
+
+    Returns:
+        ``{"loss": ..., "accuracy": ...}`` (exactitud de 0 a 1).
+    """
+    if not isinstance(data, (ImageSet, FeatureSet)):
+        raise LabkitError(f"evaluate necesita un ImageSet o un FeatureSet; llegó "
+                          f"{type(data).__name__}.")
+    check_model(model, data, need_trainable=False)
+    check_labels(data, "evaluación")
+    loss, acc = loss_and_accuracy(_logits_for(model, data, batch_size, device), data.labels)
+    return {"loss": loss, "accuracy": acc}
+
+
+def predict(model: nn.Module, data: Data | torch.Tensor, batch_size: int | None = None,
+            device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Clase predicha y probabilidades para cada imagen.
+
+    Args:
+        model: un modelo del catálogo.
+        data: ``ImageSet``, ``FeatureSet`` o tensor ``[N, 3, H, W]`` (``uint8``, o ``float`` ya
+            normalizado; un ``float`` con valores 0–255 es un error).
+        batch_size: tamaño del lote (``None`` = automático: pequeño en CPU, grande en GPU).
+        device: dispositivo; ``None`` = el del modelo.
+
+    Returns:
+        ``(etiquetas [N] int64, probabilidades [N, clases] float32)``, en CPU.
+    """
+    probs = _logits_for(model, data, batch_size, device).softmax(1).cpu()
+    return probs.argmax(1), probs
+
+
+def confusion_matrix(y_true: torch.Tensor | Sequence[int], y_pred: torch.Tensor | Sequence[int],
+                     num_classes: int) -> torch.Tensor:
+    """La matriz de confusión: fila = clase real, columna = clase predicha.
+
+    Args:
+        y_true: etiquetas reales.
+        y_pred: etiquetas predichas.
+        num_classes: número de clases.
+
+    Returns:
+        Un tensor ``int64 [num_classes, num_classes]`` con los recuentos.
+    """
+    num_classes = check_int("num_classes", num_classes, minimum=1)
+    t = torch.as_tensor(y_true, dtype=torch.long).flatten().cpu()
+    p = torch.as_tensor(y_pred, dtype=torch.long).flatten().cpu()
+    if t.shape != p.shape:
+        raise LabkitError(f"Hay {len(t)} etiquetas reales y {len(p)} predichas: deben ser "
+                          "las mismas.")
+    for v in (t, p):
+        if v.numel() and (int(v.min()) < 0 or int(v.max()) >= num_classes):
+            raise LabkitError(f"Hay etiquetas fuera de 0…{num_classes - 1}.")
+    counts = torch.bincount(t * num_classes + p, minlength=num_classes * num_classes)
+    return counts.view(num_classes, num_classes)

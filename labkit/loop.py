@@ -1,0 +1,337 @@
+"""El bucle de entrenamiento por dentro: lotes, pasos, validación, mejor época y final limpio.
+
+``labkit.fit`` prepara un :class:`Run` (el estado de una ejecución) y llama a :func:`supervise`,
+que corre las épocas y, pase lo que pase (fin normal, parada temprana, Ctrl+C, divergencia, un
+callback que falla, falta de memoria), deja el modelo en evaluación, con los mejores pesos
+restaurados cuando toca y la barra de progreso cerrada. Los fallos que no son de labkit se
+vuelven a lanzar como :class:`~labkit.errors.LabkitError` en español, diciendo qué falló.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .augment import Augment, apply_augment
+from .callbacks import Callback, History, TrainState
+from .checkpoints import save_checkpoint
+from .data import normalize
+from .errors import LabkitError
+from .features import _autocast, _eval_mode, extraction_batch_size
+from .freezing import train_mode
+from .models import model_info
+
+__all__ = ["EXPLOSION_FACTOR", "Loop", "BestTracker", "Run", "supervise", "all_logits",
+           "loss_and_accuracy", "batch_slices"]
+
+EXPLOSION_FACTOR = 50.0
+"""La pérdida «explota» si pasa de este factor por ``max(pérdida inicial, ln(clases))``."""
+
+
+def batch_slices(n: int, batch_size: int) -> list[slice]:
+    """Cortes de lote; un último lote de una sola imagen se une al anterior (BatchNorm)."""
+    slices = [slice(s, min(s + batch_size, n)) for s in range(0, n, batch_size)]
+    if len(slices) > 1 and slices[-1].stop - slices[-1].start == 1:
+        slices[-2:] = [slice(slices[-2].start, n)]
+    return slices
+
+
+@dataclass
+class Loop:
+    """El modelo en su dispositivo y cómo preparar un lote y dar un paso de entrenamiento."""
+
+    model: nn.Module
+    forward: nn.Module
+    device: torch.device
+    raw: bool
+    augment: Augment | None = None
+    scaler: object | None = None
+    update_bn: bool | None = None
+    mean: tuple = field(init=False)
+    std: tuple = field(init=False)
+
+    def __post_init__(self) -> None:
+        info = model_info(self.model)
+        self.mean, self.std = info.mean, info.std
+
+    def inputs(self, x: torch.Tensor, gen: torch.Generator | None, train: bool) -> torch.Tensor:
+        """Lleva un lote al dispositivo; con imágenes ``uint8``, aumenta (si toca) y normaliza."""
+        x = x.to(self.device, non_blocking=True)
+        if not (self.raw and x.dtype == torch.uint8):
+            return x
+        if train and self.augment is not None:
+            x = apply_augment(x.float().div_(255.0), self.augment, gen)
+            x = x.mul_(255.0)  # normalize espera la escala 0–255 en float
+        return normalize(x, self.mean, self.std)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Salidas del modelo (o de su cola) en ``float32``."""
+        with _autocast(self.device):
+            return self.forward(x).float()
+
+    def step(self, opt: torch.optim.Optimizer, x: torch.Tensor,
+             y: torch.Tensor) -> tuple[float, int]:
+        """Un paso de descenso; devuelve la pérdida del lote y los aciertos."""
+        logits = self.logits(x)
+        loss = F.cross_entropy(logits, y)
+        value = loss.item()
+        if not math.isfinite(value):
+            return value, 0
+        opt.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(opt)
+            self.scaler.update()
+        else:
+            loss.backward()
+            opt.step()
+        return value, int((logits.argmax(1) == y).sum())
+
+
+@dataclass
+class BestTracker:
+    """La mejor época según ``monitor``, una copia de sus pesos y (si se pide) su checkpoint.
+
+    Uno solo sigue las dos fases de ``fine_tune``: la mejor época, los pesos restaurados y el
+    checkpoint son los de toda la ejecución. Las épocas se cuentan desde 1 sobre todas las fases.
+    """
+
+    monitor: str = "val_loss"
+    min_delta: float = 0.0
+    checkpoint: str | os.PathLike | None = None
+    classes: list[str] = field(default_factory=list)
+    score: float = math.inf
+    epoch: int | None = None
+    weights: dict | None = None
+    waited: int = 0
+
+    def _value(self, val_loss: float, val_acc: float) -> float:
+        return val_loss if self.monitor == "val_loss" else -val_acc
+
+    def update(self, model: nn.Module, epoch: int, val_loss: float, val_acc: float) -> bool:
+        """Apunta la época si mejora en más de ``min_delta``; si no, suma una sin mejorar."""
+        value = self._value(val_loss, val_acc)
+        if not value < self.score - self.min_delta:
+            self.waited += 1
+            return False
+        self.score, self.epoch, self.waited = value, epoch, 0
+        self.weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        if self.checkpoint is not None:
+            save_checkpoint(model, self.checkpoint, classes=self.classes, epoch=epoch,
+                            val_loss=val_loss, val_acc=val_acc)
+        return True
+
+    def restore(self, model: nn.Module) -> int | None:
+        """Vuelve a los pesos de la mejor época, si hay; devuelve esa época."""
+        if self.weights is not None:
+            model.load_state_dict(self.weights)
+        return self.epoch
+
+
+@dataclass
+class Run:
+    """Todo lo que necesita una ejecución de ``fit`` (una fase de ``fine_tune``)."""
+
+    loop: Loop
+    opt: torch.optim.Optimizer
+    scheduler: object | None
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    batch_size: int
+    seed: int
+    state: TrainState
+    best: BestTracker
+    patience: int | None = None
+    restore_best: bool = True
+    callbacks: list[Callback] = field(default_factory=list)
+    num_classes: int = 2
+    stage: str = "la preparación"
+    reference_loss: float | None = None
+    last_lr: float | None = None
+
+
+def notify(run: Run, event: str) -> None:
+    """Llama a ``event`` en cada callback, apuntando cuál corre (por si falla)."""
+    for cb in run.callbacks:
+        run.stage = f"el callback {type(cb).__name__}.{event}"
+        getattr(cb, event)(run.state)
+
+
+def _limit(run: Run) -> float:
+    """La pérdida a partir de la cual se considera que el entrenamiento explotó."""
+    base = max(run.reference_loss or 0.0, math.log(max(run.num_classes, 2)))
+    return EXPLOSION_FACTOR * base
+
+
+def _check_divergence(run: Run, value: float, where: str) -> None:
+    """Lanza un error en español si la pérdida no es finita o explotó."""
+    if run.reference_loss is None and math.isfinite(value):
+        run.reference_loss = value
+    if math.isfinite(value) and value <= _limit(run):
+        return
+    lr = run.opt.param_groups[-1]["lr"]
+    what = ("dejó de ser un número finito" if not math.isfinite(value)
+            else f"explotó: {value:.4g}, más de {EXPLOSION_FACTOR:g} veces la inicial")
+    restored = (f" Se restauraron los pesos de la mejor época ({run.best.epoch})."
+                if run.best.epoch is not None else "")
+    raise LabkitError(f"La pérdida {where} {what} ({value:.4g}) en la época {run.state.epoch}, "
+                      f"lote {run.state.batch}, con tasa de aprendizaje {lr:g} en la cabeza: el "
+                      f"entrenamiento divergió. Baja la tasa (p. ej. lr={lr / 10:g}) y vuelve a "
+                      "crear el modelo con labkit.create_model (sus pesos pueden estar dañados); "
+                      f"revisa también que las imágenes estén bien normalizadas.{restored}")
+
+
+def _train_epoch(run: Run, gen: torch.Generator) -> tuple[float, float] | None:
+    """Una época de entrenamiento; ``None`` si un callback pidió parar a mitad."""
+    loop, state = run.loop, run.state
+    train_mode(loop.model, loop.update_bn)
+    order = torch.randperm(len(run.y_train), generator=gen)
+    slices = batch_slices(len(run.y_train), run.batch_size)
+    state.batches = len(slices)
+    loss_sum, correct = 0.0, 0
+    for b, sl in enumerate(slices, 1):
+        idx = order[sl]
+        state.batch = b
+        run.stage = "el paso de entrenamiento"
+        x = loop.inputs(run.x_train[idx], gen, True)
+        value, hits = loop.step(run.opt, x, run.y_train[idx].to(loop.device))
+        _check_divergence(run, value, "de entrenamiento")
+        run.last_lr = run.opt.param_groups[-1]["lr"]
+        if run.scheduler is not None:
+            run.scheduler.step()
+        loss_sum += value * len(idx)
+        correct += hits
+        notify(run, "on_batch_end")
+        if state.stop:
+            return None
+    return loss_sum / len(run.y_train), correct / len(run.y_train)
+
+
+def all_logits(loop: Loop, x: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
+    """Las salidas para todo ``x``, en evaluación y sin gradientes.
+
+    Sin ``batch_size``, las imágenes van en lotes de :func:`extraction_batch_size` (rápidos en
+    CPU) y las características, de 256 en 256.
+    """
+    if batch_size is None:
+        image_like = loop.raw and x.ndim == 4
+        batch_size = (extraction_batch_size(tuple(x.shape[2:]), loop.device) if image_like
+                      else 256)
+    out = []
+    with _eval_mode(loop.model), torch.no_grad():
+        for sl in batch_slices(len(x), batch_size):
+            out.append(loop.logits(loop.inputs(x[sl], None, False)))
+    return torch.cat(out)
+
+
+def loss_and_accuracy(logits: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """Entropía cruzada media y exactitud de unas salidas frente a sus etiquetas."""
+    y = y.to(logits.device)
+    return float(F.cross_entropy(logits, y)), float((logits.argmax(1) == y).float().mean())
+
+
+def _record(run: Run, stats: tuple[float, float], val: tuple[float, float],
+            seconds: float) -> None:
+    h = run.state.history
+    h.train_loss.append(stats[0])
+    h.train_acc.append(stats[1])
+    h.val_loss.append(val[0])
+    h.val_acc.append(val[1])
+    h.epoch_seconds.append(seconds)
+    h.lr.append(run.last_lr if run.last_lr is not None else run.opt.param_groups[-1]["lr"])
+    h.phase.append(run.state.phase)
+
+
+def _run_epochs(run: Run) -> None:
+    """El bucle de épocas: entrenar, validar, apuntar, avisar y decidir si parar."""
+    gen = torch.Generator().manual_seed(run.seed)
+    torch.manual_seed(run.seed)
+    state = run.state
+    for epoch in range(1, state.epochs + 1):
+        state.epoch = epoch
+        start = time.perf_counter()
+        stats = _train_epoch(run, gen)
+        if stats is None:
+            state.message = state.message or f"Parado a petición en la época {epoch}."
+            return
+        run.stage = "la validación"
+        val_stats = loss_and_accuracy(all_logits(run.loop, run.x_val), run.y_val)
+        _record(run, stats, val_stats, time.perf_counter() - start)
+        _check_divergence(run, val_stats[0], "de validación")
+        run.stage = "guardar el checkpoint" if run.best.checkpoint else "la validación"
+        run.best.update(run.loop.model, state.history.epochs, *val_stats)
+        state.history.best_epoch = run.best.epoch
+        if run.patience is not None and run.best.waited >= run.patience:
+            state.history.stopped_early = True
+            state.message = (f"Parada temprana en la época {epoch}: {run.patience} épocas sin "
+                             f"mejorar la validación; mejor época: {run.best.epoch}.")
+        notify(run, "on_epoch_end")
+        if state.stop or state.history.stopped_early:
+            return
+
+
+def _failure(run: Run, err: BaseException) -> LabkitError:
+    """El error en español que sustituye a uno que no es de labkit."""
+    where = f"época {run.state.epoch}, lote {run.state.batch}"
+    if isinstance(err, MemoryError) or type(err).__name__ == "OutOfMemoryError":
+        advice = " Falta memoria: baja batch_size o el tamaño de las imágenes."
+    else:
+        advice = ""
+    kept = (f" El modelo quedó con los pesos de la época {run.best.epoch}."
+            if run.best.epoch is not None else "")
+    return LabkitError(f"El entrenamiento falló en {run.stage} ({where}): "
+                       f"{type(err).__name__}: {err}.{advice}{kept}")
+
+
+def supervise(run: Run) -> History:
+    """Corre las épocas y se ocupa del final en todos los casos.
+
+    Ctrl+C devuelve el historial con ``interrupted`` y los mejores pesos. Cualquier otro fallo
+    se vuelve a lanzar (como ``LabkitError`` en español si no lo era) tras limpiar: barra
+    cerrada, modelo en evaluación y, si hubo alguna época, los mejores pesos restaurados.
+
+    Returns:
+        El historial.
+    """
+    state, failure = run.state, None
+    try:
+        notify(run, "on_train_begin")
+        _run_epochs(run)
+    except KeyboardInterrupt:
+        state.history.interrupted = True
+        state.message = f"Interrumpido a mano en la época {state.epoch}."
+    except LabkitError as err:
+        state.message, failure = str(err), err
+    except Exception as err:  # se vuelve a lanzar en español tras limpiar
+        failure = _failure(run, err)
+        failure.__cause__ = err
+        state.message = str(failure)
+    finally:
+        _finish(run, failure is not None)
+    if failure is not None:
+        failure.history = state.history
+        raise failure
+    return state.history
+
+
+def _finish(run: Run, failed: bool) -> None:
+    """Restaura pesos, deja el modelo en evaluación y avisa a los callbacks (sin fallar)."""
+    h = run.state.history
+    if run.restore_best or failed or h.interrupted:
+        h.weights_epoch = run.best.restore(run.loop.model)
+    else:
+        h.weights_epoch = h.epochs or None
+    run.loop.model.eval()
+    for cb in run.callbacks:
+        try:
+            cb.on_train_end(run.state)
+        except Exception:  # noqa: BLE001 — un callback roto no debe tapar el final
+            pass

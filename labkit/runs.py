@@ -1,0 +1,344 @@
+"""Una ejecución de cada método de los barridos: extracción, ajuste fino y desde cero.
+
+La receta (:class:`Recipe`), las características calculadas una vez (:class:`TransferFeatures`)
+y las funciones que entrenan una vez y devuelven una fila (:func:`run_extraction`,
+:func:`run_fine_tune`, :func:`run_scratch`). Los barridos que las repiten por tamaño y semilla
+están en :mod:`labkit.experiments` (que también exporta todo lo de aquí).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .callbacks import Callback, History
+from .config import seed_everything
+from .data import DataSplits, ImageSet
+from .errors import LabkitError
+from .evaluation import evaluate
+from .features import FeatureSet, _eval_mode, prefix_fingerprint
+from .freezing import default_fine_tune_depth, freeze_to
+from .groups import layer_groups, split_at
+from .loop import BestTracker
+from .models import create_model, replace_head
+from .results import METHODS
+from .training import FitSettings, _check_data, _run_fit
+
+__all__ = ["Recipe", "TransferFeatures", "transfer_features", "scratch_epochs", "run_extraction",
+           "run_fine_tune", "run_scratch", "Progress"]
+
+
+Progress = bool | Callable[[int, int, dict], None]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Los hiperparámetros de los tres métodos (ver la descripción del módulo).
+
+    Attributes:
+        head_epochs: épocas de la cabeza lineal (extracción y primera fase del ajuste fino).
+        head_lr: tasa de aprendizaje de la cabeza.
+        fine_tune_epochs: épocas de la segunda fase del ajuste fino.
+        fine_tune_lr: tasa de la cabeza en el ajuste fino (los grupos anteriores, menos).
+        fine_tune_ratio: razón entre tasas de niveles vecinos en el ajuste fino.
+        scratch_steps: pasos de optimización (lotes) de la CNN desde cero.
+        scratch_min_epochs: épocas mínimas desde cero.
+        scratch_max_epochs: épocas máximas desde cero.
+        scratch_lr: tasa de aprendizaje desde cero.
+        scratch_augment: aumento de datos (volteo y recorte) desde cero.
+        batch_size: tamaño del lote de todos los métodos.
+    """
+
+    head_epochs: int = 30
+    head_lr: float = 1e-3
+    fine_tune_epochs: int = 8
+    fine_tune_lr: float = 3e-4
+    fine_tune_ratio: float = 10.0
+    scratch_steps: int = 250
+    scratch_min_epochs: int = 3
+    scratch_max_epochs: int = 20
+    scratch_lr: float = 3e-3
+    scratch_augment: bool = True
+    batch_size: int = 32
+
+
+# ---------------------------------------------------------------- comprobaciones
+
+
+def _check_splits(data: DataSplits) -> None:
+    if not isinstance(data, DataSplits) or not isinstance(data.train, ImageSet):
+        raise LabkitError("Los barridos necesitan un DataSplits con train, val y test de imágenes "
+                          f"(p. ej. labkit.surface_dataset()); llegó {type(data).__name__}.")
+
+
+def _check_methods(methods: Sequence[str]) -> list[str]:
+    methods = list(methods)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise LabkitError(f"Métodos desconocidos {unknown or '(ninguno)'}: usa "
+                          f"{', '.join(repr(m) for m in METHODS)}.")
+    return methods
+
+
+def _usable_sizes(sizes: Iterable[int], train: ImageSet) -> list[int]:
+    """Los tamaños válidos, sin repetir y en orden; los mayores que el entrenamiento, con aviso."""
+    sizes = list(sizes)
+    bad = [n for n in sizes if isinstance(n, bool) or not isinstance(n, int)
+           or n < train.num_classes]
+    if bad or not sizes:
+        raise LabkitError(f"Tamaños no válidos {bad or '(ninguno)'}: usa enteros de "
+                          f"{train.num_classes} o más (al menos una imagen por clase).")
+    sizes = sorted(set(sizes))
+    too_big = [n for n in sizes if n > len(train)]
+    if too_big:
+        warnings.warn(f"Se omiten los tamaños {too_big}: el entrenamiento solo tiene "
+                      f"{len(train)} imágenes. Crea el conjunto con más (p. ej. "
+                      f"labkit.surface_dataset(n_train={max(too_big)})).", UserWarning,
+                      stacklevel=3)
+    return [n for n in sizes if n <= len(train)]
+
+
+def _check_seeds(seeds: Sequence[int]) -> list[int]:
+    seeds = list(seeds)
+    if not seeds or any(isinstance(s, bool) or not isinstance(s, int) for s in seeds):
+        raise LabkitError(f"seeds={seeds!r}: da una lista de semillas enteras, p. ej. (0, 1, 2).")
+    return seeds
+
+
+# ---------------------------------------------------------------- características
+
+
+@dataclass
+class TransferFeatures:
+    """Las características de train/val/test de un modelo preentrenado, calculadas una vez.
+
+    Attributes:
+        model: el modelo (congelado hasta ``depth``); su prefijo no debe cambiar.
+        train, val, test: las características de cada partición.
+        seconds: segundos que costó calcularlas.
+    """
+
+    model: nn.Module
+    train: FeatureSet
+    val: FeatureSet
+    test: FeatureSet
+    seconds: float = 0.0
+    _deeper: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def depth(self) -> int:
+        """Grupos del prefijo con que se calcularon."""
+        return self.train.depth
+
+    def at_depth(self, depth: int) -> TransferFeatures:
+        """Las mismas características llevadas más adentro (hasta ``depth`` grupos).
+
+        Pasa las ya calculadas por los grupos que faltan, sin volver a leer las imágenes, y
+        las recuerda para la próxima vez.
+
+        Args:
+            depth: grupos del nuevo prefijo (igual o mayor que :attr:`depth`).
+
+        Returns:
+            Un :class:`TransferFeatures` con prefijo de ``depth`` grupos.
+        """
+        if depth == self.depth:
+            return self
+        if depth < self.depth:
+            raise LabkitError(f"Estas características salen de {self.depth} grupos: no se puede "
+                              f"volver a {depth}. Calcúlalas de nuevo con depth={depth}.")
+        if depth not in self._deeper:
+            start = time.perf_counter()
+            sets = [_deepen(self.model, fs, depth) for fs in (self.train, self.val, self.test)]
+            self._deeper[depth] = TransferFeatures(self.model, *sets,
+                                                   self.seconds + time.perf_counter() - start)
+        return self._deeper[depth]
+
+
+def _deepen(model: nn.Module, fs: FeatureSet, depth: int) -> FeatureSet:
+    """Pasa las características de ``fs`` por los grupos ``[fs.depth, depth)``."""
+    shallow = len(split_at(model, fs.depth)[0])
+    middle = nn.Sequential(*list(split_at(model, depth)[0])[shallow:])
+    with _eval_mode(model), torch.no_grad():
+        feats = torch.cat([middle(chunk) for chunk in fs.features.split(256)])
+    return FeatureSet(feats, fs.labels.clone(), list(fs.classes), depth,
+                      prefix_fingerprint(model, depth), fs.name)
+
+
+def _head_depth(model: nn.Module) -> int:
+    return len(layer_groups(model)) - 1
+
+
+def transfer_features(data: DataSplits, model_name: str = "efficientnet_lite0",
+                      depth: int | None = None, pretrained: bool = True,
+                      device: torch.device | str | None = None) -> TransferFeatures:
+    """Crea el modelo preentrenado y calcula una vez las características de las tres particiones.
+
+    Args:
+        data: particiones con ``train``, ``val`` y ``test``.
+        model_name: modelo del catálogo.
+        depth: grupos congelados cuya salida se guarda; ``None`` = todos menos la cabeza.
+        pretrained: pesos de ImageNet (``False`` solo para pruebas rápidas).
+        device: dispositivo; ``None`` = :func:`labkit.default_device`.
+
+    Returns:
+        Un :class:`TransferFeatures`.
+    """
+    _check_splits(data)
+    start = time.perf_counter()
+    model = create_model(model_name, num_classes=data.train.num_classes, pretrained=pretrained)
+    depth = _head_depth(model) if depth is None else depth
+    freeze_to(model, depth)
+    if device is not None:
+        model.to(device)
+    sets = [FeatureSet.extract(model, s, depth) for s in (data.train, data.val, data.test)]
+    return TransferFeatures(model, *sets, time.perf_counter() - start)
+
+
+# ---------------------------------------------------------------- una ejecución
+
+
+def scratch_epochs(n: int, recipe: Recipe | None = None) -> int:
+    """Épocas de la CNN desde cero con ``n`` imágenes: un presupuesto fijo de pasos.
+
+    ``ceil(pasos / lotes por época)``, acotado entre el mínimo y el máximo de la receta.
+
+    Args:
+        n: imágenes de entrenamiento.
+        recipe: la receta (``None`` = :class:`Recipe` por defecto).
+
+    Returns:
+        El número de épocas.
+    """
+    r = recipe or Recipe()
+    batches = max(1, math.ceil(n / r.batch_size))
+    return int(min(max(math.ceil(r.scratch_steps / batches), r.scratch_min_epochs),
+                   r.scratch_max_epochs))
+
+
+def _fit(model: nn.Module, train: ImageSet | FeatureSet, val: ImageSet | FeatureSet,
+         epochs: int, seed: int, recipe: Recipe, best: BestTracker | None = None,
+         history: History | None = None, **kwargs: object) -> History:
+    """``labkit.fit`` sin barra, terminando con los pesos de la mejor época de validación.
+
+    ``best`` y ``history`` se comparten entre las dos fases del ajuste fino: la mejor época es
+    la de toda la ejecución.
+    """
+    kwargs.setdefault("progress", False)
+    s = FitSettings(epochs=epochs, batch_size=recipe.batch_size, seed=seed, **kwargs).check()
+    _check_data(model, train, val, s)
+    return _run_fit(model, train, val, s, best, history)
+
+
+def _result(model: nn.Module, test: ImageSet | FeatureSet, history: History) -> dict:
+    return {"test_acc": evaluate(model, test)["accuracy"], "val_acc": max(history.val_acc),
+            "train_seconds": history.seconds, "epochs": history.epochs}
+
+
+def run_extraction(features: TransferFeatures, n: int, seed: int = 0,
+                   recipe: Recipe | None = None, device: torch.device | str | None = None,
+                   **kwargs: object) -> dict:
+    """Extracción de características: una cabeza lineal nueva sobre el tronco congelado.
+
+    Args:
+        features: características del modelo preentrenado (se llevan hasta la cabeza si hace
+            falta).
+        n: imágenes de entrenamiento (subconjunto estratificado de ``features.train``).
+        seed: semilla del subconjunto, de la cabeza nueva y del orden de los lotes.
+        recipe: la receta (``None`` = :class:`Recipe`).
+        device: dispositivo.
+        **kwargs: otras opciones de ``labkit.fit`` (p. ej. ``callbacks``).
+
+    Returns:
+        ``{"test_acc", "val_acc", "train_seconds", "epochs"}``.
+    """
+    r = recipe or Recipe()
+    feats = features.at_depth(_head_depth(features.model))
+    model = feats.model
+    seed_everything(seed)
+    replace_head(model, feats.train.num_classes)
+    freeze_to(model, feats.depth)
+    h = _fit(model, feats.train.take(n, seed), feats.val, r.head_epochs, seed, r, lr=r.head_lr,
+             device=device, **kwargs)
+    return _result(model, feats.test, h)
+
+
+def run_fine_tune(features: TransferFeatures, n: int, seed: int = 0, depth: int | None = None,
+                  recipe: Recipe | None = None, device: torch.device | str | None = None,
+                  **kwargs: object) -> dict:
+    """Ajuste fino de los últimos grupos en dos fases: primero la cabeza, luego la cola.
+
+    La fase «cabeza» es la misma que :func:`run_extraction` (sobre las características de todo
+    el tronco); la fase «ajuste fino» entrena además los grupos desde ``depth``. Entrena una
+    copia del modelo (el de ``features`` no cambia).
+
+    Args:
+        features: características con un prefijo de ``depth`` grupos o menos.
+        n: imágenes de entrenamiento.
+        seed: semilla del subconjunto, de la cabeza y del orden de los lotes.
+        depth: grupos que siguen congelados; ``None`` =
+            :func:`labkit.freezing.default_fine_tune_depth`.
+        recipe: la receta.
+        device: dispositivo.
+        **kwargs: otras opciones de ``labkit.fit``.
+
+    Returns:
+        ``{"test_acc", "val_acc", "train_seconds", "epochs"}`` (épocas de las dos fases).
+    """
+    r = recipe or Recipe()
+    depth = _fine_tune_depth(features.model, depth)
+    feats, heads = features.at_depth(depth), features.at_depth(_head_depth(features.model))
+    model = copy.deepcopy(feats.model)
+    seed_everything(seed)
+    replace_head(model, feats.train.num_classes)
+    freeze_to(model, heads.depth)
+    best, h = BestTracker(classes=list(feats.train.classes)), History()
+    _fit(model, heads.train.take(n, seed), heads.val, r.head_epochs, seed, r, best, h,
+         lr=r.head_lr, device=device, phase="cabeza", **kwargs)
+    freeze_to(model, depth)
+    _fit(model, feats.train.take(n, seed), feats.val, r.fine_tune_epochs, seed, r, best, h,
+         lr=r.fine_tune_lr, ratio=r.fine_tune_ratio, device=device, phase="ajuste fino",
+         **kwargs)
+    return _result(model, feats.test, h)
+
+
+def _fine_tune_depth(model: nn.Module, depth: int | None) -> int:
+    head = _head_depth(model)
+    depth = default_fine_tune_depth(model) if depth is None else depth
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth < head:
+        raise LabkitError(f"fine_tune_depth={depth!r}: usa de 0 a {head - 1} grupos congelados "
+                          "(con todos congelados sería extracción de características).")
+    return depth
+
+
+def run_scratch(data: DataSplits, n: int, seed: int = 0, recipe: Recipe | None = None,
+                device: torch.device | str | None = None,
+                callbacks: Sequence[Callback] = ()) -> dict:
+    """La CNN pequeña entrenada desde cero (pesos al azar) con la receta de ``recipe``.
+
+    Args:
+        data: particiones de imágenes.
+        n: imágenes de entrenamiento (subconjunto estratificado de ``data.train``).
+        seed: semilla del subconjunto, de los pesos iniciales, del aumento y de los lotes.
+        recipe: la receta (épocas según :func:`scratch_epochs`).
+        device: dispositivo.
+        callbacks: callbacks para ``labkit.fit`` (p. ej. ``TrainingProgress``).
+
+    Returns:
+        ``{"test_acc", "val_acc", "train_seconds", "epochs"}``.
+    """
+    r = recipe or Recipe()
+    seed_everything(seed)
+    model = create_model("cnn_pequena", num_classes=data.train.num_classes, pretrained=False)
+    h = _fit(model, data.train.take(n, seed), data.val, scratch_epochs(n, r), seed, r,
+             lr=r.scratch_lr, augment=r.scratch_augment, device=device, callbacks=callbacks)
+    return _result(model, data.test, h)
+
+
