@@ -589,7 +589,10 @@ def test_hostile_arguments_fail_before_the_first_epoch(data, tmp_path):
     train, val = data
     blocker = tmp_path / "soy_un_archivo"
     blocker.write_text("x")
-    negative = ImageSet(train.images, train.labels - 1, train.classes)
+    with pytest.raises(LabkitError, match="etiquetas"):  # ImageSet ya lo rechaza al crearse
+        ImageSet(train.images, train.labels - 1, train.classes)
+    negative = ImageSet(train.images, train.labels.clone(), train.classes)
+    negative.labels -= 1  # cambiadas después: fit también lo ve
     cases = [
         ({"seed": 1.5}, train, "seed"),
         ({"seed": -1}, train, "seed"),

@@ -192,7 +192,7 @@ def _raise():
 
 
 # Casos que, al escribir esta prueba, aún daban otra excepción: su módulo es de otro bloque.
-PENDING = {"image_folder(val_fraction='0.1')", "fit(seed=1.5)", "fit(device='cuda') sin CUDA"}
+PENDING = {"image_folder(val_fraction='0.1')"}
 
 
 def _params():
