@@ -20,6 +20,12 @@ from labkit.folders import FolderReport, folder_report, image_folder
 SIZE = 32
 
 
+@pytest.fixture(autouse=True)
+def own_data_dir(tmp_path, monkeypatch):
+    """Cada prueba con su propia carpeta de datos: la caché de imágenes no se comparte."""
+    monkeypatch.setenv("LABKIT_DATA", str(tmp_path / "labkit_data"))
+
+
 # ---------------------------------------------------------------------------------- ayudantes
 def _rgb_array(height: int = 40, width: int = 60, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
