@@ -74,8 +74,7 @@ class _Item:
 class _Loaded:
     """Resultado de decodificar los candidatos: solo lo que se pudo usar.
 
-    ``rows[i]`` es la fila del temporal (la posición en la lista de candidatos) de la imagen
-    usable número ``i``.
+    ``rows[i]`` es la fila del temporal de la imagen usable número ``i``.
     """
 
     rows: np.ndarray
@@ -409,10 +408,11 @@ def _build_cache(root: Path, classes: list[str], items: list[_Item], skipped: li
         estimate = imagecache.load_estimate(paths, opts.image_size, opts.max_pixels, opts.workers)
         imagecache.announce_load(estimate, opts.image_size, _smaller_load(items, classes))
     show = opts.progress if opts.progress is not None else len(items) > _AUTO_PROGRESS_FROM
-    staging, results = imagecache.decode_files(paths, opts.image_size, opts.max_pixels, key,
-                                               opts.workers, show)
+    positions = _planned_positions(items, classes, layout, opts)
+    staging, results = imagecache.decode_files(paths, positions, opts.image_size,
+                                               opts.max_pixels, key, opts.workers, show)
     try:
-        loaded = _collect(items, results, root)
+        loaded = _collect(items, results, positions, root)
         loaded.skipped[:0] = skipped
         _check_loaded_classes(loaded, classes, root)
         indices, notes, layout = assign_splits(loaded.labels, loaded.splits, classes, layout,
@@ -429,7 +429,22 @@ def _build_cache(root: Path, classes: list[str], items: list[_Item], skipped: li
     return manifest, imagecache.finalize(staging, loaded.rows[order], key, manifest)
 
 
-def _collect(items: list[_Item], results: list[DecodeResult], root: Path) -> _Loaded:
+def _planned_positions(items: list[_Item], classes: list[str], layout: str,
+                       opts: _Settings) -> np.ndarray:
+    """La fila final de cada archivo si todos se pueden leer (particiones una tras otra).
+
+    Si luego se omite alguno, la división se rehace sobre los legibles y se reordena la caché.
+    """
+    labels = np.array([item.label for item in items], dtype=np.int64)
+    indices, _, _ = assign_splits(labels, [item.split for item in items], classes, layout,
+                                  opts.val_fraction, opts.test_fraction, opts.seed)
+    positions = np.empty(len(items), dtype=np.int64)
+    positions[np.concatenate([indices[s] for s in SPLITS])] = np.arange(len(items))
+    return positions
+
+
+def _collect(items: list[_Item], results: list[DecodeResult], positions: np.ndarray,
+             root: Path) -> _Loaded:
     """Reúne lo que dejó la decodificación: qué filas sirven y lo omitido o convertido."""
     rows, sizes, skipped, converted = [], [], [], []
     for item, result in zip(items, results, strict=True):
@@ -440,9 +455,9 @@ def _collect(items: list[_Item], results: list[DecodeResult], root: Path) -> _Lo
         sizes.append(tuple(result.size))
         if result.mode != "RGB":
             converted.append(ConvertedFile(_rel(item.path, root), str(result.mode)))
-    rows_arr = np.array(rows, dtype=np.int64)
     labels = np.array([items[i].label for i in rows], dtype=np.int64)
-    return _Loaded(rows_arr, labels, [items[i].split for i in rows], sizes, skipped, converted)
+    return _Loaded(positions[np.array(rows, dtype=np.int64)], labels,
+                   [items[i].split for i in rows], sizes, skipped, converted)
 
 
 def _smaller_load(items: list[_Item], classes: list[str]) -> tuple[int, int] | None:

@@ -156,8 +156,9 @@ def _staging_path(key: str, suffix: str) -> Path:
     return cache_dir() / f".{key}.{os.getpid()}.{suffix}"
 
 
-def decode_files(paths: Sequence[Path], image_size: int, max_pixels: int, key: str,
-                 workers: int, progress: bool) -> tuple[Path, list[DecodeResult]]:
+def decode_files(paths: Sequence[Path], positions: Sequence[int], image_size: int,
+                 max_pixels: int, key: str, workers: int, progress: bool
+                 ) -> tuple[Path, list[DecodeResult]]:
     """Decodifica los archivos en un temporal ``uint8 [len(paths), 3, S, S]``, fila a fila.
 
     Con varios procesos, cada uno escribe sus filas en el archivo: la memoria del proceso
@@ -165,7 +166,9 @@ def decode_files(paths: Sequence[Path], image_size: int, max_pixels: int, key: s
     borra.
 
     Args:
-        paths: los archivos, en orden (la fila ``i`` es ``paths[i]``).
+        paths: los archivos.
+        positions: la fila del temporal de cada archivo (``paths[i]`` va a ``positions[i]``):
+            si todas las imágenes se pueden leer, el temporal ya queda en su orden final.
         image_size: lado de las imágenes guardadas.
         max_pixels: límite de píxeles por imagen.
         key: clave de la caché (da nombre al temporal).
@@ -181,8 +184,8 @@ def decode_files(paths: Sequence[Path], image_size: int, max_pixels: int, key: s
     try:
         with open(staging, "wb") as fh:
             fh.truncate(len(paths) * row)
-        tasks = [DecodeTask(i, str(p), image_size, max_pixels, str(staging), i * row)
-                 for i, p in enumerate(paths)]
+        tasks = [DecodeTask(i, str(p), image_size, max_pixels, str(staging), int(pos) * row)
+                 for i, (p, pos) in enumerate(zip(paths, positions, strict=True))]
         bar = tqdm(total=len(tasks), desc="Cargando imágenes", unit="img", disable=not progress)
         with bar:
             results = _run_tasks(tasks, workers, bar)
@@ -277,7 +280,10 @@ def finalize(staging: Path, rows: np.ndarray, key: str, manifest: dict) -> torch
 
 
 def _reorder(staging: Path, rows: np.ndarray, row: int, key: str) -> Path:
-    """Copia las filas pedidas, en orden, a otro temporal (por bloques) y lo fuerza a disco."""
+    """Copia las filas pedidas, en orden, a otro temporal (por bloques) y lo fuerza a disco.
+
+    Si el temporal ya está en ese orden (lo normal: ninguna imagen omitida), no se copia nada.
+    """
     n_staged = staging.stat().st_size // row
     if np.array_equal(rows, np.arange(n_staged)):
         _fsync(staging)

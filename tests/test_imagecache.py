@@ -292,3 +292,21 @@ def test_modifying_loaded_images_never_touches_the_cache_file(tmp_path):
     before = data.read_bytes()
     splits.train.images.zero_()
     assert data.read_bytes() == before
+
+
+def test_clean_folder_is_written_in_final_order_without_a_second_copy(tmp_path, monkeypatch):
+    root = make_folder(tmp_path / "fotos", {"a": 9, "b": 7})
+    made = []
+    real = imagecache._staging_path
+    monkeypatch.setattr(imagecache, "_staging_path", lambda key, suffix: made.append(suffix)
+                        or real(key, suffix))
+    clean = quiet_load(root, image_size=SIZE)
+    assert made == ["staging"]
+    (root / "a" / "rota.jpg").write_bytes(b"\xff\xd8\xff\xe0 basura")
+    made.clear()
+    with_broken = quiet_load(root, image_size=SIZE)
+    assert made == ["staging", "tmp"]  # una omitida: la división cambia y se reordena
+    assert folder_report(with_broken).total == folder_report(clean).total
+    assert torch.equal(torch.cat([clean.train.images, clean.val.images, clean.test.images]).sort(0)[0],
+                       torch.cat([with_broken.train.images, with_broken.val.images,
+                                  with_broken.test.images]).sort(0)[0])
