@@ -4,8 +4,14 @@ La organización habitual es ``carpeta/gato/*.jpg``, ``carpeta/perro/*.png``. Si
 trae ``train/`` y ``val/`` (y quizá ``test/``), se usan tal cual como particiones. Cada imagen se
 abre con PIL, se pasa a RGB, se endereza según su EXIF, se reescala para que el lado corto mida
 ``image_size`` y se recorta al centro (la misma forma que las transformaciones de los pesos de
-torchvision; la normalización propia de cada modelo se aplica después, al entrenar). Se carga de
-una en una, sin guardar nunca las imágenes a tamaño completo, y nunca se escribe en la carpeta.
+torchvision; la normalización propia de cada modelo se aplica después, al entrenar; ver
+:mod:`labkit.imagedecode`). Nunca se guardan las imágenes a tamaño completo y nunca se escribe en
+la carpeta.
+
+Cada imagen se decodifica una sola vez, en paralelo, a una caché en disco bajo
+``labkit.data_dir()`` (:mod:`labkit.imagecache`): las particiones son vistas contiguas de ese
+archivo mapeado en memoria, así 20 000 fotos no llenan la memoria y un kernel nuevo las tiene al
+instante. Si la carpeta cambia, se rehace; ``labkit.imagecache.clear_image_cache()`` la borra.
 
 Lo que no se puede usar (archivos que no son imágenes, imágenes dañadas o gigantes) se omite y se
 avisa una sola vez; el informe completo queda en ``folder_report(splits)``.
