@@ -7,7 +7,8 @@ decodificarlas cueste lo que cuesta una foto de verdad. Mide, cada carga en un p
 
 * el suelo de decodificación: PIL abre, decodifica (con ``draft``), pasa a RGB, reescala y recorta
   los mismos archivos, sin guardar nada, en un proceso (sobre los primeros 2000 archivos) y en un
-  grupo de procesos (todos);
+  grupo de procesos (todos; media de una medida justo antes y otra justo después de la primera
+  carga, en el mismo proceso);
 * la primera carga con :func:`labkit.image_folder` a ``--image-size`` (224 px), su memoria
   residente máxima (proceso principal y el mayor de los auxiliares) frente al tamaño final de la
   caché, y la segunda carga (de la caché, otro proceso);
@@ -119,18 +120,26 @@ def _bare_decode(args: tuple[str, int]) -> None:
         np.asarray(img.crop((left, top, left + size, top + size)))
 
 
-def decode_floor(files: list[str], size: int, workers: int) -> tuple[float, float]:
-    """Segundos por imagen del suelo: en un proceso (primeros 2000) y en un grupo (todos)."""
+def single_floor(files: list[str], size: int) -> float:
+    """Segundos por imagen del suelo en un solo proceso (sobre los primeros 2000 archivos)."""
     few = files[:SINGLE_FLOOR_FILES]
     start = time.perf_counter()
     for f in few:
         _bare_decode((f, size))
-    single = (time.perf_counter() - start) / len(few)
+    return (time.perf_counter() - start) / len(few)
+
+
+def pool_floor(files: list[str], size: int, workers: int) -> float:
+    """Segundos por imagen del suelo en un grupo de ``workers`` procesos (todos los archivos).
+
+    Se mide en el mismo proceso que la carga, justo antes y justo después: en una máquina
+    compartida, solo así se comparan en las mismas condiciones.
+    """
     start = time.perf_counter()
     with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
         chunk = max(1, min(32, len(files) // (workers * 16)))
         list(pool.map(_bare_decode, [(f, size) for f in files], chunksize=chunk))
-    return single, (time.perf_counter() - start) / len(files)
+    return (time.perf_counter() - start) / len(files)
 
 
 # ---------------------------------------------------------------------------------- procesos hijo
@@ -181,13 +190,18 @@ def child(spec: dict) -> dict:
 
     import labkit
     torch.set_num_threads(spec["threads"])
+    files = sorted(str(p) for p in Path(spec["root"]).rglob("*.jpg"))
+    floors = [pool_floor(files, spec["size"], spec["workers"])] if spec.get("floor") else []
     sampler = MemorySampler()
     start = time.perf_counter()
     with sampler, warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         splits = labkit.image_folder(spec["root"], image_size=spec["size"],
                                      workers=spec["workers"], progress=False)
-    out = {"load_s": time.perf_counter() - start, "rss_before": sampler.before,
+    load_s = time.perf_counter() - start
+    if floors:
+        floors.append(pool_floor(files, spec["size"], spec["workers"]))
+    out = {"load_s": load_s, "floors": floors, "rss_before": sampler.before,
            "rss_main": sampler.peak_main, "uss_workers": sampler.peak_workers,
            "n": len(splits.train) + len(splits.val) + len(splits.test)}
     if spec.get("train"):
@@ -231,10 +245,11 @@ def measure(n: int, args: argparse.Namespace, workers: int, tmp: Path) -> dict:
     print(f"[{n}] {n} fotos JPEG creadas ({photo_bytes / n / 1024:.0f} KiB de media) en "
           f"{time.perf_counter() - start:.0f} s", flush=True)
     files = sorted(str(p) for p in root.rglob("*.jpg"))
-    single, pooled = decode_floor(files, args.image_size, workers)
+    single = single_floor(files, args.image_size)
     spec = {"root": str(root), "size": args.image_size, "workers": workers,
             "threads": args.threads}
-    first = run_child(spec, data_dir)
+    first = run_child({**spec, "floor": True}, data_dir)
+    pooled = sum(first["floors"]) / len(first["floors"])
     second = run_child(spec, data_dir)
     cache_bytes = sum(p.stat().st_size for p in (data_dir / "cache_imagenes").glob("*.u8"))
     row = {"n": n, "floor1_ms": 1000 * single, "floorN_ms": 1000 * pooled,

@@ -19,6 +19,7 @@ solo los lotes que se usan y un kernel nuevo no vuelve a decodificar nada.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -138,9 +139,10 @@ def load_cached(key: str) -> tuple[dict, torch.Tensor] | None:
                 or data.stat().st_size != rows * 3 * size * size):
             return None
         array = np.memmap(data, dtype=np.uint8, mode="c", shape=(rows, 3, size, size))
-        os.utime(meta)  # usada ahora: la última en borrarse
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    with contextlib.suppress(OSError):  # usada ahora: la última en borrarse
+        os.utime(meta)
     return manifest, torch.from_numpy(array)
 
 
