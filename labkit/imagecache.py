@@ -315,17 +315,27 @@ def _fsync(path: Path) -> None:
 
 
 def _evict(root: str) -> None:
-    """Deja solo las :data:`_KEEP_PER_FOLDER` cachés más recientes de una misma carpeta."""
+    """Borra las cachés de carpetas que ya no existen y deja solo las
+    :data:`_KEEP_PER_FOLDER` más recientes de ``root``."""
     mine = []
     for meta in cache_dir().glob("*.json"):
         try:
-            if json.loads(meta.read_text(encoding="utf-8")).get("root") == root:
-                mine.append((meta.stat().st_mtime, meta))
+            source = json.loads(meta.read_text(encoding="utf-8")).get("root", "")
+            stamp = meta.stat().st_mtime
         except (OSError, ValueError):
             continue
+        if not Path(source).is_dir():
+            _remove_cache(meta)
+        elif source == root:
+            mine.append((stamp, meta))
     for _, meta in sorted(mine, reverse=True)[_KEEP_PER_FOLDER:]:
-        meta.unlink(missing_ok=True)  # primero el manifiesto: sin él, nadie la abre
-        meta.with_suffix(".u8").unlink(missing_ok=True)
+        _remove_cache(meta)
+
+
+def _remove_cache(meta: Path) -> None:
+    """Borra una caché: primero el manifiesto (sin él nadie la abre), luego los datos."""
+    meta.unlink(missing_ok=True)
+    meta.with_suffix(".u8").unlink(missing_ok=True)
 
 
 def clear_image_cache() -> int:

@@ -310,3 +310,15 @@ def test_clean_folder_is_written_in_final_order_without_a_second_copy(tmp_path, 
     assert torch.equal(torch.cat([clean.train.images, clean.val.images, clean.test.images]).sort(0)[0],
                        torch.cat([with_broken.train.images, with_broken.val.images,
                                   with_broken.test.images]).sort(0)[0])
+
+
+def test_caches_of_deleted_folders_are_removed(tmp_path):
+    import shutil
+    gone = make_folder(tmp_path / "temporal", {"a": 3, "b": 3})
+    quiet_load(gone, image_size=SIZE)
+    shutil.rmtree(gone)
+    kept = make_folder(tmp_path / "fotos", {"a": 3, "b": 3})
+    quiet_load(kept, image_size=SIZE)
+    roots = [json.loads(m.read_text())["root"] for m in manifests()]
+    assert roots == [str(kept.resolve())]
+    assert len(list(cache_dir().glob("*.u8"))) == 1
