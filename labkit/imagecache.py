@@ -428,12 +428,12 @@ def announce_load(estimate: LoadEstimate, image_size: int, smaller: tuple[int, i
     way_out = _way_out(image_size, smaller)
     if 2 * estimate.disk_bytes > free:
         raise LabkitError(
-            f"No hay sitio en disco para la caché: {estimate.images} imágenes a {image_size} px "
+            f"No hay sitio en disco para la caché: {_count_text(estimate.images)} imágenes a {image_size} px "
             f"ocupan {_size_text(estimate.disk_bytes)} (y el doble mientras se escriben); quedan "
             f"{_size_text(free)} libres en '{cache_dir()}'. {way_out}")
     if estimate.seconds < _ANNOUNCE_SECONDS and estimate.disk_bytes < _ANNOUNCE_BYTES:
         return
-    print(f"Voy a preparar {estimate.images} imágenes a {image_size}×{image_size} px: unos "
+    print(f"Voy a preparar {_count_text(estimate.images)} imágenes a {image_size}×{image_size} px: unos "
           f"{_time_text(estimate.seconds)} con {estimate.workers} proceso(s) y "
           f"{_size_text(estimate.disk_bytes)} en disco ('{cache_dir()}'). La memoria no crece "
           "con el número de imágenes: quedan en disco y se leen por lotes. Solo la primera vez: "
@@ -444,12 +444,19 @@ def _way_out(image_size: int, smaller: tuple[int, int] | None) -> str:
     half = max(8, min(128, image_size // 2))
     parts = [f"image_size={half} ({(image_size / half) ** 2:.0f} veces menos disco)"]
     if smaller is not None:
-        parts.insert(0, f"max_per_class={smaller[0]} ({smaller[1]} imágenes)")
+        parts.insert(0, f"max_per_class={smaller[0]} ({_count_text(smaller[1])} imágenes)")
     return "Para ir más rápido o ocupar menos, prueba " + " o ".join(parts) + "."
 
 
 def _size_text(n: int) -> str:
-    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{max(1, math.ceil(n / 2**20))} MiB"
+    if n >= 2**30:
+        return f"{n / 2**30:.1f} GiB".replace(".", ",")
+    return f"{max(1, math.ceil(n / 2**20))} MiB"
+
+
+def _count_text(n: int) -> str:
+    """``20 000``: separador de miles con espacio."""
+    return f"{n:,}".replace(",", " ")
 
 
 def _time_text(seconds: float) -> str:
