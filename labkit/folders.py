@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import imagecache
+from . import imagecache, loadestimate
 from .data import DataSplits, ImageSet
 from .errors import LabkitError
 from .folderreport import (
@@ -40,6 +40,7 @@ from .folderreport import (
     report_from_json,
     report_to_json,
 )
+from .folderscan import FileItem, rel_path, scan_folder
 from .foldersplits import assign_splits, plural
 from .imagedecode import IMAGE_EXTENSIONS, DecodeResult
 from .validate import check_bool, check_fraction, check_int, check_seed
@@ -54,26 +55,10 @@ __all__ = [
     "DEFAULT_MAX_PIXELS",
 ]
 
-IGNORED_NAMES = frozenset({"__MACOSX", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db",
-                           "desktop.ini"})
 DEFAULT_MAX_PIXELS = 40_000_000
-SPLIT_ALIASES = {
-    "train": ("train", "training", "entrenamiento"),
-    "val": ("val", "valid", "validation", "validacion", "validación"),
-    "test": ("test", "testing", "prueba"),
-}
 _AUTO_PROGRESS_FROM = 500
 _ESTIMATE_FROM = 200       # con menos archivos no se estima nada antes de cargar
 _SUGGESTED_TOTAL = 2000    # max_per_class sugerido: unas 2000 imágenes en total
-
-
-@dataclass
-class _Item:
-    """Un archivo candidato: su ruta, su clase y la partición de la que viene."""
-
-    path: Path
-    label: int
-    split: str
 
 
 @dataclass
@@ -145,7 +130,7 @@ def image_folder(
     root = _check_root(path)
     opts = _check_params(image_size, val_fraction, test_fraction, seed, max_pixels,
                          max_per_class, progress, workers)
-    classes, items, skipped, layout = _scan(root, opts.max_per_class, opts.seed)
+    classes, items, skipped, layout = scan_folder(root, opts.max_per_class, opts.seed)
     key = imagecache.cache_key(_identities(items, root), _key_settings(root, classes, layout, opts))
     cached = imagecache.load_cached(key)
     if cached is None:
@@ -208,140 +193,7 @@ def _check_params(image_size: object, val_fraction: object, test_fraction: objec
                  else check_int("workers", workers, minimum=1)))
 
 
-# ---------------------------------------------------------------------------------- exploración
-def _is_ignored(name: str) -> bool:
-    """Archivos y carpetas ocultos o de sistema que se ignoran en silencio."""
-    return name.startswith(".") or name in IGNORED_NAMES
-
-
-def _entries(folder: Path) -> list[Path]:
-    """El contenido de una carpeta; si no se puede leer, un error que lo dice (no «vacía»)."""
-    try:
-        return list(folder.iterdir())
-    except PermissionError:
-        raise _no_permission(folder) from None
-
-
-def _no_permission(folder: Path | str) -> LabkitError:
-    return LabkitError(
-        f"No tengo permiso para leer la carpeta '{folder}': no sé si tiene imágenes. Dale "
-        "permiso de lectura (en una terminal: chmod -R u+rX 'carpeta') o cópiala a otro sitio, "
-        "y vuelve a cargar.")
-
-
-def _subdirs(folder: Path) -> list[Path]:
-    """Subcarpetas visibles, en orden alfabético."""
-    return sorted(p for p in _entries(folder) if p.is_dir() and not _is_ignored(p.name))
-
-
-def _loose_files(folder: Path) -> list[Path]:
-    """Archivos visibles sueltos directamente en la carpeta, en orden alfabético."""
-    return sorted(p for p in _entries(folder) if p.is_file() and not _is_ignored(p.name))
-
-
-def _files_below(folder: Path) -> list[Path]:
-    """Todos los archivos visibles bajo la carpeta (también en subcarpetas), en orden."""
-    found = []
-    for current, dirnames, filenames in os.walk(folder, onerror=_raise_unreadable):
-        dirnames[:] = sorted(d for d in dirnames if not _is_ignored(d))
-        found += [Path(current) / f for f in filenames if not _is_ignored(f)]
-    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
-
-
-def _raise_unreadable(err: OSError) -> None:
-    """Para ``os.walk``: una carpeta sin permiso de lectura es un error, no una carpeta vacía."""
-    if isinstance(err, PermissionError):
-        raise _no_permission(err.filename or "?") from None
-    raise LabkitError(f"No puedo leer la carpeta '{err.filename}': {err.strerror or err}.")
-
-
-def _find_split_dirs(root: Path) -> dict[str, Path]:
-    """Carpetas ``train/``, ``val/`` y ``test/`` (o sus alias) si la raíz está organizada así."""
-    found: dict[str, Path] = {}
-    for folder in _subdirs(root):
-        for split, aliases in SPLIT_ALIASES.items():
-            if folder.name.lower() in aliases and split not in found:
-                found[split] = folder
-    return found if "train" in found and len(found) >= 2 else {}
-
-
-def _scan(root: Path, max_per_class: int | None, seed: int
-          ) -> tuple[list[str], list[_Item], list[SkippedFile], str]:
-    """Encuentra clases y archivos candidatos; devuelve también los archivos sueltos omitidos."""
-    split_dirs = _find_split_dirs(root)
-    if split_dirs:
-        classes = _split_layout_classes(root, split_dirs)
-        folders = dict(split_dirs)
-        names = ", ".join(f"{d.name}/" for d in split_dirs.values())
-        layout = f"carpetas {names} de la propia carpeta"
-    else:
-        classes = _class_names(root)
-        folders = {"all": root}
-        layout = f"una subcarpeta por clase; división estratificada con semilla {seed}"
-    rng = np.random.default_rng(seed)
-    items = []
-    loose = {p for folder in [root, *folders.values()] for p in _loose_files(folder)}
-    skipped = [SkippedFile(_rel(p, root), "archivo suelto fuera de una carpeta de clase")
-               for p in sorted(loose)]
-    for split, folder in folders.items():
-        for label, name in enumerate(classes):
-            files = _class_files(folder / name, name, max_per_class, rng)
-            items += [_Item(p, label, split) for p in files]
-    return classes, items, skipped, layout
-
-
-def _class_names(folder: Path) -> list[str]:
-    """Nombres de las subcarpetas de clase; exige al menos dos."""
-    classes = [d.name for d in _subdirs(folder)]
-    if len(classes) >= 2:
-        return classes
-    found = f" ({', '.join(repr(c) for c in classes)})" if classes else ""
-    loose = len(_loose_files(folder))
-    extra = (f" Hay {loose} archivo(s) sueltos en esa carpeta: muévelos a la subcarpeta de su "
-             "clase.") if loose else ""
-    raise LabkitError(
-        f"Encontré {len(classes)} carpeta(s) de clase en '{folder}'{found}; hacen falta al menos "
-        f"2. Organiza las imágenes con una subcarpeta por clase, por ejemplo:\n"
-        f"  {folder.name}/gato/foto1.jpg\n  {folder.name}/perro/foto2.jpg\n"
-        f"(o bien {folder.name}/train/<clase>/… y {folder.name}/val/<clase>/…).{extra}")
-
-
-def _split_layout_classes(root: Path, split_dirs: dict[str, Path]) -> list[str]:
-    """Clases de una raíz con ``train/``/``val/``: deben ser las mismas en cada partición."""
-    per_split = {s: _class_names(d) for s, d in split_dirs.items()}
-    reference = per_split["train"]
-    for split, names in per_split.items():
-        if names != reference:
-            missing = sorted(set(reference) - set(names))
-            extra = sorted(set(names) - set(reference))
-            raise LabkitError(
-                f"Las clases de '{split_dirs[split].name}/' no coinciden con las de "
-                f"'{split_dirs['train'].name}/' en '{root}'. Faltan: {missing or 'ninguna'}; "
-                f"sobran: {extra or 'ninguna'}. Cada partición debe tener las mismas "
-                "subcarpetas de clase.")
-    return reference
-
-
-def _class_files(folder: Path, name: str, max_per_class: int | None,
-                 rng: np.random.Generator) -> list[Path]:
-    """Archivos de una carpeta de clase (quizá una muestra); error si está vacía."""
-    files = _files_below(folder)
-    if not files:
-        raise LabkitError(f"La carpeta de la clase '{name}' ('{folder}') está vacía. Pon imágenes "
-                          "en ella o bórrala si esa clase no hace falta.")
-    if max_per_class is not None and len(files) > max_per_class:
-        chosen = np.sort(rng.choice(len(files), size=max_per_class, replace=False))
-        files = [files[i] for i in chosen]
-    return files
-
-
-def _rel(path: Path, root: Path) -> str:
-    """Ruta relativa a la raíz, con barras ``/``."""
-    return path.relative_to(root).as_posix()
-
-
-# ---------------------------------------------------------------------------------- lectura
-# ---------------------------------------------------------------------------------- particiones
+# ---------------------------------------------------------------------------------- comprobaciones tras leer
 def _check_loaded_classes(loaded: _Loaded, classes: list[str], root: Path) -> None:
     """Error si alguna clase se quedó sin ninguna imagen legible."""
     counts = np.bincount(loaded.labels, minlength=len(classes))
@@ -386,7 +238,7 @@ def _warn_user(report: FolderReport, n_files: int) -> None:
 
 
 # ---------------------------------------------------------------------------------- caché
-def _identities(items: list[_Item], root: Path) -> list[tuple]:
+def _identities(items: list[FileItem], root: Path) -> list[tuple]:
     """Lo que identifica cada archivo para la clave: ruta, clase, partición, tamaño y fecha."""
     out = []
     for item in items:
@@ -395,7 +247,7 @@ def _identities(items: list[_Item], root: Path) -> list[tuple]:
             stamp = (st.st_size, st.st_mtime_ns)
         except OSError:
             stamp = (-1, -1)
-        out.append((_rel(item.path, root), item.label, item.split, *stamp))
+        out.append((rel_path(item.path, root), item.label, item.split, *stamp))
     return out
 
 
@@ -406,13 +258,13 @@ def _key_settings(root: Path, classes: list[str], layout: str, opts: _Settings) 
             "val_fraction": opts.val_fraction, "test_fraction": opts.test_fraction}
 
 
-def _build_cache(root: Path, classes: list[str], items: list[_Item], skipped: list[SkippedFile],
+def _build_cache(root: Path, classes: list[str], items: list[FileItem], skipped: list[SkippedFile],
                  layout: str, opts: _Settings, key: str) -> tuple[dict, torch.Tensor]:
     """Decodifica la carpeta a la caché (particiones contiguas) y devuelve manifiesto e imágenes."""
     paths = [item.path for item in items]
     if len(paths) >= _ESTIMATE_FROM:
-        estimate = imagecache.load_estimate(paths, opts.image_size, opts.max_pixels, opts.workers)
-        imagecache.announce_load(estimate, opts.image_size, _smaller_load(items, classes))
+        estimate = loadestimate.load_estimate(paths, opts.image_size, opts.max_pixels, opts.workers)
+        loadestimate.announce_load(estimate, opts.image_size, _smaller_load(items, classes))
     show = opts.progress if opts.progress is not None else len(items) > _AUTO_PROGRESS_FROM
     positions = _planned_positions(items, classes, layout, opts)
     staging, results = imagecache.decode_files(paths, positions, opts.image_size,
@@ -435,7 +287,7 @@ def _build_cache(root: Path, classes: list[str], items: list[_Item], skipped: li
     return manifest, imagecache.finalize(staging, loaded.rows[order], key, manifest)
 
 
-def _planned_positions(items: list[_Item], classes: list[str], layout: str,
+def _planned_positions(items: list[FileItem], classes: list[str], layout: str,
                        opts: _Settings) -> np.ndarray:
     """La fila final de cada archivo si todos se pueden leer (particiones una tras otra).
 
@@ -449,24 +301,24 @@ def _planned_positions(items: list[_Item], classes: list[str], layout: str,
     return positions
 
 
-def _collect(items: list[_Item], results: list[DecodeResult], positions: np.ndarray,
+def _collect(items: list[FileItem], results: list[DecodeResult], positions: np.ndarray,
              root: Path) -> _Loaded:
     """Reúne lo que dejó la decodificación: qué filas sirven y lo omitido o convertido."""
     rows, sizes, skipped, converted = [], [], [], []
     for item, result in zip(items, results, strict=True):
         if result.reason is not None:
-            skipped.append(SkippedFile(_rel(item.path, root), result.reason))
+            skipped.append(SkippedFile(rel_path(item.path, root), result.reason))
             continue
         rows.append(result.index)
         sizes.append(tuple(result.size))
         if result.mode != "RGB":
-            converted.append(ConvertedFile(_rel(item.path, root), str(result.mode)))
+            converted.append(ConvertedFile(rel_path(item.path, root), str(result.mode)))
     labels = np.array([items[i].label for i in rows], dtype=np.int64)
     return _Loaded(positions[np.array(rows, dtype=np.int64)], labels,
                    [items[i].split for i in rows], sizes, skipped, converted)
 
 
-def _smaller_load(items: list[_Item], classes: list[str]) -> tuple[int, int] | None:
+def _smaller_load(items: list[FileItem], classes: list[str]) -> tuple[int, int] | None:
     """Un ``max_per_class`` que sugerir (unas 2000 imágenes) y cuántas cargaría; o ``None``."""
     counts = np.bincount([item.label for item in items], minlength=len(classes))
     per_class = max(10, _SUGGESTED_TOTAL // max(1, len(classes)))

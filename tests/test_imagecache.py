@@ -19,7 +19,7 @@ import pytest
 import torch
 from PIL import Image
 
-from labkit import folders, imagecache
+from labkit import folders, imagecache, loadestimate
 from labkit.errors import LabkitError
 from labkit.folders import folder_report, image_folder
 from labkit.imagecache import cache_dir, clear_image_cache, image_cache_key
@@ -244,7 +244,7 @@ def test_long_load_is_announced_with_the_way_out(tmp_path, monkeypatch, capsys):
     root = make_folder(tmp_path / "fotos", {"a": 12, "b": 12})
     monkeypatch.setattr(folders, "_ESTIMATE_FROM", 1)
     monkeypatch.setattr(folders, "_SUGGESTED_TOTAL", 10)
-    monkeypatch.setattr(imagecache, "_ANNOUNCE_SECONDS", 0.0)
+    monkeypatch.setattr(loadestimate, "_ANNOUNCE_SECONDS", 0.0)
     quiet_load(root, image_size=SIZE)
     out = capsys.readouterr().out
     for piece in ("Voy a preparar 24 imágenes", "en disco", "max_per_class=10 (20 imágenes)",
@@ -263,7 +263,7 @@ def test_small_load_is_not_announced(tmp_path, capsys):
 def test_not_enough_disk_stops_before_decoding(tmp_path, monkeypatch):
     root = make_folder(tmp_path / "fotos", {"a": 6, "b": 6})
     monkeypatch.setattr(folders, "_ESTIMATE_FROM", 1)
-    monkeypatch.setattr(imagecache.shutil, "disk_usage",
+    monkeypatch.setattr(loadestimate.shutil, "disk_usage",
                         lambda path: type("U", (), {"free": 1000})())
     forbid_decoding(monkeypatch)
     with pytest.raises(LabkitError, match="No hay sitio en disco.*image_size="):
