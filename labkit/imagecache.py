@@ -28,6 +28,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +40,7 @@ from tqdm.auto import tqdm
 from .config import data_dir
 from .errors import LabkitError
 from .fileio import atomic_write
-from .imagedecode import DECODE_POLICY, DecodeResult, DecodeTask, decode_into
+from .imagedecode import DECODE_POLICY, DecodeResult, DecodeTask, decode_into, watch_parent
 
 __all__ = ["CacheRef", "cache_dir", "cache_key", "load_cached", "decode_files", "finalize",
            "image_cache_key", "clear_image_cache",
@@ -203,7 +204,8 @@ def _run_tasks(tasks: list[DecodeTask], workers: int, bar: tqdm) -> list[DecodeR
             bar.update(1)
         return results
     chunk = max(1, min(32, len(tasks) // (workers * 16)))
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context())
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
+                               initializer=watch_parent, initargs=(os.getpid(),))
     try:
         with warnings.catch_warnings():  # Python ≥ 3.12 avisa de fork con hilos; aquí no se usa torch
             warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
@@ -212,6 +214,11 @@ def _run_tasks(tasks: list[DecodeTask], workers: int, bar: tqdm) -> list[DecodeR
                 results.append(result)
                 bar.update(1)
         return results
+    except BrokenProcessPool:
+        raise LabkitError(
+            "Un proceso auxiliar que decodificaba imágenes terminó de golpe (¿falta de memoria, o "
+            "una imagen que hace fallar a PIL?). Vuelve a cargar con workers=1 para decodificar "
+            "en este proceso y ver qué archivo falla.") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -8,6 +8,9 @@ caché (:func:`decode_into`), sin pasar por el proceso principal.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 import warnings
 from pathlib import Path
 from typing import NamedTuple
@@ -16,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 __all__ = ["IMAGE_EXTENSIONS", "UNSUPPORTED_EXTENSIONS", "DECODE_POLICY", "Skip", "read_image",
-           "decode_into", "DecodeTask", "DecodeResult", "resize_center_crop", "to_uint8"]
+           "decode_into", "DecodeTask", "DecodeResult", "watch_parent", "resize_center_crop", "to_uint8"]
 
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -196,3 +199,21 @@ def decode_into(task: DecodeTask) -> DecodeResult:
         fh.seek(task.offset)
         fh.write(chw.data)
     return DecodeResult(task.index, mode, size, None)
+
+
+def watch_parent(parent_pid: int, interval: float = 0.5) -> None:
+    """Inicializador de los procesos auxiliares: terminan solos si muere el proceso principal.
+
+    Si el kernel muere (o se reinicia) a media carga, los auxiliares no se quedan esperando para
+    siempre: un hilo comprueba cada ``interval`` segundos que su padre sigue siendo el mismo.
+
+    Args:
+        parent_pid: el proceso que creó el grupo.
+        interval: cada cuántos segundos se comprueba.
+    """
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="labkit-watch-parent", daemon=True).start()

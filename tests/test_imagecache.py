@@ -322,3 +322,61 @@ def test_caches_of_deleted_folders_are_removed(tmp_path):
     roots = [json.loads(m.read_text())["root"] for m in manifests()]
     assert roots == [str(kept.resolve())]
     assert len(list(cache_dir().glob("*.u8"))) == 1
+
+
+_POOL_CHILD = """
+import os, sys, time
+sys.path.insert(0, {repo!r})
+from labkit import imagecache
+real = imagecache.decode_into
+def slow(task):
+    if not os.path.exists({marker!r}):
+        open({marker!r}, "w").close()
+    time.sleep(0.05)
+    return real(task)
+imagecache.decode_into = slow
+from labkit.folders import image_folder
+image_folder({root!r}, image_size={size}, workers=2)
+"""
+
+
+def test_workers_exit_when_the_kernel_is_killed(tmp_path, own_data_dir):
+    psutil = pytest.importorskip("psutil")
+    root = make_folder(tmp_path / "fotos", {"a": 60, "b": 60})
+    marker = tmp_path / "trabajando"
+    script = _POOL_CHILD.format(repo=str(REPO), marker=str(marker), root=str(root), size=SIZE)
+    env = {**os.environ, "LABKIT_DATA": str(own_data_dir), "OMP_NUM_THREADS": "1"}
+    child = subprocess.Popen([sys.executable, "-c", script], env=env)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert marker.exists()
+    workers = psutil.Process(child.pid).children(recursive=True)
+    assert workers
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    _, alive = psutil.wait_procs(workers, timeout=15)
+    for proc in alive:  # no debería quedar ninguno; si queda, no se deja colgado
+        proc.kill()
+    assert not alive
+    assert not manifests()
+
+
+def test_a_worker_that_dies_is_a_spanish_error(tmp_path, monkeypatch):
+    root = make_folder(tmp_path / "fotos", {"a": 40, "b": 40})
+
+    def broken(*args, **kwargs):
+        raise imagecache.BrokenProcessPool("roto")
+
+    class Pool:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        map = broken
+
+        def shutdown(self, **kwargs):
+            pass
+    monkeypatch.setattr(imagecache, "ProcessPoolExecutor", Pool)
+    with pytest.raises(LabkitError, match="workers=1"):
+        image_folder(root, image_size=SIZE, workers=2)
+    assert not list(cache_dir().iterdir())
