@@ -24,7 +24,9 @@ cada imagen no cambia de una época a otra: se calcula una sola vez (el *prefijo
   mismos pesos preentrenados) y que esté congelado.
 
 * :class:`FeatureCache` — memoria de características entre llamadas a ``fit`` con el mismo
-  modelo y las mismas imágenes (``fit(..., cache=mi_cache)``).
+  modelo y las mismas imágenes (``fit(..., cache=mi_cache)``). Con ``FeatureCache(disk=True)``
+  (o ``FeatureSet.extract(..., disk=True)``) se guardan además en disco las de las particiones de
+  :func:`labkit.image_folder`: un barrido o un kernel reiniciado no vuelve a extraerlas.
 
 Las características se calculan en modo evaluación y bajo ``torch.no_grad()`` (no
 ``torch.inference_mode()``: sus tensores no se podrían usar luego para entrenar).
@@ -36,6 +38,7 @@ import contextlib
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -43,9 +46,12 @@ from torch import nn
 from .config import default_device
 from .data import ImageSet, normalize, stratified_indices
 from .errors import LabkitError
+from .featurestore import feature_path, load_features, save_features
 from .freezing import frozen_depth
 from .groups import split_at
+from .imagecache import image_cache_key
 from .models import model_info
+from .validate import check_bool
 
 __all__ = ["extract_features", "FeatureSet", "FeatureCache", "prefix_fingerprint",
            "feature_bytes", "extraction_batch_size", "MAX_AUTO_CACHE_BYTES"]
@@ -259,7 +265,7 @@ class FeatureSet:
     @classmethod
     def extract(cls, model: nn.Module, data: ImageSet, depth: int | None = None,
                 batch_size: int | None = None, device: torch.device | str | None = None,
-                cache: FeatureCache | None = None) -> FeatureSet:
+                cache: FeatureCache | None = None, disk: bool = False) -> FeatureSet:
         """Calcula las características de un ``ImageSet`` con el prefijo del modelo.
 
         Args:
@@ -269,12 +275,16 @@ class FeatureSet:
             batch_size: imágenes por lote (``None`` = automático).
             device: dispositivo del cálculo; ``None`` = el del modelo.
             cache: una :class:`FeatureCache` donde buscarlas o guardarlas.
+            disk: sin ``cache``, guarda y busca las características en disco (solo para
+                particiones de :func:`labkit.image_folder`; ver :class:`FeatureCache`).
 
         Returns:
             Un :class:`FeatureSet` listo para ``labkit.fit``.
         """
         if depth is None:
             depth = frozen_depth(model)
+        if check_bool("disk", disk) and cache is None:
+            cache = FeatureCache(disk=True)
         if cache is not None:
             feats = cache.get(model, data, depth, batch_size, device)
         else:
@@ -291,13 +301,26 @@ class FeatureCache:
     se recalcula. Guarda una referencia a las imágenes para que su identidad no se reutilice.
     Cuando se pasa de ``max_bytes`` se descartan las entradas más antiguas.
 
+    Con ``disk=True``, las características de una partición intacta de :func:`labkit.image_folder`
+    se guardan también en ``labkit.data_dir() / "cache_caracteristicas"`` (escritura atómica), con
+    la huella del prefijo y la clave de la caché de imágenes como clave: otro kernel, u otra
+    caché, las lee en vez de extraerlas. Las de otros conjuntos se quedan solo en memoria.
+
     Args:
         max_bytes: memoria máxima para las características guardadas.
+        disk: guardar y buscar también en disco.
+
+    Attributes:
+        hits: veces que estaban en memoria.
+        disk_hits: veces que se leyeron del disco.
+        misses: veces que hubo que extraerlas.
     """
 
-    def __init__(self, max_bytes: int = MAX_AUTO_CACHE_BYTES) -> None:
+    def __init__(self, max_bytes: int = MAX_AUTO_CACHE_BYTES, disk: bool = False) -> None:
         self.max_bytes = int(max_bytes)
+        self.disk = check_bool("disk", disk)
         self.hits = 0
+        self.disk_hits = 0
         self.misses = 0
         self._entries: OrderedDict[tuple, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
 
@@ -305,8 +328,9 @@ class FeatureCache:
         return len(self._entries)
 
     def __repr__(self) -> str:
+        disk = f", en disco={self.disk_hits}" if self.disk else ""
         return (f"FeatureCache({len(self)} entradas, {self.nbytes / 2**20:.1f} MiB, "
-                f"aciertos={self.hits}, fallos={self.misses})")
+                f"aciertos={self.hits}{disk}, fallos={self.misses})")
 
     @property
     def nbytes(self) -> int:
@@ -343,10 +367,39 @@ class FeatureCache:
             self.hits += 1
             self._entries.move_to_end(key)
             return self._entries[key][1]
-        self.misses += 1
-        feats = extract_features(model, data, depth, batch_size, device)
+        feats = self._from_disk(model, data, depth, device)
+        if feats is None:
+            self.misses += 1
+            feats = extract_features(model, data, depth, batch_size, device)
+            self._to_disk(model, data, depth, device, feats)
         self._store(key, _as_inputs(data), feats)
         return feats
+
+    def _disk_path(self, model: nn.Module, data: ImageSet | torch.Tensor, depth: int,
+                   device: torch.device | str | None) -> Path | None:
+        """Ruta en disco de estas características, o ``None`` si no se guardan en disco."""
+        image_key = image_cache_key(data) if self.disk else None
+        if image_key is None:
+            return None
+        dev = _resolve_device(model, device)
+        return feature_path(prefix_fingerprint(model, depth), depth, image_key, dev)
+
+    def _from_disk(self, model: nn.Module, data: ImageSet | torch.Tensor, depth: int,
+                   device: torch.device | str | None) -> torch.Tensor | None:
+        """Las características guardadas en disco, ya en el dispositivo; ``None`` si no hay."""
+        path = self._disk_path(model, data, depth, device)
+        feats = None if path is None else load_features(path, len(_as_inputs(data)))
+        if feats is None:
+            return None
+        self.disk_hits += 1
+        return feats.to(_resolve_device(model, device))
+
+    def _to_disk(self, model: nn.Module, data: ImageSet | torch.Tensor, depth: int,
+                 device: torch.device | str | None, feats: torch.Tensor) -> None:
+        """Guarda en disco (si procede) unas características recién extraídas."""
+        path = self._disk_path(model, data, depth, device)
+        if path is not None:
+            save_features(path, feats)
 
     def _store(self, key: tuple, images: torch.Tensor, feats: torch.Tensor) -> None:
         """Guarda una entrada y descarta las más antiguas si se pasa de ``max_bytes``."""

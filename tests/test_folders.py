@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 import warnings
 import zlib
@@ -18,6 +19,12 @@ from labkit.errors import LabkitError
 from labkit.folders import FolderReport, folder_report, image_folder
 
 SIZE = 32
+
+
+@pytest.fixture(autouse=True)
+def own_data_dir(tmp_path, monkeypatch):
+    """Cada prueba con su propia carpeta de datos: la caché de imágenes no se comparte."""
+    monkeypatch.setenv("LABKIT_DATA", str(tmp_path / "labkit_data"))
 
 
 # ---------------------------------------------------------------------------------- ayudantes
@@ -393,3 +400,59 @@ def test_report_text_and_html(tmp_path):
         assert piece in text, piece
     page = folder_report(splits)._repr_html_()
     assert page.startswith("<div>") and "<table>" in page and "perro/gris.png" in page
+
+
+# ---------------------------------------------------------------------------------- issue 12
+@pytest.mark.parametrize("kwargs,name", [
+    ({"val_fraction": "0.1"}, "val_fraction"),
+    ({"test_fraction": float("nan")}, "test_fraction"),
+    ({"seed": -1}, "seed"),
+    ({"seed": 1.5}, "seed"),
+    ({"max_per_class": 2.5}, "max_per_class"),
+    ({"max_per_class": 0}, "max_per_class"),
+    ({"image_size": "160"}, "image_size"),
+    ({"max_pixels": 0}, "max_pixels"),
+    ({"progress": "sí"}, "progress"),
+    ({"workers": 0}, "workers"),
+])
+def test_bad_arguments_are_spanish_errors_naming_the_argument(tmp_path, kwargs, name):
+    root = _make_classes(tmp_path / "datos", {"a": 3, "b": 3})
+    with pytest.raises(LabkitError, match=f"^{name}: llegó .*; se espera"):
+        image_folder(root, **kwargs)
+
+
+def test_numpy_integers_are_accepted(tmp_path):
+    root = _make_classes(tmp_path / "datos", {"a": 4, "b": 4})
+    splits = _load_quietly(root, image_size=np.int64(SIZE), seed=np.int32(2),
+                           max_per_class=np.int64(3))
+    assert splits.train.image_size == (SIZE, SIZE) and folder_report(splits).total == 6
+
+
+def test_unreadable_class_folder_is_not_called_empty(tmp_path, monkeypatch):
+    """chmod 000 no impide leer a root (las pruebas corren como root): se simula el error."""
+    root = _make_classes(tmp_path / "datos", {"gato": 3, "perro": 3})
+    locked = root / "perro"
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(LabkitError, match="permiso") as info:
+        image_folder(root)
+    message = str(info.value)
+    assert str(locked) in message and "vacía" not in message and "bórrala" not in message
+
+
+def test_unreadable_root_folder_is_a_spanish_error(tmp_path, monkeypatch):
+    root = _make_classes(tmp_path / "datos", {"gato": 3, "perro": 3})
+    real_iterdir = Path.iterdir
+
+    def iterdir(self):
+        if self == root:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    with pytest.raises(LabkitError, match="No tengo permiso para leer la carpeta"):
+        image_folder(root)

@@ -1,0 +1,176 @@
+"""Explorar la carpeta del alumno: clases, particiones ya hechas y archivos candidatos.
+
+Solo lista y comprueba (nunca abre una imagen ni escribe nada). Una carpeta sin permiso de lectura
+es un error que lo dice, no una carpeta «vacía».
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import LabkitError
+from .folderreport import SkippedFile
+
+__all__ = ["FileItem", "scan_folder", "rel_path", "IGNORED_NAMES", "SPLIT_ALIASES"]
+
+IGNORED_NAMES = frozenset({"__MACOSX", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db",
+                           "desktop.ini"})
+SPLIT_ALIASES = {
+    "train": ("train", "training", "entrenamiento"),
+    "val": ("val", "valid", "validation", "validacion", "validación"),
+    "test": ("test", "testing", "prueba"),
+}
+
+
+@dataclass
+class FileItem:
+    """Un archivo candidato: su ruta, su clase y la partición de la que viene."""
+
+    path: Path
+    label: int
+    split: str
+
+
+
+def _is_ignored(name: str) -> bool:
+    """Archivos y carpetas ocultos o de sistema que se ignoran en silencio."""
+    return name.startswith(".") or name in IGNORED_NAMES
+
+
+def _entries(folder: Path) -> list[Path]:
+    """El contenido de una carpeta; si no se puede leer, un error que lo dice (no «vacía»)."""
+    try:
+        return list(folder.iterdir())
+    except PermissionError:
+        raise _no_permission(folder) from None
+
+
+def _no_permission(folder: Path | str) -> LabkitError:
+    return LabkitError(
+        f"No tengo permiso para leer la carpeta '{folder}': no sé si tiene imágenes. Dale "
+        "permiso de lectura (en una terminal: chmod -R u+rX 'carpeta') o cópiala a otro sitio, "
+        "y vuelve a cargar.")
+
+
+def _subdirs(folder: Path) -> list[Path]:
+    """Subcarpetas visibles, en orden alfabético."""
+    return sorted(p for p in _entries(folder) if p.is_dir() and not _is_ignored(p.name))
+
+
+def _loose_files(folder: Path) -> list[Path]:
+    """Archivos visibles sueltos directamente en la carpeta, en orden alfabético."""
+    return sorted(p for p in _entries(folder) if p.is_file() and not _is_ignored(p.name))
+
+
+def _files_below(folder: Path) -> list[Path]:
+    """Todos los archivos visibles bajo la carpeta (también en subcarpetas), en orden."""
+    found = []
+    for current, dirnames, filenames in os.walk(folder, onerror=_raise_unreadable):
+        dirnames[:] = sorted(d for d in dirnames if not _is_ignored(d))
+        found += [Path(current) / f for f in filenames if not _is_ignored(f)]
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def _raise_unreadable(err: OSError) -> None:
+    """Para ``os.walk``: una carpeta sin permiso de lectura es un error, no una carpeta vacía."""
+    if isinstance(err, PermissionError):
+        raise _no_permission(err.filename or "?") from None
+    raise LabkitError(f"No puedo leer la carpeta '{err.filename}': {err.strerror or err}.")
+
+
+def _find_split_dirs(root: Path) -> dict[str, Path]:
+    """Carpetas ``train/``, ``val/`` y ``test/`` (o sus alias) si la raíz está organizada así."""
+    found: dict[str, Path] = {}
+    for folder in _subdirs(root):
+        for split, aliases in SPLIT_ALIASES.items():
+            if folder.name.lower() in aliases and split not in found:
+                found[split] = folder
+    return found if "train" in found and len(found) >= 2 else {}
+
+
+def scan_folder(root: Path, max_per_class: int | None, seed: int
+          ) -> tuple[list[str], list[FileItem], list[SkippedFile], str]:
+    """Encuentra clases y archivos candidatos; devuelve también los archivos sueltos omitidos.
+
+    Args:
+        root: la carpeta del alumno.
+        max_per_class: como mucho tantos archivos por clase y partición (al azar), o ``None``.
+        seed: semilla de esa muestra (y la que se nombra en la descripción de la división).
+
+    Returns:
+        ``(clases, candidatos, omitidos, descripción de las particiones)``.
+    """
+    split_dirs = _find_split_dirs(root)
+    if split_dirs:
+        classes = _split_layout_classes(root, split_dirs)
+        folders = dict(split_dirs)
+        names = ", ".join(f"{d.name}/" for d in split_dirs.values())
+        layout = f"carpetas {names} de la propia carpeta"
+    else:
+        classes = _class_names(root)
+        folders = {"all": root}
+        layout = f"una subcarpeta por clase; división estratificada con semilla {seed}"
+    rng = np.random.default_rng(seed)
+    items = []
+    loose = {p for folder in [root, *folders.values()] for p in _loose_files(folder)}
+    skipped = [SkippedFile(rel_path(p, root), "archivo suelto fuera de una carpeta de clase")
+               for p in sorted(loose)]
+    for split, folder in folders.items():
+        for label, name in enumerate(classes):
+            files = _class_files(folder / name, name, max_per_class, rng)
+            items += [FileItem(p, label, split) for p in files]
+    return classes, items, skipped, layout
+
+
+def _class_names(folder: Path) -> list[str]:
+    """Nombres de las subcarpetas de clase; exige al menos dos."""
+    classes = [d.name for d in _subdirs(folder)]
+    if len(classes) >= 2:
+        return classes
+    found = f" ({', '.join(repr(c) for c in classes)})" if classes else ""
+    loose = len(_loose_files(folder))
+    extra = (f" Hay {loose} archivo(s) sueltos en esa carpeta: muévelos a la subcarpeta de su "
+             "clase.") if loose else ""
+    raise LabkitError(
+        f"Encontré {len(classes)} carpeta(s) de clase en '{folder}'{found}; hacen falta al menos "
+        f"2. Organiza las imágenes con una subcarpeta por clase, por ejemplo:\n"
+        f"  {folder.name}/gato/foto1.jpg\n  {folder.name}/perro/foto2.jpg\n"
+        f"(o bien {folder.name}/train/<clase>/… y {folder.name}/val/<clase>/…).{extra}")
+
+
+def _split_layout_classes(root: Path, split_dirs: dict[str, Path]) -> list[str]:
+    """Clases de una raíz con ``train/``/``val/``: deben ser las mismas en cada partición."""
+    per_split = {s: _class_names(d) for s, d in split_dirs.items()}
+    reference = per_split["train"]
+    for split, names in per_split.items():
+        if names != reference:
+            missing = sorted(set(reference) - set(names))
+            extra = sorted(set(names) - set(reference))
+            raise LabkitError(
+                f"Las clases de '{split_dirs[split].name}/' no coinciden con las de "
+                f"'{split_dirs['train'].name}/' en '{root}'. Faltan: {missing or 'ninguna'}; "
+                f"sobran: {extra or 'ninguna'}. Cada partición debe tener las mismas "
+                "subcarpetas de clase.")
+    return reference
+
+
+def _class_files(folder: Path, name: str, max_per_class: int | None,
+                 rng: np.random.Generator) -> list[Path]:
+    """Archivos de una carpeta de clase (quizá una muestra); error si está vacía."""
+    files = _files_below(folder)
+    if not files:
+        raise LabkitError(f"La carpeta de la clase '{name}' ('{folder}') está vacía. Pon imágenes "
+                          "en ella o bórrala si esa clase no hace falta.")
+    if max_per_class is not None and len(files) > max_per_class:
+        chosen = np.sort(rng.choice(len(files), size=max_per_class, replace=False))
+        files = [files[i] for i in chosen]
+    return files
+
+
+def rel_path(path: Path, root: Path) -> str:
+    """Ruta relativa a la raíz, con barras ``/``."""
+    return path.relative_to(root).as_posix()

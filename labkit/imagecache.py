@@ -1,0 +1,378 @@
+"""Caché en disco de las imágenes de una carpeta: se decodifica una vez, en paralelo, y se mapea.
+
+:func:`labkit.image_folder` guarda cada carpeta ya decodificada (``uint8 [N, 3, S, S]``, con las
+particiones una tras otra) en un archivo bajo ``labkit.data_dir() / "cache_imagenes"`` y la abre
+con ``numpy.memmap``: las imágenes no viven en la memoria del proceso, el sistema lee del disco
+solo los lotes que se usan y un kernel nuevo no vuelve a decodificar nada.
+
+* **Clave**: la lista de archivos con su tamaño y fecha de modificación, la clase y la partición
+  de cada uno, ``image_size``, ``max_pixels``, la división (semilla y fracciones) y la forma de
+  preparar cada imagen (:data:`labkit.imagedecode.DECODE_POLICY`). Si algo cambia en la carpeta,
+  la clave cambia y la caché se rehace.
+* **Atómica**: los procesos auxiliares escriben en un temporal; al final se reordena en otro
+  temporal, se fuerza a disco, se renombra con ``os.replace`` y **el último paso** es escribir el
+  manifiesto (``<clave>.json``). Sin manifiesto válido nada se lee: una carga interrumpida (kernel
+  muerto) nunca se usa y la siguiente carga la rehace desde cero.
+* **Memoria acotada**: nadie reúne el conjunto en memoria; cada proceso escribe su fila en el
+  archivo y el proceso principal solo guarda metadatos.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import PIL
+import torch
+from tqdm.auto import tqdm
+
+from .config import data_dir
+from .errors import LabkitError
+from .fileio import atomic_write
+from .imagedecode import DECODE_POLICY, DecodeResult, DecodeTask, decode_into, watch_parent
+
+__all__ = ["CacheRef", "cache_dir", "cache_key", "load_cached", "decode_files", "finalize",
+           "image_cache_key", "clear_image_cache",
+           "default_workers", "CACHE_VERSION", "POOL_FROM"]
+
+CACHE_VERSION = 1
+POOL_FROM = 64           # con menos archivos se decodifica en el propio proceso
+_KEEP_PER_FOLDER = 3     # cachés guardadas por carpeta (las más recientes)
+_COPY_ROWS = 64          # filas por bloque al reordenar (unos 10 MB a 224 px)
+
+
+@dataclass(frozen=True)
+class CacheRef:
+    """Dónde está un conjunto dentro de una caché de imágenes (va en ``ImageSet.info``).
+
+    Attributes:
+        key: clave de la caché.
+        start: primera fila del conjunto.
+        stop: fila siguiente a la última.
+        base: el tensor mapeado completo (se guarda para reconocer sus vistas).
+        version: versión del tensor al crearlo: si alguien lo modifica, deja de valer.
+    """
+
+    key: str
+    start: int
+    stop: int
+    base: torch.Tensor = field(repr=False, compare=False)
+    version: int = 0
+
+    def matches(self, images: torch.Tensor) -> bool:
+        """``True`` si ``images`` es exactamente esta vista de la caché, sin modificar."""
+        row = int(np.prod(self.base.shape[1:]))
+        return (images.untyped_storage().data_ptr() == self.base.untyped_storage().data_ptr()
+                and images.storage_offset() == self.start * row
+                and len(images) == self.stop - self.start and images.is_contiguous()
+                and images._version == self.version)
+
+
+def cache_dir() -> Path:
+    """Carpeta de las cachés de imágenes (dentro de ``labkit.data_dir()``)."""
+    path = data_dir() / "cache_imagenes"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_workers() -> int:
+    """Procesos para decodificar: tantos como núcleos puede usar este proceso."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def cache_key(files: Sequence[tuple], settings: dict) -> str:
+    """La clave de una caché: un resumen SHA-256 de los archivos y de los ajustes.
+
+    Args:
+        files: una tupla por archivo (ruta relativa, clase, partición, tamaño, fecha…).
+        settings: ajustes que cambian el resultado (``image_size``, semilla, fracciones…).
+
+    Returns:
+        La clave, 32 caracteres hexadecimales.
+    """
+    head = {"version": CACHE_VERSION, "policy": DECODE_POLICY, "pil": PIL.__version__,
+            **settings}
+    digest = hashlib.sha256(json.dumps(head, sort_keys=True).encode())
+    for item in files:
+        digest.update(json.dumps(list(item)).encode() + b"\n")
+    return digest.hexdigest()[:32]
+
+
+def _paths(key: str) -> tuple[Path, Path]:
+    folder = cache_dir()
+    return folder / f"{key}.u8", folder / f"{key}.json"
+
+
+def load_cached(key: str) -> tuple[dict, torch.Tensor] | None:
+    """Abre una caché completa: su manifiesto y el tensor mapeado; ``None`` si no la hay.
+
+    Una caché sin manifiesto, con otro formato o con un archivo del tamaño equivocado no se usa.
+
+    Args:
+        key: la clave (:func:`cache_key`).
+
+    Returns:
+        ``(manifiesto, imágenes uint8 [N, 3, S, S])`` o ``None``.
+    """
+    data, meta = _paths(key)
+    try:
+        manifest = json.loads(meta.read_text(encoding="utf-8"))
+        rows, size = int(manifest["rows"]), int(manifest["image_size"])
+        if (manifest.get("version") != CACHE_VERSION or manifest.get("key") != key or rows < 1
+                or data.stat().st_size != rows * 3 * size * size):
+            return None
+        array = np.memmap(data, dtype=np.uint8, mode="c", shape=(rows, 3, size, size))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    with contextlib.suppress(OSError):  # usada ahora: la última en borrarse
+        os.utime(meta)
+    return manifest, torch.from_numpy(array)
+
+
+# ---------------------------------------------------------------------------------- decodificar
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """``fork`` en Linux (los procesos nacen al instante); ``spawn`` en macOS y Windows."""
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _staging_path(key: str, suffix: str) -> Path:
+    return cache_dir() / f".{key}.{os.getpid()}.{suffix}"
+
+
+def decode_files(paths: Sequence[Path], positions: Sequence[int], image_size: int,
+                 max_pixels: int, key: str, workers: int, progress: bool
+                 ) -> tuple[Path, list[DecodeResult]]:
+    """Decodifica los archivos en un temporal ``uint8 [len(paths), 3, S, S]``, fila a fila.
+
+    Con varios procesos, cada uno escribe sus filas en el archivo: la memoria del proceso
+    principal no crece con el número de imágenes. Si algo falla o se interrumpe, el temporal se
+    borra.
+
+    Args:
+        paths: los archivos.
+        positions: la fila del temporal de cada archivo (``paths[i]`` va a ``positions[i]``):
+            si todas las imágenes se pueden leer, el temporal ya queda en su orden final.
+        image_size: lado de las imágenes guardadas.
+        max_pixels: límite de píxeles por imagen.
+        key: clave de la caché (da nombre al temporal).
+        workers: procesos; con 1 (o pocos archivos) se decodifica en este proceso.
+        progress: muestra una barra de progreso con el tiempo restante.
+
+    Returns:
+        ``(temporal, resultados)``; un resultado por archivo, en el orden de ``paths``.
+    """
+    _remove_orphans()
+    staging = _staging_path(key, "staging")
+    row = 3 * image_size * image_size
+    try:
+        with open(staging, "wb") as fh:
+            fh.truncate(len(paths) * row)
+        tasks = [DecodeTask(i, str(p), image_size, max_pixels, str(staging), int(pos) * row)
+                 for i, (p, pos) in enumerate(zip(paths, positions, strict=True))]
+        bar = tqdm(total=len(tasks), desc="Cargando imágenes", unit="img", disable=not progress)
+        with bar:
+            results = _run_tasks(tasks, workers, bar)
+    except BaseException as err:
+        staging.unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise _disk_error(err) from err
+        raise
+    return staging, results
+
+
+def _run_tasks(tasks: list[DecodeTask], workers: int, bar: tqdm) -> list[DecodeResult]:
+    """Corre las tareas en este proceso o en un grupo de procesos, avanzando la barra."""
+    if workers <= 1 or len(tasks) < POOL_FROM:
+        results = []
+        for task in tasks:
+            results.append(decode_into(task))
+            bar.update(1)
+        return results
+    chunk = max(1, min(32, len(tasks) // (workers * 16)))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
+                               initializer=watch_parent, initargs=(os.getpid(),))
+    try:
+        with warnings.catch_warnings():  # Python ≥ 3.12 avisa de fork con hilos; aquí no se usa torch
+            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+            results = []
+            for result in pool.map(decode_into, tasks, chunksize=chunk):
+                results.append(result)
+                bar.update(1)
+        return results
+    except BrokenProcessPool:
+        raise LabkitError(
+            "Un proceso auxiliar que decodificaba imágenes terminó de golpe (¿falta de memoria, o "
+            "una imagen que hace fallar a PIL?). Vuelve a cargar con workers=1 para decodificar "
+            "en este proceso y ver qué archivo falla.") from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _disk_error(err: OSError) -> LabkitError:
+    return LabkitError(f"No pude escribir la caché de imágenes en '{cache_dir()}': {err}. "
+                       "Libera espacio en disco, o carga menos imágenes (max_per_class=...) o más "
+                       "pequeñas (image_size=...).")
+
+
+def _remove_orphans() -> None:
+    """Borra temporales de cargas interrumpidas (de procesos que ya no existen)."""
+    for path in cache_dir().glob(".*.*.*"):
+        parts = path.name.split(".")
+        if len(parts) != 4 or not parts[-2].isdigit() or _alive(int(parts[-2])):
+            continue
+        path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    """¿Sigue vivo el proceso ``pid``? Fuera de POSIX, se supone que sí (no se borra nada)."""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+# ---------------------------------------------------------------------------------- terminar
+def finalize(staging: Path, rows: np.ndarray, key: str, manifest: dict) -> torch.Tensor:
+    """Deja la caché lista: filas en el orden final, a disco, renombrada y con su manifiesto.
+
+    Args:
+        staging: el temporal de :func:`decode_files`.
+        rows: qué fila del temporal va en cada posición final (particiones una tras otra).
+        key: la clave de la caché.
+        manifest: lo que hay que recordar (particiones, etiquetas, informe…); se le añaden la
+            versión, la clave y el número de filas.
+
+    Returns:
+        Las imágenes, ``uint8 [len(rows), 3, S, S]``, mapeadas desde el disco.
+    """
+    data, meta = _paths(key)
+    size = int(manifest["image_size"])
+    try:
+        ready = _reorder(staging, rows, 3 * size * size, key)
+        os.replace(ready, data)
+        with atomic_write(meta, "w") as fh:  # el manifiesto, lo último
+            json.dump({**manifest, "version": CACHE_VERSION, "key": key, "rows": len(rows)}, fh)
+    except OSError as err:
+        raise _disk_error(err) from err
+    finally:
+        staging.unlink(missing_ok=True)
+    _evict(manifest.get("root", ""))
+    loaded = load_cached(key)
+    if loaded is None:
+        raise LabkitError(f"La caché de imágenes recién escrita en '{data}' no se puede leer.")
+    return loaded[1]
+
+
+def _reorder(staging: Path, rows: np.ndarray, row: int, key: str) -> Path:
+    """Copia las filas pedidas, en orden, a otro temporal (por bloques) y lo fuerza a disco.
+
+    Si el temporal ya está en ese orden (lo normal: ninguna imagen omitida), no se copia nada.
+    """
+    n_staged = staging.stat().st_size // row
+    if np.array_equal(rows, np.arange(n_staged)):
+        _fsync(staging)
+        return staging
+    target = _staging_path(key, "tmp")
+    buffer = bytearray(_COPY_ROWS * row)
+    try:
+        with open(staging, "rb") as src, open(target, "wb") as dst:
+            for start in range(0, len(rows), _COPY_ROWS):
+                block = rows[start:start + _COPY_ROWS]
+                view = memoryview(buffer)
+                for j, r in enumerate(block):
+                    src.seek(int(r) * row)
+                    src.readinto(view[j * row:(j + 1) * row])
+                dst.write(view[:len(block) * row])
+            dst.flush()
+            os.fsync(dst.fileno())
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def _evict(root: str) -> None:
+    """Borra las cachés de carpetas que ya no existen y deja solo las
+    :data:`_KEEP_PER_FOLDER` más recientes de ``root``."""
+    mine = []
+    for meta in cache_dir().glob("*.json"):
+        try:
+            source = json.loads(meta.read_text(encoding="utf-8")).get("root", "")
+            stamp = meta.stat().st_mtime
+        except (OSError, ValueError):
+            continue
+        if not Path(source).is_dir():
+            _remove_cache(meta)
+        elif source == root:
+            mine.append((stamp, meta))
+    for _, meta in sorted(mine, reverse=True)[_KEEP_PER_FOLDER:]:
+        _remove_cache(meta)
+
+
+def _remove_cache(meta: Path) -> None:
+    """Borra una caché: primero el manifiesto (sin él nadie la abre), luego los datos."""
+    meta.unlink(missing_ok=True)
+    meta.with_suffix(".u8").unlink(missing_ok=True)
+
+
+def clear_image_cache() -> int:
+    """Borra todas las cachés de imágenes de ``labkit.data_dir()`` (se rehacen al cargar).
+
+    Returns:
+        Los bytes liberados.
+    """
+    freed = 0
+    for path in cache_dir().iterdir():
+        if path.is_file() and not _in_use_staging(path):
+            freed += path.stat().st_size
+            path.unlink(missing_ok=True)
+    return freed
+
+
+def _in_use_staging(path: Path) -> bool:
+    parts = path.name.split(".")
+    return len(parts) == 4 and parts[-2].isdigit() and _alive(int(parts[-2]))
+
+
+def image_cache_key(images: object) -> str | None:
+    """Clave estable de un ``ImageSet`` que es una partición intacta de una caché de imágenes.
+
+    Sirve para guardar en disco lo calculado a partir de esas imágenes (p. ej. características).
+
+    Args:
+        images: un ``ImageSet`` (u otra cosa: entonces ``None``).
+
+    Returns:
+        ``"clave:inicio:fin"``, o ``None`` si no viene de la caché o si se modificó o recortó.
+    """
+    info = getattr(images, "info", None)
+    ref = info.get("image_cache") if isinstance(info, dict) else None
+    tensor = getattr(images, "images", None)
+    if not isinstance(ref, CacheRef) or not isinstance(tensor, torch.Tensor):
+        return None
+    return f"{ref.key}:{ref.start}:{ref.stop}" if ref.matches(tensor) else None
