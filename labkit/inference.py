@@ -24,15 +24,13 @@ from torch import nn
 from .checkpoints import load_into, read_checkpoint, save_checkpoint
 from .data import normalize
 from .errors import LabkitError
+
+# La misma preparación que image_folder (labkit.imagedecode).
+from .imagedecode import _exif_upright, _to_rgb
+from .imagedecode import resize_center_crop as _resize_center_crop
+from .imagedecode import to_uint8 as _to_uint8
 from .models import ModelInfo, model_info
 from .validate import check_bool, check_int, check_path, describe
-
-try:  # la decodificación de imágenes en su propio módulo (reorganización de las carpetas)
-    from .imagedecode import _exif_upright, _to_rgb
-    from .imagedecode import resize_center_crop as _resize_center_crop
-    from .imagedecode import to_uint8 as _to_uint8
-except ImportError:  # antes, en folders: la misma preparación que image_folder
-    from .folders import _exif_upright, _resize_center_crop, _to_rgb, _to_uint8
 
 __all__ = ["export", "load_model", "predict_image", "prepare_image"]
 

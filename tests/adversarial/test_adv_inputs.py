@@ -192,7 +192,7 @@ def _raise():
 
 
 # Casos que, al escribir esta prueba, aún daban otra excepción: su módulo es de otro bloque.
-PENDING = {"image_folder(val_fraction='0.1')"}
+PENDING: set[str] = set()  # casos que otro bloque aún no corrige (hoy, ninguno)
 
 
 def _params():
