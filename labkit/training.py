@@ -43,6 +43,7 @@ from .features import (
 )
 from .freezing import frozen_depth
 from .groups import split_at
+from .imagecache import image_cache_key
 from .loop import BestTracker, Loop, Run, supervise
 from .optim import param_groups
 from .schedules import DEFAULT_WARMUP, check_schedule, make_scheduler
@@ -153,6 +154,8 @@ def _plan_inputs(model: nn.Module, train: Data, val: Data, cache: object, augmen
     depth = _cache_depth(model, train, val, cache, augment)
     if depth == 0:
         return _Inputs(model, train.images, val.images, raw=True, cached=False)
+    if cache == "auto" and all(image_cache_key(d) is not None for d in (train, val)):
+        cache = FeatureCache(disk=True)  # particiones intactas de image_folder: a disco
     if isinstance(cache, FeatureCache):
         feats = [cache.get(model, d, depth, None, device) for d in (train, val)]
     else:
@@ -259,7 +262,10 @@ def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float
     Caché: si los primeros ``k = frozen_depth(model)`` grupos están congelados y no hay aumento,
     su salida se calcula una vez y solo se entrena la cola (``history.cached``); da los mismos
     números que sin caché. ``cache``: ``"auto"`` (si cabe en 1 GiB), ``True``, ``False`` o una
-    :class:`labkit.FeatureCache`. ``train``/``val`` también pueden ser :class:`labkit.FeatureSet`.
+    :class:`labkit.FeatureCache`. Con ``"auto"`` y particiones intactas de
+    :func:`labkit.image_folder`, las características se guardan también en disco: otra sesión
+    del kernel no las vuelve a calcular. ``train``/``val`` también pueden ser
+    :class:`labkit.FeatureSet`.
 
     **El aumento de datos apaga la caché**: con ``augment`` cada paso recorre el modelo entero
     (se avisa con un :class:`AugmentCacheWarning`). Con la cabeza sola, entrenar con caché es

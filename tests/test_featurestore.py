@@ -113,3 +113,18 @@ def test_disk_must_be_a_bool(splits):
         FeatureCache(disk="sí")
     with pytest.raises(LabkitError, match="disk"):
         FeatureSet.extract(frozen_model(), splits.train, disk=1)
+
+
+def test_fit_auto_cache_keeps_image_folder_features_on_disk(splits, own_data_dir, monkeypatch):
+    h1 = fit(frozen_model(), splits.train, splits.val, epochs=2, seed=3, **FAST)
+    stored = sorted(p.name for p in own_data_dir.rglob("*.npy"))
+    assert h1.cached and len(stored) == 2  # entrenamiento y validación, en disco
+    calls = count_extractions(monkeypatch)  # un kernel nuevo: FeatureCache.get no extrae
+    h2 = fit(frozen_model(), splits.train, splits.val, epochs=2, seed=3, **FAST)
+    assert h2.cached and not calls
+    assert h1.val_loss == pytest.approx(h2.val_loss, abs=1e-6)
+
+
+def test_fit_auto_cache_stays_in_memory_for_a_subset(splits, own_data_dir):
+    fit(frozen_model(), splits.train.take(6, seed=0), splits.val, epochs=1, seed=3, **FAST)
+    assert not list(own_data_dir.rglob("*.npy"))
