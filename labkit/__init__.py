@@ -18,6 +18,7 @@ from .callbacks import Callback, History, TrainState
 from .checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
 from .config import data_dir, default_device, seed_everything
 from .data import DataSplits, ImageSet, normalize
+from .datasets import breast_mnist, dataset_report, elpv, pneumonia_mnist
 from .errors import LabkitError, WeightsUnavailableError
 from .features import FeatureCache, FeatureSet, extract_features
 from .folders import folder_report, image_folder
@@ -48,10 +49,12 @@ __all__ = [
     "download_weights", "imagenet_categories", "model_info", "replace_head", "group_lrs",
     "param_groups", "summary", "SURFACE_CLASSES", "surface_dataset", "TqdmCallback",
     "confusion_matrix", "evaluate", "fine_tune", "fit", "predict",
+    "pneumonia_mnist", "breast_mnist", "elpv", "dataset_report",
 ]
 
 _SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", "catalog",
-               "exercises", "course", "surfaces", "data", "models", "groups", "training"}
+               "exercises", "course", "surfaces", "data", "models", "groups", "training",
+               "datasets"}
 
 
 def __getattr__(name: str):
