@@ -48,7 +48,7 @@ from .models import model_info
 from .optim import param_groups
 
 __all__ = ["fit", "fine_tune", "evaluate", "predict", "confusion_matrix", "TqdmCallback",
-           "OPTIMIZERS"]
+           "OPTIMIZERS", "class_metrics", "class_weight_tensor"]
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 """Optimizadores que acepta ``fit`` (``"sgd"`` lleva momento 0.9)."""
@@ -257,6 +257,7 @@ class _Loop:
     augment: bool = False
     scaler: object | None = None
     update_bn: bool | None = None
+    class_weight: torch.Tensor | None = None
     mean: tuple = field(init=False)
     std: tuple = field(init=False)
 
@@ -282,7 +283,8 @@ class _Loop:
              state: TrainState) -> tuple[float, int]:
         """Un paso de descenso; falla en español si la pérdida no es finita."""
         logits = self.logits(x)
-        loss = F.cross_entropy(logits, y)
+        weight = None if self.class_weight is None else self.class_weight.to(logits.device)
+        loss = F.cross_entropy(logits, y, weight=weight)
         value = loss.item()
         if not math.isfinite(value):
             raise LabkitError(_divergence_message(value, state, opt.param_groups[-1]["lr"]))
@@ -487,7 +489,8 @@ def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float
         min_delta: float = 0.0, callbacks: Sequence[Callback] = (), progress: bool = True,
         seed: int = 0, device: torch.device | str | None = None,
         cache: str | bool | FeatureCache = "auto", phase: str = "",
-        checkpoint: str | os.PathLike | None = None, update_bn: bool | None = None) -> History:
+        checkpoint: str | os.PathLike | None = None, update_bn: bool | None = None,
+        class_weights: str | Sequence[float] | None = None) -> History:
     """Entrena lo que no está congelado y devuelve el historial por época.
 
     El optimizador se crea en cada llamada con la congelación actual (solo parámetros
@@ -534,6 +537,10 @@ def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float
         update_bn: si las BatchNorm que se entrenan reestiman sus estadísticas. ``None``: no en
             modelos preentrenados (el ajuste fino con lotes pequeños empeora si lo hacen), sí en
             modelos desde cero. Ver :func:`labkit.train_mode`.
+        class_weights: pesos por clase en la entropía cruzada de entrenamiento, para datos
+            desbalanceados: ``None`` (todas igual), ``"balanced"`` (``n / (clases · n_clase)``,
+            como scikit-learn) o una secuencia con un peso positivo por clase. La pérdida de
+            validación (y la parada temprana) sigue sin pesos.
 
     Returns:
         El :class:`labkit.callbacks.History` del entrenamiento.
@@ -546,11 +553,13 @@ def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float
         _check_labels(data)
     _check_model(model, train)
     _check_feature_sets(model, train, val, augment)
+    weight = class_weight_tensor(class_weights, train)
     start = time.perf_counter()
     dev = torch.device(device) if device is not None else default_device()
     model.to(dev)
     inputs = _plan_inputs(model, train, val, cache, augment, dev)
-    loop = _Loop(model, inputs.forward, dev, inputs.raw, augment, _grad_scaler(dev), update_bn)
+    loop = _Loop(model, inputs.forward, dev, inputs.raw, augment, _grad_scaler(dev), update_bn,
+                 weight)
     opt = _make_optimizer(model, optimizer, lr, ratio, tiers, weight_decay)
     history = History(cached=inputs.cached, setup_seconds=time.perf_counter() - start)
     state = TrainState(epochs=epochs, history=history, phase=phase)
@@ -698,15 +707,19 @@ def evaluate(model: nn.Module, data: Data, batch_size: int | None = None,
         device: dispositivo; ``None`` = el del modelo.
 
     Returns:
-        ``{"loss": ..., "accuracy": ...}`` (exactitud de 0 a 1).
+        ``{"loss": ..., "accuracy": ..., "balanced_accuracy": ..., "recall": {clase: ...}}``:
+        exactitud, exactitud balanceada (media de la sensibilidad de las clases presentes) y
+        sensibilidad (recall) por clase, de 0 a 1 (``nan`` para una clase sin ejemplos).
     """
     if not isinstance(data, (ImageSet, FeatureSet)):
         raise LabkitError(f"evaluate necesita un ImageSet o un FeatureSet; llegó "
                           f"{type(data).__name__}.")
     _check_model(model, data, need_trainable=False)
     _check_labels(data)
-    loss, acc = _loss_and_accuracy(_logits_for(model, data, batch_size, device), data.labels)
-    return {"loss": loss, "accuracy": acc}
+    logits = _logits_for(model, data, batch_size, device)
+    loss, acc = _loss_and_accuracy(logits, data.labels)
+    return {"loss": loss, "accuracy": acc,
+            **class_metrics(data.labels, logits.argmax(1).cpu(), list(data.classes))}
 
 
 def predict(model: nn.Module, data: Data | torch.Tensor, batch_size: int | None = None,
@@ -749,3 +762,56 @@ def confusion_matrix(y_true: torch.Tensor | Sequence[int], y_pred: torch.Tensor 
             raise LabkitError(f"Hay etiquetas fuera de 0…{num_classes - 1}.")
     counts = torch.bincount(t * num_classes + p, minlength=num_classes * num_classes)
     return counts.view(num_classes, num_classes)
+
+
+def class_metrics(y_true: torch.Tensor | Sequence[int], y_pred: torch.Tensor | Sequence[int],
+                  classes: Sequence[str]) -> dict[str, object]:
+    """Sensibilidad (recall) por clase y exactitud balanceada.
+
+    Args:
+        y_true: etiquetas reales.
+        y_pred: etiquetas predichas.
+        classes: nombres de las clases, en el orden de las etiquetas.
+
+    Returns:
+        ``{"balanced_accuracy": float, "recall": {clase: float}}``; una clase sin ejemplos
+        reales tiene recall ``nan`` y no cuenta en la media.
+    """
+    cm = confusion_matrix(y_true, y_pred, len(classes)).double()
+    support = cm.sum(1)
+    recall = cm.diagonal() / support.clamp(min=1)
+    recall[support == 0] = float("nan")
+    present = recall[support > 0]
+    balanced = float(present.mean()) if len(present) else float("nan")
+    return {"balanced_accuracy": balanced, "recall": dict(zip(classes, recall.tolist()))}
+
+
+def class_weight_tensor(class_weights: str | Sequence[float] | None,
+                        train: Data) -> torch.Tensor | None:
+    """Convierte ``class_weights`` de :func:`fit` en un tensor ``float32 [clases]``.
+
+    Args:
+        class_weights: ``None``, ``"balanced"`` o un peso positivo por clase.
+        train: el conjunto de entrenamiento (sus recuentos, para ``"balanced"``).
+
+    Returns:
+        El tensor de pesos, o ``None`` si todas las clases pesan igual.
+    """
+    k = train.num_classes
+    if class_weights is None:
+        return None
+    if isinstance(class_weights, str):
+        if class_weights != "balanced":
+            raise LabkitError(f"class_weights={class_weights!r}: usa None, 'balanced' o una "
+                              f"lista con {k} pesos positivos.")
+        counts = torch.bincount(train.labels, minlength=k).double()
+        return (len(train.labels) / (k * counts.clamp(min=1))).float()
+    try:
+        weight = torch.as_tensor(list(class_weights), dtype=torch.float32)
+    except (TypeError, ValueError) as exc:
+        raise LabkitError(f"class_weights={class_weights!r}: usa None, 'balanced' o una lista "
+                          f"con {k} pesos positivos.") from exc
+    if weight.shape != (k,) or not bool(torch.isfinite(weight).all() and (weight > 0).all()):
+        raise LabkitError(f"class_weights={class_weights!r}: hacen falta {k} pesos positivos y "
+                          f"finitos, uno por clase ({', '.join(train.classes)}).")
+    return weight
