@@ -52,7 +52,7 @@ __all__ = [
     "pneumonia_mnist", "breast_mnist", "elpv", "dataset_report",
 ]
 
-_SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", "catalog",
+_SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", "catalog", "compare",
                "exercises", "course", "surfaces", "data", "models", "groups", "training",
                "datasets"}
 
