@@ -166,9 +166,10 @@ class Comparison:
         f = _fmt_signed_pts if self.percent else _fmt_signed
         extra = ("el intervalo incluye el 0" if d.verdict == "empate" else
                  "el intervalo no incluye el 0")
+        runs = (f"{d.n} semillas{', emparejadas' if d.paired else ''}" if d.n > 1 else
+                "n = 1: el intervalo solo cuenta el tamaño de la prueba")
         return (f"«{arm}» {what} «{d.reference}»: diferencia {f(d.diff)} {unit} "
-                f"(IC 95 % de {f(d.low)} a {f(d.high)}; {d.n} semillas"
-                f"{', emparejadas' if d.paired else ''}; {extra}).").replace("  ", " ")
+                f"(IC 95 % de {f(d.low)} a {f(d.high)}; {runs}; {extra}).").replace("  ", " ")
 
     def table(self) -> str:
         """Tabla de texto: cada brazo con media e intervalo y su diferencia con la referencia."""

@@ -48,6 +48,7 @@ def test_single_run_prints_n_1_and_gives_no_verdict_without_test_size():
     with_test = compare({"a": [0.9], "b": [0.8]}, n_test=200)
     assert with_test.arm("a").kind == "prueba (Wilson)"
     assert with_test.verdict("b") == "pierde"  # 10 puntos sobre 200 imágenes sí es claro
+    assert "n = 1" in with_test.sentence("b") and "1 semillas" not in with_test.sentence("b")
 
 
 def test_unpaired_arms_use_welch():
