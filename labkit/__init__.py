@@ -20,6 +20,7 @@ from .callbacks import Callback, History, TqdmCallback, TrainState
 from .checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
 from .config import data_dir, default_device, seed_everything
 from .data import DataSplits, ImageSet, normalize
+from .datasets import breast_mnist, dataset_report, elpv, pneumonia_mnist
 from .errors import LabkitError, WeightsUnavailableError
 from .evaluation import confusion_matrix, evaluate, predict
 from .features import FeatureCache, FeatureSet, extract_features
@@ -55,11 +56,13 @@ __all__ = [
     "param_groups", "summary", "SURFACE_CLASSES", "surface_dataset", "TqdmCallback",
     "confusion_matrix", "evaluate", "fine_tune", "fit", "predict", "export", "load_model",
     "predict_image", "freeze", "Augment", "lr_find",
+    "pneumonia_mnist", "breast_mnist", "elpv", "dataset_report",
 ]
 
 _SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", "catalog",
                "exercises", "course", "surfaces", "data", "models", "groups", "training",
-               "schedules", "augment", "loop", "evaluation", "recipe", "lr_finder"}
+               "schedules", "augment", "loop", "evaluation", "recipe", "lr_finder", "compare",
+               "datasets"}
 
 
 def __getattr__(name: str):

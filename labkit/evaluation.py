@@ -22,7 +22,7 @@ from .loop import Loop, all_logits, loss_and_accuracy
 from .trainargs import check_device, check_fingerprint, check_labels, check_model
 from .validate import check_int
 
-__all__ = ["evaluate", "predict", "confusion_matrix"]
+__all__ = ["evaluate", "predict", "confusion_matrix", "class_metrics", "class_weight_tensor"]
 
 Data = ImageSet | FeatureSet
 
@@ -84,15 +84,19 @@ def evaluate(model: nn.Module, data: Data, batch_size: int | None = None,
         device: dispositivo; ``None`` = el del modelo.
 
     Returns:
-        ``{"loss": ..., "accuracy": ...}`` (exactitud de 0 a 1).
+        ``{"loss": ..., "accuracy": ..., "balanced_accuracy": ..., "recall": {clase: ...}}``:
+        exactitud, exactitud balanceada (media de la sensibilidad de las clases presentes) y
+        sensibilidad (recall) por clase, de 0 a 1 (``nan`` para una clase sin ejemplos).
     """
     if not isinstance(data, (ImageSet, FeatureSet)):
         raise LabkitError(f"evaluate necesita un ImageSet o un FeatureSet; llegó "
                           f"{type(data).__name__}.")
     check_model(model, data, need_trainable=False)
     check_labels(data, "evaluación")
-    loss, acc = loss_and_accuracy(_logits_for(model, data, batch_size, device), data.labels)
-    return {"loss": loss, "accuracy": acc}
+    logits = _logits_for(model, data, batch_size, device)
+    loss, acc = loss_and_accuracy(logits, data.labels)
+    return {"loss": loss, "accuracy": acc,
+            **class_metrics(data.labels, logits.argmax(1).cpu(), list(data.classes))}
 
 
 def predict(model: nn.Module, data: Data | torch.Tensor, batch_size: int | None = None,
@@ -136,3 +140,54 @@ def confusion_matrix(y_true: torch.Tensor | Sequence[int], y_pred: torch.Tensor 
             raise LabkitError(f"Hay etiquetas fuera de 0…{num_classes - 1}.")
     counts = torch.bincount(t * num_classes + p, minlength=num_classes * num_classes)
     return counts.view(num_classes, num_classes)
+def class_metrics(y_true: torch.Tensor | Sequence[int], y_pred: torch.Tensor | Sequence[int],
+                  classes: Sequence[str]) -> dict[str, object]:
+    """Sensibilidad (recall) por clase y exactitud balanceada.
+
+    Args:
+        y_true: etiquetas reales.
+        y_pred: etiquetas predichas.
+        classes: nombres de las clases, en el orden de las etiquetas.
+
+    Returns:
+        ``{"balanced_accuracy": float, "recall": {clase: float}}``; una clase sin ejemplos
+        reales tiene recall ``nan`` y no cuenta en la media.
+    """
+    cm = confusion_matrix(y_true, y_pred, len(classes)).double()
+    support = cm.sum(1)
+    recall = cm.diagonal() / support.clamp(min=1)
+    recall[support == 0] = float("nan")
+    present = recall[support > 0]
+    balanced = float(present.mean()) if len(present) else float("nan")
+    return {"balanced_accuracy": balanced, "recall": dict(zip(classes, recall.tolist()))}
+
+
+def class_weight_tensor(class_weights: str | Sequence[float] | None,
+                        train: Data) -> torch.Tensor | None:
+    """Convierte ``class_weights`` de :func:`fit` en un tensor ``float32 [clases]``.
+
+    Args:
+        class_weights: ``None``, ``"balanced"`` o un peso positivo por clase.
+        train: el conjunto de entrenamiento (sus recuentos, para ``"balanced"``).
+
+    Returns:
+        El tensor de pesos, o ``None`` si todas las clases pesan igual.
+    """
+    k = train.num_classes
+    if class_weights is None:
+        return None
+    if isinstance(class_weights, str):
+        if class_weights != "balanced":
+            raise LabkitError(f"class_weights={class_weights!r}: usa None, 'balanced' o una "
+                              f"lista con {k} pesos positivos.")
+        counts = torch.bincount(train.labels, minlength=k).double()
+        return (len(train.labels) / (k * counts.clamp(min=1))).float()
+    try:
+        weight = torch.as_tensor(list(class_weights), dtype=torch.float32)
+    except (TypeError, ValueError) as exc:
+        raise LabkitError(f"class_weights={class_weights!r}: usa None, 'balanced' o una lista "
+                          f"con {k} pesos positivos.") from exc
+    if weight.shape != (k,) or not bool(torch.isfinite(weight).all() and (weight > 0).all()):
+        raise LabkitError(f"class_weights={class_weights!r}: hacen falta {k} pesos positivos y "
+                          f"finitos, uno por clase ({', '.join(train.classes)}).")
+    return weight

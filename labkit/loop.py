@@ -53,6 +53,7 @@ class Loop:
     augment: Augment | None = None
     scaler: object | None = None
     update_bn: bool | None = None
+    class_weight: torch.Tensor | None = None
     mean: tuple = field(init=False)
     std: tuple = field(init=False)
 
@@ -79,7 +80,8 @@ class Loop:
              y: torch.Tensor) -> tuple[float, int]:
         """Un paso de descenso; devuelve la pérdida del lote y los aciertos."""
         logits = self.logits(x)
-        loss = F.cross_entropy(logits, y)
+        weight = None if self.class_weight is None else self.class_weight.to(logits.device)
+        loss = F.cross_entropy(logits, y, weight=weight)
         value = loss.item()
         if not math.isfinite(value):
             return value, 0

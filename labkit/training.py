@@ -33,7 +33,7 @@ from .callbacks import Callback, History, TqdmCallback, TrainState
 from .config import default_device
 from .data import ImageSet
 from .errors import LabkitError
-from .evaluation import confusion_matrix, evaluate, predict
+from .evaluation import class_weight_tensor, confusion_matrix, evaluate, predict
 from .features import (
     MAX_AUTO_CACHE_BYTES,
     FeatureCache,
@@ -96,6 +96,7 @@ class FitSettings:
     phase: str = ""
     checkpoint: str | os.PathLike | None = None
     update_bn: bool | None = None
+    class_weights: object = None
 
     def check(self) -> FitSettings:
         """Comprueba todas las opciones; devuelve una copia con los valores normalizados."""
@@ -195,6 +196,7 @@ def _check_data(model: nn.Module, train: Data, val: Data, s: FitSettings) -> Non
     check_sets(train, val)
     check_model(model, train)
     check_feature_sets(model, train, val, resolve_augment(s.augment) is not None)
+    class_weight_tensor(s.class_weights, train)  # falla antes de la primera época
 
 
 def _prepare(model: nn.Module, train: Data, val: Data, s: FitSettings, best: BestTracker,
@@ -207,7 +209,8 @@ def _prepare(model: nn.Module, train: Data, val: Data, s: FitSettings, best: Bes
     dev = s.device if s.device is not None else default_device()
     model.to(dev)
     inputs = _plan_inputs(model, train, val, s.cache, aug is not None, dev)
-    loop = Loop(model, inputs.forward, dev, inputs.raw, aug, _grad_scaler(dev), s.update_bn)
+    loop = Loop(model, inputs.forward, dev, inputs.raw, aug, _grad_scaler(dev), s.update_bn,
+                class_weight_tensor(s.class_weights, train))
     opt = _make_optimizer(model, s)
     steps = s.epochs * len(range(0, len(train), s.batch_size))
     history.cached = history.cached or inputs.cached
@@ -249,7 +252,8 @@ def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float
         callbacks: Sequence[Callback] = (), progress: bool = True, seed: int = 0,
         device: torch.device | str | None = None, cache: str | bool | FeatureCache = "auto",
         phase: str = "", checkpoint: str | os.PathLike | None = None,
-        update_bn: bool | None = None) -> History:
+        update_bn: bool | None = None,
+        class_weights: str | Sequence[float] | None = None) -> History:
     """Entrena lo que no está congelado y devuelve el historial por época.
 
     El optimizador se crea en cada llamada con la congelación actual (solo parámetros
@@ -313,13 +317,18 @@ def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float
         checkpoint: si se da una ruta, guarda ahí (de forma atómica) la mejor época.
         update_bn: si las BatchNorm que se entrenan reestiman sus estadísticas (``None``: no en
             modelos preentrenados, sí desde cero; ver :func:`labkit.train_mode`).
+        class_weights: pesos por clase en la entropía cruzada de entrenamiento, para datos
+            desbalanceados: ``None`` (todas igual), ``"balanced"`` (``n / (clases · n_clase)``,
+            como scikit-learn) o una secuencia con un peso positivo por clase. La pérdida de
+            validación (y la parada temprana) sigue sin pesos.
 
     Returns:
         El :class:`labkit.callbacks.History` del entrenamiento.
     """
     s = FitSettings(epochs, lr, ratio, tiers, batch_size, optimizer, weight_decay, augment,
                     schedule, warmup, patience, min_delta, monitor, restore_best, callbacks,
-                    progress, seed, device, cache, phase, checkpoint, update_bn).check()
+                    progress, seed, device, cache, phase, checkpoint, update_bn,
+                    class_weights).check()
     _check_data(model, train, val, s)
     return _run_fit(model, train, val, s)
 
