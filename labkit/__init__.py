@@ -16,6 +16,7 @@ Los submódulos ``labkit.plots``, ``labkit.viz``, ``labkit.widgets``, ``labkit.c
 
 from .callbacks import Callback, History, TrainState
 from .checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
+from .compat import warn_untested_versions
 from .config import data_dir, default_device, seed_everything
 from .data import DataSplits, ImageSet, normalize
 from .errors import LabkitError, WeightsUnavailableError
@@ -38,6 +39,7 @@ from .surfaces import SURFACE_CLASSES, surface_dataset
 from .training import TqdmCallback, confusion_matrix, evaluate, fine_tune, fit, predict
 
 __version__ = "0.1.0"
+warn_untested_versions()  # sin cotas superiores en pyproject.toml: se avisa en vez de imponer
 
 __all__ = [
     "Callback", "History", "TrainState", "load_checkpoint", "read_checkpoint", "save_checkpoint",
@@ -51,7 +53,8 @@ __all__ = [
 ]
 
 _SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", "catalog",
-               "exercises", "course", "surfaces", "data", "models", "groups", "training"}
+               "exercises", "course", "surfaces", "data", "models", "groups", "training",
+               "compat", "grading"}
 
 
 def __getattr__(name: str):
