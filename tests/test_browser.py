@@ -68,6 +68,19 @@ WIDGET_VIEWS = """sel => [...document.querySelectorAll(sel)].map(e => {
 })"""
 
 
+# Los widgets vivos en el kernel (los cerrados, como la barra de tqdm al terminar, ya no se ven).
+OPEN_WIDGETS = """async () => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const code = "import ipywidgets.widgets.widget as _w\\n"
+    + "print(' '.join(getattr(_w, '_instances', None) or _w.Widget.widgets))";
+  const future = kernel.requestExecute({code, silent: false, store_history: false});
+  let out = '';
+  future.onIOPub = msg => { if (msg.header.msg_type === 'stream') out += msg.content.text; };
+  await future.done;
+  return out.trim().split(/\\s+/);
+}"""
+
+
 def _require_browser() -> None:
     missing = []
     if not Path(CHROMIUM).exists():
@@ -258,15 +271,19 @@ def _check_rendered(page, path: Path) -> int:
     saved = [o for o in _saved_outputs(page, path) if WIDGET_MIME in o.get("data", {})]
     views = page.evaluate(WIDGET_VIEWS, WIDGET_OUTPUT)
     assert len(views) == len(saved) > 0, f"{path.name}: {len(saved)} widgets, {len(views)} vistas"
-    missing = [i for i, v in enumerate(views) if not v["rendered"] or v["error"]]
+    alive = set(page.evaluate(OPEN_WIDGETS))
+    expected = [o["data"][WIDGET_MIME]["model_id"] in alive for o in saved]
+    assert any(expected), f"{path.name}: ningún widget sigue abierto en el kernel"
+    missing = [i for i, (v, live) in enumerate(zip(views, expected))
+               if v["error"] or (live and not v["rendered"])]
     assert not missing, f"{path.name}: vistas de widget sin dibujar: {missing} de {len(views)}"
-    return len(views)
+    return sum(expected)
 
 
 def _screenshot(page, name: str) -> Path:
-    """Captura la pantalla con la primera vista de widget a la vista."""
+    """Captura la pantalla con la primera vista de widget visible a la vista."""
     shot = SHOTS / name.replace(".ipynb", ".png")
-    first = page.locator(WIDGET_OUTPUT).first
+    first = page.locator(f"{WIDGET_OUTPUT} .jupyter-widgets >> visible=true").first
     first.scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     page.screenshot(path=str(shot))
