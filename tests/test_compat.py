@@ -25,9 +25,12 @@ def test_installed_versions_are_tested_ones():
 
 def test_a_future_major_version_gives_a_spanish_warning(monkeypatch):
     _fake_versions(monkeypatch, {"torch": "3.0.0", "ipywidgets": "9.1.0"})
-    with pytest.warns(compat.UntestedVersionWarning, match="labkit se ha probado con torch 2.x"):
+    with pytest.warns(compat.UntestedVersionWarning) as record:
         found = compat.warn_untested_versions()
     assert found == {"torch": "3.0.0", "ipywidgets": "9.1.0"}
+    messages = sorted(str(w.message) for w in record)
+    assert "probado con ipywidgets 7.x o 8.x y aquí hay ipywidgets 9.1.0" in messages[0]
+    assert "labkit se ha probado con torch 2.x y aquí hay torch 3.0.0" in messages[1]
 
 
 def test_ipywidgets_7_and_local_builds_are_fine(monkeypatch):
