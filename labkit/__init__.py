@@ -18,6 +18,7 @@ Los submódulos ``labkit.plots``, ``labkit.viz``, ``labkit.widgets``, ``labkit.c
 from .augment import Augment
 from .callbacks import Callback, History, TqdmCallback, TrainState
 from .checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
+from .compat import warn_untested_versions
 from .config import data_dir, default_device, seed_everything
 from .data import DataSplits, ImageSet, normalize
 from .datasets import breast_mnist, dataset_report, elpv, pneumonia_mnist
@@ -45,6 +46,7 @@ from .surfaces import SURFACE_CLASSES, surface_dataset
 from .training import fit
 
 __version__ = "0.1.0"
+warn_untested_versions()  # sin cotas superiores en pyproject.toml: se avisa en vez de imponer
 
 __all__ = [
     "Callback", "History", "TrainState", "load_checkpoint", "read_checkpoint", "save_checkpoint",
@@ -62,7 +64,7 @@ __all__ = [
 _SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", "catalog",
                "exercises", "course", "surfaces", "data", "models", "groups", "training",
                "schedules", "augment", "loop", "evaluation", "recipe", "lr_finder", "compare",
-               "datasets"}
+               "datasets", "compat", "grading"}
 
 
 def __getattr__(name: str):

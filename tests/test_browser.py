@@ -1,9 +1,11 @@
-"""El playground en un navegador de verdad: JupyterLab + Chromium sin pantalla (Playwright).
+"""Los diez cuadernos en un navegador de verdad: JupyterLab + Chromium sin pantalla (Playwright).
 
-Comprueba lo que solo se ve en un navegador: que los widgets se dibujan, que mover «Capas
-congeladas» cambia los parámetros entrenables en pantalla y que «Entrenar» termina mostrando
-la exactitud en prueba. Deja una captura en ``tmp_path / "playground.png"`` (y una copia en
-``/tmp/playground.png``).
+Un solo servidor de JupyterLab (sobre una copia de ``notebooks/``) y un solo Chromium para todo el
+módulo. Cada cuaderno se abre, se ejecuta entero («Run All») y se comprueba lo que solo se ve en
+un navegador: ningún «Error displaying widget», ninguna salida de error y cada vista de widget
+dibujada; se guarda una captura por cuaderno en ``salida/capturas/`` (ignorada por git). Con el
+playground, además, se mueve «Capas congeladas» (cambian los parámetros entrenables en pantalla)
+y «Entrenar» termina mostrando la exactitud en prueba.
 
 Necesita Chromium (``apt-get install chromium``) y Playwright para Python; sin ellos se omite,
 salvo con la variable ``CI`` definida, donde falla (CI los instala).
@@ -26,6 +28,9 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = "09_playground.ipynb"
+COURSE = sorted(p.name for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+SHOTS = REPO / "salida" / "capturas"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -41,10 +46,38 @@ KERNEL_IDLE = """() => {
     && w.sessionContext.session.kernel;
   return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
 }"""
-ALL_CELLS_RUN = """() => {
+# Terminó: todas las celdas numeradas, o un error y ninguna celda en marcha («[*]»): JupyterLab
+# no ejecuta las que siguen a un error.
+RUN_FINISHED = """() => {
   const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
     .map(e => e.textContent);
-  return prompts.length > 0 && prompts.every(t => /\\[\\d+\\]/.test(t));
+  const numbered = prompts.length > 0 && prompts.every(t => /\\[\\d+\\]/.test(t));
+  const failed = !!document.querySelector('.jp-OutputArea-output[data-mime-type='
+    + '"application/vnd.jupyter.stderr"]') && [...document.querySelectorAll(
+    '.jp-OutputArea-output')].some(e => e.textContent.includes('Traceback'));
+  return numbered || (failed && !prompts.some(t => t.includes('*')));
+}"""
+# Las salidas de widget son las únicas sin ``data-mime-type`` (JupyterLab 4 + ipywidgets 8).
+WIDGET_OUTPUT = ".jp-OutputArea-output:not([data-mime-type])"
+# Cada salida de widget: ¿tiene dentro una vista dibujada (con tamaño) o un aviso de error?
+WIDGET_VIEWS = """sel => [...document.querySelectorAll(sel)].map(e => {
+  const view = e.querySelector('.jupyter-widgets');
+  const box = view ? view.getBoundingClientRect() : null;
+  return {rendered: !!view && box.width > 0 && box.height > 0,
+          error: e.textContent.includes('Error displaying widget')};
+})"""
+
+
+# Los widgets vivos en el kernel (los cerrados, como la barra de tqdm al terminar, ya no se ven).
+OPEN_WIDGETS = """async () => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const code = "import ipywidgets.widgets.widget as _w\\n"
+    + "print(' '.join(getattr(_w, '_instances', None) or _w.Widget.widgets))";
+  const future = kernel.requestExecute({code, silent: false, store_history: false});
+  let out = '';
+  future.onIOPub = msg => { if (msg.header.msg_type === 'stream') out += msg.content.text; };
+  await future.done;
+  return out.trim().split(/\\s+/);
 }"""
 
 
@@ -141,28 +174,146 @@ def _stop_lab(base: str, proc: subprocess.Popen) -> None:
             pass
 
 
+class Lab:
+    """El servidor de JupyterLab y el Chromium compartidos por todo el módulo."""
+
+    def __init__(self, root: Path, base: str, browser) -> None:
+        self.root, self.base, self.browser = root, base, browser
+
+    def open(self, name: str):
+        """Abre un cuaderno en una pestaña nueva, con el kernel listo y sin salidas guardadas."""
+        page = self.browser.new_page(viewport={"width": 1400, "height": 2200})
+        page.goto(f"{self.base}/lab/tree/{name}?reset")
+        page.wait_for_selector(".jp-Notebook", timeout=90_000)
+        # Con el kernel listo (si no, JupyterLab pregunta qué kernel usar) y sin las salidas
+        # guardadas (sus números de ejecución harían creer que ya se ejecutó).
+        page.wait_for_function(KERNEL_IDLE, timeout=90_000, polling=250)
+        page.evaluate("() => window.jupyterapp.commands.execute("
+                      "'notebook:clear-all-cell-outputs')")
+        page.wait_for_function("() => !document.querySelector('.jp-OutputArea-output')",
+                               timeout=30_000)
+        return page
+
+    def close(self, page) -> None:
+        """Cierra la pestaña y apaga los kernels (un cuaderno cada vez: menos memoria)."""
+        page.close()
+        with urllib.request.urlopen(f"{self.base}/api/kernels", timeout=10) as response:
+            kernels = json.load(response)
+        for kernel in kernels:
+            request = urllib.request.Request(f"{self.base}/api/kernels/{kernel['id']}",
+                                             method="DELETE")
+            urllib.request.urlopen(request, timeout=30).close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    tmp = tmp_path_factory.mktemp("jupyterlab")
+    root = tmp / "notebooks"
+    root.mkdir()
+    for name in COURSE:
+        shutil.copy(REPO / "notebooks" / name, root / name)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = tmp / "jupyterlab.log"
+    with open(log_path, "wb") as log_file:
+        proc = _start_lab(root, tmp, port, log_file)
+        try:
+            _wait_for_server(base, proc)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    yield Lab(root, base, browser)
+                finally:
+                    browser.close()
+        except Exception:
+            log_file.flush()
+            print("---- registro de JupyterLab ----")
+            print(log_path.read_text(errors="replace")[-20_000:])
+            raise
+        finally:
+            _stop_lab(base, proc)
+
+
+def _run_all(page) -> float:
+    """Ejecuta todo el cuaderno («Run All») y espera a que termine; devuelve los segundos."""
+    start = time.monotonic()
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    page.wait_for_function(RUN_FINISHED, timeout=600_000, polling=500)
+    page.wait_for_function(KERNEL_IDLE, timeout=120_000, polling=250)
+    return time.monotonic() - start
+
+
+def _saved_outputs(page, path: Path) -> list[dict]:
+    """Guarda el cuaderno desde JupyterLab y devuelve las salidas de sus celdas de código."""
+    import nbformat
+
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    nb = nbformat.read(path, as_version=4)
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+
+
+def _check_rendered(page, path: Path) -> int:
+    """Comprueba el cuaderno ya ejecutado: sin errores y con cada widget dibujado.
+
+    Returns:
+        El número de vistas de widget.
+    """
+    errors = [o for o in _saved_outputs(page, path) if o.get("output_type") == "error"]
+    assert not errors, f"{path.name}: salida de error: {errors[0].get('ename')}: " \
+                       f"{errors[0].get('evalue')}"
+    assert page.get_by_text("Error displaying widget").count() == 0, \
+        f"{path.name}: JupyterLab dice «Error displaying widget»"
+    assert page.get_by_text("Traceback").count() == 0, f"{path.name}: hay un Traceback"
+    saved = [o for o in _saved_outputs(page, path) if WIDGET_MIME in o.get("data", {})]
+    views = page.evaluate(WIDGET_VIEWS, WIDGET_OUTPUT)
+    assert len(views) == len(saved) > 0, f"{path.name}: {len(saved)} widgets, {len(views)} vistas"
+    alive = set(page.evaluate(OPEN_WIDGETS))
+    expected = [o["data"][WIDGET_MIME]["model_id"] in alive for o in saved]
+    assert any(expected), f"{path.name}: ningún widget sigue abierto en el kernel"
+    missing = [i for i, (v, live) in enumerate(zip(views, expected))
+               if v["error"] or (live and not v["rendered"])]
+    assert not missing, f"{path.name}: vistas de widget sin dibujar: {missing} de {len(views)}"
+    return sum(expected)
+
+
+def _screenshot(page, name: str) -> Path:
+    """Captura la pantalla con la primera vista de widget visible a la vista."""
+    shot = SHOTS / name.replace(".ipynb", ".png")
+    first = page.locator(f"{WIDGET_OUTPUT} .jupyter-widgets >> visible=true").first
+    first.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shot))
+    return shot
+
+
+@pytest.mark.parametrize("name", [n for n in COURSE if n != NOTEBOOK])
+def test_notebook_runs_and_renders_its_widgets_in_jupyterlab(lab, name):
+    page = lab.open(name)
+    try:
+        seconds = _run_all(page)
+        views = _check_rendered(page, lab.root / name)
+        shot = _screenshot(page, name)
+    except Exception:
+        page.screenshot(path=str(SHOTS / name.replace(".ipynb", "_fallo.png")))
+        raise
+    finally:
+        lab.close(page)
+    print(f"{name}: {seconds:.0f} s, {views} vistas de widget, captura en {shot}")
+    assert shot.stat().st_size > 10_000
+
+
 def _totals(page) -> str:
     return page.locator(".labkit-totals").first.inner_text()
 
 
-def _drive_playground(page, base: str, shot: Path) -> dict:
-    """Abre el cuaderno, lo ejecuta entero y usa el playground como lo haría una persona."""
+def _drive_playground(page, shot: Path) -> dict:
+    """Con el cuaderno ya ejecutado, usa el playground como lo haría una persona."""
     timings = {}
     start = time.monotonic()
-    page.goto(f"{base}/lab/tree/{NOTEBOOK}")
-    page.wait_for_selector(".jp-Notebook", timeout=90_000)
-    # Con el kernel listo (si no, JupyterLab pregunta qué kernel usar) y sin las salidas
-    # guardadas (sus números de ejecución harían creer que ya se ejecutó).
-    page.wait_for_function(KERNEL_IDLE, timeout=90_000, polling=250)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
-    page.wait_for_function("() => !document.querySelector('.widget-slider')", timeout=30_000)
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    page.wait_for_selector(".widget-slider", timeout=120_000)
-    timings["sliders"] = time.monotonic() - start
-    page.wait_for_function(ALL_CELLS_RUN, timeout=300_000, polling=500)
-    page.wait_for_function(KERNEL_IDLE, timeout=60_000, polling=250)
-    timings["run_all"] = time.monotonic() - start
-    assert page.get_by_text("Traceback").count() == 0, "Alguna celda terminó con un error."
     result = page.locator(".widget-html", has_text="Entrenamiento n.º").first
     runs = int(re.search(r"n\.º (\d+)", result.inner_text()).group(1))
 
@@ -193,7 +344,7 @@ def _drive_playground(page, base: str, shot: Path) -> dict:
     page.locator("button.jupyter-button", has_text="Entrenar").first.click()
     done = page.get_by_text(f"Entrenamiento n.º {runs + 1}:")
     done.wait_for(timeout=180_000)
-    timings["click_to_result"] = time.monotonic() - start - timings["run_all"]
+    timings["click_to_result"] = time.monotonic() - start
     accuracy = page.locator(".widget-html", has_text="Exactitud en prueba").first.inner_text()
     assert re.search(r"Exactitud en prueba: \d+\.\d %", accuracy)
     assert "ajuste fino" in result.inner_text() and "· 2 épocas ·" in result.inner_text()
@@ -204,42 +355,40 @@ def _drive_playground(page, base: str, shot: Path) -> dict:
     return {"before": before, "after": after, "accuracy": accuracy, **timings}
 
 
-def test_playground_in_jupyterlab(tmp_path):
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    root = tmp_path / "notebooks"
-    root.mkdir()
-    shutil.copy(REPO / "notebooks" / NOTEBOOK, root / NOTEBOOK)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "jupyterlab.log"
-    shot = tmp_path / "playground.png"
-    started = time.monotonic()
-    with open(log_path, "wb") as log_file:
-        proc = _start_lab(root, tmp_path, port, log_file)
-        try:
-            _wait_for_server(base, proc)
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                page = None
-                try:
-                    page = browser.new_page(viewport={"width": 1400, "height": 2200})
-                    info = _drive_playground(page, base, shot)
-                except Exception:
-                    if page is not None:
-                        page.screenshot(path=str(tmp_path / "fallo.png"))
-                        shutil.copy(tmp_path / "fallo.png", "/tmp/playground_fallo.png")
-                    raise
-                finally:
-                    browser.close()
-        except Exception:
-            log_file.flush()
-            print("---- registro de JupyterLab ----")
-            print(log_path.read_text(errors="replace")[-20_000:])
-            raise
-        finally:
-            _stop_lab(base, proc)
-    shutil.copy(shot, "/tmp/playground.png")
-    print(f"Navegador: {time.monotonic() - started:.1f} s en total; {info}")
+def test_playground_in_jupyterlab(lab):
+    page = lab.open(NOTEBOOK)
+    shot = SHOTS / NOTEBOOK.replace(".ipynb", ".png")
+    try:
+        seconds = _run_all(page)
+        views = _check_rendered(page, lab.root / NOTEBOOK)
+        info = _drive_playground(page, shot)
+    except Exception:
+        page.screenshot(path=str(SHOTS / "09_playground_fallo.png"))
+        raise
+    finally:
+        lab.close(page)
+    print(f"{NOTEBOOK}: {seconds:.0f} s, {views} vistas de widget; {info}; captura en {shot}")
     assert shot.stat().st_size > 10_000
+
+
+def test_the_check_catches_a_widget_that_cannot_be_displayed(lab):
+    """La comprobación puede fallar: una vista de un widget que no existe da «Error displaying
+    widget» y _check_rendered lo detecta."""
+    import nbformat
+
+    broken = {"application/vnd.jupyter.widget-view+json":
+              {"model_id": "no-existe", "version_major": 2, "version_minor": 0},
+              "text/plain": "roto"}
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell(
+        f"from IPython.display import display\ndisplay({broken!r}, raw=True)")]
+    nbformat.write(nb, lab.root / "roto.ipynb")
+    page = lab.open("roto.ipynb")
+    try:
+        _run_all(page)
+        page.get_by_text("Error displaying widget").first.wait_for(timeout=30_000)
+        with pytest.raises(AssertionError, match="Error displaying widget"):
+            _check_rendered(page, lab.root / "roto.ipynb")
+    finally:
+        lab.close(page)

@@ -1,0 +1,270 @@
+"""Corrección con nbgrader: los metadatos de las celdas de ejercicio y la comprobación que puntúa.
+
+Cada ejercicio del curso es una celda con la solución entre ``### BEGIN SOLUTION`` y
+``### END SOLUTION`` seguida de su comprobación (``labkit.checks...``), que muestra un veredicto y
+nunca lanza excepciones. nbgrader, en cambio, puntúa una celda «de pruebas» bloqueada: da los
+puntos si la celda termina sin error. :func:`mark_notebook` prepara cada ejercicio para nbgrader:
+
+- la celda del ejercicio pasa a ser «respuesta autocorregida» (``solution``), y
+- justo detrás se añade (o se actualiza) una celda bloqueada de pruebas (``grade``, 1 punto) que
+  repite la comprobación con :func:`require`: fuera de nbgrader no hace nada; al corregir
+  (``NBGRADER_EXECUTION``) repite la comprobación sin mostrarla y lanza ``AssertionError`` con el
+  veredicto si la respuesta no es correcta.
+
+Una celda Markdown con ``=== BEGIN SOLUTION`` es una respuesta escrita: se corrige a mano.
+Todo es idempotente y se recalcula desde las celdas de ejercicio: ``python -m labkit.grading
+notebooks/`` es la fuente de verdad tras editar un cuaderno.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import os
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+
+from .errors import LabkitError
+from .fileio import atomic_write
+
+__all__ = ["TEST_HEADER", "grading_mode", "main", "mark_notebook", "mark_notebooks", "require"]
+
+TEST_HEADER = ("# Corrección automática con nbgrader (no cambies esta celda). Fuera de nbgrader\n"
+               "# no hace nada; al corregir, repite la comprobación de arriba y da el punto.")
+_BEGIN = re.compile(r"^[ \t]*(?:#+|=+)[ \t]*BEGIN SOLUTION\b")
+_END = re.compile(r"^[ \t]*(?:#+|=+)[ \t]*END SOLUTION\b")
+_TEST_ID = re.compile(r"^ejercicio_\d+_prueba$")
+
+
+def grading_mode() -> str | None:
+    """Dice si el código corre dentro de nbgrader (``"autograde"`` o ``"validate"``) o no (None)."""
+    return os.environ.get("NBGRADER_EXECUTION") or None
+
+
+def require(check: Callable[[], Any]) -> None:
+    """La comprobación que puntúa en nbgrader: fuera de nbgrader no hace nada.
+
+    Al corregir, llama a ``check`` (una comprobación de ``labkit.checks``) sin mostrar nada (ni
+    salida ni avisos: nbgrader quita los puntos a una celda con texto en stderr) y lanza
+    ``AssertionError`` con el veredicto si el resultado no es correcto.
+
+    Args:
+        check: función sin argumentos que devuelve un ``CheckResult``.
+
+    Raises:
+        AssertionError: dentro de nbgrader, si la respuesta no es correcta o falta.
+    """
+    if grading_mode() is None:
+        return
+    try:
+        from IPython.utils.capture import capture_output
+    except ImportError:
+        result = check()
+    else:
+        with capture_output(display=True):
+            result = check()
+    if getattr(result, "passed", None) is not True:
+        raise AssertionError(getattr(result, "message", f"Comprobación no superada: {result!r}"))
+
+
+def _is_exercise(cell: NotebookNode) -> bool:
+    """Una celda con un bloque de solución (código o Markdown)."""
+    return any(_BEGIN.match(line) for line in cell.source.splitlines())
+
+
+def _is_generated_test(cell: NotebookNode) -> bool:
+    """Una celda de pruebas escrita por este módulo (se reconoce por su ``grade_id``)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and bool(_TEST_ID.match(str(meta.get("grade_id", ""))))
+
+
+def _check_code(cell: NotebookNode, where: str) -> str:
+    """El código de comprobación de un ejercicio: lo que sigue al último ``END SOLUTION``.
+
+    Args:
+        cell: la celda del ejercicio.
+        where: cómo nombrar la celda en los mensajes de error.
+
+    Returns:
+        Ese código, sin líneas en blanco al principio ni al final.
+    """
+    lines = cell.source.splitlines()
+    ends = [i for i, line in enumerate(lines) if _END.match(line)]
+    if not ends:
+        raise LabkitError(f"{where}: hay un «BEGIN SOLUTION» sin su «### END SOLUTION».")
+    tail = "\n".join(lines[ends[-1] + 1:]).strip("\n")
+    if "labkit.checks." not in tail:
+        raise LabkitError(f"{where}: tras «### END SOLUTION» debe ir la comprobación "
+                          "(labkit.checks...), que es lo que nbgrader puntúa.")
+    return tail
+
+
+def _test_source(tail: str, where: str) -> str:
+    """El código de la celda de pruebas: la comprobación envuelta en :func:`require`.
+
+    Args:
+        tail: el código de comprobación del ejercicio.
+        where: cómo nombrar la celda en los mensajes de error.
+
+    Returns:
+        El texto de la celda.
+    """
+    try:
+        body = ast.parse(tail).body
+    except SyntaxError as err:
+        raise LabkitError(f"{where}: la comprobación no es Python válido ({err.msg}).") from err
+    if len(body) == 1 and isinstance(body[0], ast.Expr):
+        prefix = "labkit.grading.require(lambda: "  # las líneas de continuación, alineadas
+        lines = tail.splitlines()
+        wrapped = "\n".join([lines[0]] + [" " * len(prefix) + ln for ln in lines[1:]])
+        return f"{TEST_HEADER}\n{prefix}{wrapped})"
+    if not isinstance(body[-1], ast.Expr):
+        raise LabkitError(f"{where}: la comprobación debe terminar con la llamada a labkit.checks.")
+    lines = tail.splitlines()
+    first, end = body[-1].lineno - 1, body[-1].end_lineno
+    lines[first] = "return " + lines[first]
+    lines[first + 1:end] = [" " * len("return ") + ln for ln in lines[first + 1:end]]
+    code = "\n".join("    " + ln if ln.strip() else "" for ln in lines)
+    return f"{TEST_HEADER}\ndef _comprobacion():\n{code}\n\n\nlabkit.grading.require(_comprobacion)"
+
+
+def _nbgrader(kind: str, grade_id: str) -> dict:
+    """Los metadatos de nbgrader de una celda (esquema 3).
+
+    Args:
+        kind: ``"answer"`` (respuesta autocorregida), ``"test"`` (pruebas, 1 punto, bloqueada) o
+            ``"written"`` (respuesta escrita, 1 punto, a mano).
+        grade_id: el identificador de la celda, único en el cuaderno.
+
+    Returns:
+        El diccionario para ``cell.metadata["nbgrader"]``.
+    """
+    meta = {"grade": kind != "answer", "grade_id": grade_id, "locked": kind == "test",
+            "schema_version": 3, "solution": kind != "test", "task": False}
+    if meta["grade"]:
+        meta["points"] = 1
+    return meta
+
+
+def _test_cell(old: NotebookNode | None, source: str, grade_id: str) -> NotebookNode:
+    """La celda de pruebas de un ejercicio, reutilizando la anterior si ya estaba igual.
+
+    Args:
+        old: la celda de pruebas que ya seguía al ejercicio, o None.
+        source: el texto que debe tener.
+        grade_id: su identificador.
+
+    Returns:
+        La celda (la misma ``old`` si no cambia nada, para conservar su id y su ejecución).
+    """
+    meta = _nbgrader("test", grade_id)
+    if old is not None and old.source == source:
+        old.metadata["nbgrader"] = meta
+        return old
+    cell = nbformat.v4.new_code_cell(source)
+    if old is not None and "id" in old:
+        cell.id = old.id
+    cell.metadata["nbgrader"] = meta
+    return cell
+
+
+def mark_notebook(nb: NotebookNode, name: str | None = None) -> NotebookNode:
+    """Prepara un cuaderno para nbgrader (ver el docstring del módulo). No modifica ``nb``.
+
+    Args:
+        nb: el cuaderno (nbformat 4).
+        name: el nombre del cuaderno, para los mensajes de error.
+
+    Returns:
+        Una copia con los metadatos de nbgrader y las celdas de pruebas al día.
+
+    Raises:
+        LabkitError: si un ejercicio no tiene su ``END SOLUTION`` o su comprobación detrás.
+    """
+    out = copy.deepcopy(nb)
+    cells, number = [], 0
+    source_cells = list(out.cells)
+    for index, cell in enumerate(source_cells):
+        if _is_generated_test(cell):
+            continue  # se rehace detrás de su ejercicio (o desaparece si ya no lo hay)
+        cells.append(cell)
+        if not _is_exercise(cell):
+            continue
+        number += 1
+        grade_id = f"ejercicio_{number}"
+        if cell.cell_type != "code":
+            cell.metadata["nbgrader"] = _nbgrader("written", grade_id)
+            continue
+        where = f"«{name or 'cuaderno'}», celda {index}"
+        cell.metadata["nbgrader"] = _nbgrader("answer", grade_id)
+        nxt = source_cells[index + 1] if index + 1 < len(source_cells) else None
+        old = nxt if nxt is not None and _is_generated_test(nxt) else None
+        source = _test_source(_check_code(cell, where), where)
+        cells.append(_test_cell(old, source, f"{grade_id}_prueba"))
+    out.cells = cells
+    return out
+
+
+def mark_notebooks(folder: str | os.PathLike = "notebooks") -> list[Path]:
+    """Aplica :func:`mark_notebook` a los cuadernos ``*.ipynb`` de una carpeta.
+
+    Prepara primero todos y solo entonces escribe (de forma atómica) los que cambian: si uno
+    tiene un ejercicio mal formado, no se escribe ninguno.
+
+    Args:
+        folder: la carpeta de los cuadernos.
+
+    Returns:
+        Las rutas de los cuadernos que cambiaron (vacío si ya estaban al día).
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise LabkitError(f"No existe la carpeta de cuadernos «{root}».")
+    paths = sorted(p for p in root.glob("*.ipynb") if not p.name.startswith("."))
+    if not paths:
+        raise LabkitError(f"No hay cuadernos (*.ipynb) en «{root}».")
+    changed = []
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        marked = mark_notebook(nb, path.name)
+        if marked != nb:
+            changed.append((path, marked))
+    for path, marked in changed:
+        with atomic_write(path, "w") as handle:
+            nbformat.write(marked, handle)
+    return [path for path, _ in changed]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m labkit.grading [CARPETA]``: pone al día los metadatos de nbgrader.
+
+    Args:
+        argv: argumentos (por defecto, los de la línea de órdenes).
+
+    Returns:
+        El código de salida: 0 si todo fue bien.
+    """
+    parser = argparse.ArgumentParser(prog="python -m labkit.grading",
+                                     description="Metadatos de nbgrader de los ejercicios")
+    parser.add_argument("folder", nargs="?", default="notebooks", metavar="CARPETA")
+    args = parser.parse_args(argv)
+    try:
+        changed = mark_notebooks(args.folder)
+    except LabkitError as err:
+        print(f"Error: {err}", file=sys.stderr)
+        return 1
+    for path in changed:
+        print(path)
+    print(f"{len(changed)} cuaderno(s) actualizado(s).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

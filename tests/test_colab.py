@@ -1,0 +1,134 @@
+"""Como en Colab: un entorno que ya trae torch, torchvision e ipywidgets 7.7.1, labkit instalado
+desde su rueda como lo hace la celda de preparación (``pip install``, no editable) y los cuadernos
+01 y 09 ejecutados sin navegador con ese entorno.
+
+Para no reinstalar 5 GB, el entorno nuevo ve los paquetes del entorno de pruebas a través de un
+``.pth`` (que va *detrás* de su propio site-packages): primero ``.ipywidgets7/`` (ipywidgets 7.7.1,
+lo que trae Colab) y luego una carpeta de enlaces a los paquetes de ``.venv`` sin labkit ni
+ipywidgets 8. pip ve todo eso como ya instalado; antes de instalar de verdad se comprueba con
+``--dry-run`` que solo instalaría labkit (así nunca toca los paquetes enlazados). Sin red.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+from test_install import build_wheel, pip_env
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parent.parent
+W7 = REPO / ".ipywidgets7"
+NOTEBOOKS = ("01_que_hace.ipynb", "09_playground.ipynb")
+# Lo que no se enlaza desde .venv: labkit (se instala de la rueda) e ipywidgets 8 y compañía.
+HIDDEN = re.compile(r"^(_*editable_*\.?labkit|labkit|ipywidgets|widgetsnbextension|"
+                    r"jupyterlab_widgets|ipython_genutils)", re.IGNORECASE)
+RUN = """
+import sys, nbformat
+from nbclient import NotebookClient
+nb = nbformat.read(sys.argv[1], as_version=4)
+NotebookClient(nb, timeout=600, kernel_name="python3",
+               resources={"metadata": {"path": sys.argv[2]}}).execute()
+nbformat.write(nb, sys.argv[1])
+"""
+
+
+def _require_w7() -> None:
+    if (W7 / "ipywidgets").is_dir():
+        return
+    reason = f"Falta ipywidgets 7.7 en {W7}: `make .ipywidgets7/.instalado` (lo hace make test)."
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _link_farm(dest: Path) -> Path:
+    """Enlaces a cada paquete del site-packages actual, salvo labkit e ipywidgets 8."""
+    dest.mkdir()
+    site = Path(sysconfig.get_paths()["purelib"])
+    for entry in site.iterdir():
+        if not HIDDEN.match(entry.name) and entry.suffix != ".pth":
+            (dest / entry.name).symlink_to(entry)
+    return dest
+
+
+def _colab_env(root: Path) -> Path:
+    """El entorno «Colab»: venv nuevo + .pth a ipywidgets 7.7.1 y a los paquetes enlazados."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
+    python = root / "venv" / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; "
+                              "print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    farm = _link_farm(root / "base")
+    (Path(purelib) / "zz_colab_base.pth").write_text(f"{W7}\n{farm}\n")
+    return python
+
+
+def _kernel_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "JUPYTER_PATH")}
+    env.update(OMP_NUM_THREADS="1", PYTHONNOUSERSITE="1")
+    return env
+
+
+def _pip(python: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pip", "--python", str(python), *args],
+                          env=pip_env(), capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def colab(tmp_path_factory) -> Path:
+    _require_w7()
+    root = tmp_path_factory.mktemp("colab")
+    python = _colab_env(root)
+    wheel = build_wheel(root / "rueda")
+    report = root / "informe.json"
+    dry = _pip(python, "install", "--dry-run", "--no-index", "--report", str(report), str(wheel))
+    assert dry.returncode == 0, dry.stderr
+    names = [i["metadata"]["name"].lower() for i in json.loads(report.read_text())["install"]]
+    assert names == ["labkit"], f"pip cambiaría lo que Colab ya tiene: {names}"
+    done = _pip(python, "install", "--no-index", "--quiet", str(wheel))
+    assert done.returncode == 0, done.stderr
+    subprocess.run([str(python), "-m", "ipykernel", "install", "--sys-prefix"], check=True,
+                   env=_kernel_env(), capture_output=True)
+    return python
+
+
+def test_colab_like_environment_has_ipywidgets_7_and_labkit_from_the_wheel(colab):
+    out = subprocess.run(
+        [str(colab), "-c", "import ipywidgets, labkit, torch; "
+         "print(ipywidgets.__version__, labkit.__file__, torch.__version__)"],
+        check=True, capture_output=True, text=True, env=_kernel_env(), cwd=colab.parent).stdout
+    version, labkit_file, torch_version = out.split()
+    assert version == "7.7.1"
+    assert labkit_file.startswith(str(colab.parent.parent)) and "site-packages" in labkit_file
+    assert "__editable__" not in labkit_file and torch_version
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_in_the_colab_like_environment(colab, name, tmp_path):
+    import nbformat
+
+    shutil.copy(REPO / "notebooks" / name, tmp_path / name)
+    result = subprocess.run([str(colab), "-c", RUN, str(tmp_path / name), str(tmp_path)],
+                            env=_kernel_env(), cwd=tmp_path, capture_output=True, text=True,
+                            timeout=900)
+    assert result.returncode == 0, f"{name} falló en el entorno tipo Colab:\n{result.stderr[-5000:]}"
+    nb = nbformat.read(tmp_path / name, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    views = [o["data"]["application/vnd.jupyter.widget-view+json"] for o in outputs
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert views and all(v["version_major"] == 2 for v in views)
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    assert not state or state.get("version_major") == 2
+    text = "".join(str(o.get("data", {}).get("text/plain", o.get("text", ""))) for o in outputs)
+    exercises = sum("### BEGIN SOLUTION" in c.source for c in nb.cells)
+    assert text.count("✅") == exercises and "❌" not in text, "un ejercicio no pasó su comprobación"
