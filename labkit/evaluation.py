@@ -74,7 +74,7 @@ def _logits_for(model: nn.Module, data: Data | torch.Tensor, batch_size: int | N
 
 
 def evaluate(model: nn.Module, data: Data, batch_size: int | None = None,
-             device: torch.device | str | None = None) -> dict[str, float]:
+             device: torch.device | str | None = None) -> dict[str, object]:
     """Pérdida (entropía cruzada) y exactitud del modelo sobre un conjunto.
 
     Args:
