@@ -3,8 +3,8 @@
 Un checkpoint de labkit guarda el ``state_dict`` junto con el nombre del modelo y su familia, su
 número de clases, los nombres de las clases y su preprocesado (media, desviación y tamaños). Se
 escribe en un archivo temporal de la misma carpeta y luego se renombra (``os.replace``): si algo
-falla a mitad, el checkpoint anterior queda intacto. Se lee con ``torch.load(...,
-weights_only=True)``, que no ejecuta código del archivo, y antes de usarlo se comprueba: nombres
+falla a mitad, el checkpoint anterior queda intacto. Se lee solo con pesos
+(``weights_only=True``), sin ejecutar código del archivo, y antes de usarlo se comprueba: nombres
 de clase tantos como salidas de la cabeza, pesos sin NaN ni infinitos, mismo modelo.
 
 ``labkit.export`` / ``labkit.load_model`` (:mod:`labkit.inference`) usan este mismo formato.
