@@ -16,7 +16,7 @@ from importlib import metadata
 __all__ = ["TESTED_MAJORS", "UntestedVersionWarning", "untested_versions",
            "warn_untested_versions"]
 
-# Paquete -> versiones mayores probadas (la «mayor» de torchvision 0.x es la menor: 0.29 -> 29).
+# Paquete -> versiones mayores probadas (el primer número: torchvision 0.29 cuenta como 0).
 TESTED_MAJORS: dict[str, tuple[int, ...]] = {
     "torch": (2,),
     "torchvision": (0,),
