@@ -3,13 +3,14 @@
 Lo esencial en un vistazo::
 
     import labkit
-    datos = labkit.surface_dataset(n_train=100)            # conjunto integrado, sin red
-    modelo = labkit.create_model("efficientnet_lite0", num_classes=4)
+    datos = labkit.pneumonia_mnist()                        # radiografías reales, sin red
+    modelo = labkit.create_model("efficientnet_lite0", num_classes=datos)
     labkit.freeze(modelo)                                   # solo la cabeza
     labkit.summary(modelo)                                  # el panel de capas
     historial = labkit.fit(modelo, datos.train, datos.val, epochs=10, lr=1e-3)
     labkit.fine_tune(modelo, datos)                         # o la receta entera en dos fases
-    labkit.evaluate(modelo, datos.test)                     # {"loss": ..., "accuracy": ...}
+    labkit.evaluate(modelo, datos.test)     # exactitud, exactitud balanceada y recall por clase
+    labkit.predict_image(modelo, "foto.png")                # [(clase, probabilidad), …]
 
 Los submódulos ``labkit.plots``, ``labkit.viz``, ``labkit.widgets``, ``labkit.checks``,
 ``labkit.experiments`` y ``labkit.catalog`` se importan aparte (``import labkit.plots``).
