@@ -1,0 +1,33 @@
+"""La barra de progreso en un cuaderno: el texto que se guarda es el estado final.
+
+GitHub y nbviewer no dibujan widgets: muestran el ``text/plain`` guardado. Sin actualizarlo, ese
+texto era el de la barra recién creada («0/3 épocas | | [00:00<?]»).
+"""
+
+import nbformat
+from nbclient import NotebookClient
+
+CODE = """
+import torch, labkit
+from labkit.data import ImageSet
+g = torch.Generator().manual_seed(0)
+x = torch.randint(0, 255, (24, 3, 16, 16), dtype=torch.uint8, generator=g)
+y = torch.arange(24) % 2
+tr = ImageSet(x, y, ["a", "b"]); va = ImageSet(x[:8], y[:8], ["a", "b"])
+m = labkit.create_model("cnn_pequena", num_classes=2, pretrained=False)
+h = labkit.fit(m, tr, va, epochs=3, lr=1e-3)
+"""
+
+
+def test_saved_progress_text_is_the_final_state():
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells.append(nbformat.v4.new_code_cell(CODE))
+    NotebookClient(nb, timeout=180, kernel_name="python3").execute()
+    texts = [o["data"]["text/plain"] for o in nb.cells[0].outputs
+             if o.output_type == "display_data" and "text/plain" in o.get("data", {})]
+    assert len(texts) == 1
+    assert "3/3 épocas" in texts[0] and "<?" not in texts[0]
+    assert "pérdida" in texts[0] and "exactitud" in texts[0]
+    assert "application/vnd.jupyter.widget-view+json" in nb.cells[0].outputs[0]["data"]
