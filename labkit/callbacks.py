@@ -137,26 +137,16 @@ class TqdmCallback(Callback):
         self.mininterval = mininterval
         self.file = file
         self.bar = None
-        self._handle = None
         self._last = 0.0
 
     def on_train_begin(self, state: TrainState) -> None:
-        from tqdm.auto import tqdm
+        from .progress import progress_bar
 
-        options = dict(total=state.epochs, desc=state.phase or "entrenamiento", leave=True,
-                       mininterval=self.mininterval, file=self.file, dynamic_ncols=True,
-                       bar_format="{desc}: {n_fmt}/{total_fmt} épocas |{bar}| "
-                                  "[{elapsed}<{remaining}{postfix}]")
-        self._handle = None
-        if self.file is None and _is_notebook_tqdm(tqdm):
-            # En Jupyter, la barra se muestra con un display_id para poder poner al final su
-            # texto: el que guarda el cuaderno (y ve GitHub sin widgets) es el último, no «0/15».
-            from IPython.display import display
-
-            self.bar = tqdm(**options, display=False)
-            self._handle = display(self.bar.container, display_id=True)
-        else:
-            self.bar = tqdm(**options)
+        self.bar = progress_bar(total=state.epochs, desc=state.phase or "entrenamiento",
+                                leave=True, mininterval=self.mininterval, file=self.file,
+                                dynamic_ncols=True,
+                                bar_format="{desc}: {n_fmt}/{total_fmt} épocas |{bar}| "
+                                           "[{elapsed}<{remaining}{postfix}]")
         self._last = time.perf_counter()
 
     def on_batch_end(self, state: TrainState) -> None:
@@ -181,15 +171,5 @@ class TqdmCallback(Callback):
         if state.message:
             self.bar.set_postfix_str(state.message, refresh=False)
         self.bar.close()
-        if self._handle is not None:  # el texto guardado: el estado final
-            self._handle.update(self.bar.container)
         self.bar = None
 
-
-def _is_notebook_tqdm(cls: type) -> bool:
-    """Si ``tqdm.auto`` eligió la barra de Jupyter (un widget) y no la de texto."""
-    try:
-        from tqdm.notebook import tqdm as notebook_tqdm
-    except ImportError:  # sin ipywidgets
-        return False
-    return issubclass(cls, notebook_tqdm)

@@ -19,12 +19,11 @@ from http.client import HTTPException
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from tqdm.auto import tqdm
-
 from .archives import extract_archive
 from .errors import LabkitError
 from .fileio import atomic_write
 from .netfetch import DownloadLimitError, fetch
+from .progress import progress_bar
 
 if TYPE_CHECKING:
     from .catalog import DatasetEntry
@@ -156,7 +155,7 @@ def _fetch(url: str, out: IO[bytes], entry: DatasetEntry, progress: bool,
            deadline_s: float) -> tuple[str, int]:
     """Copia la respuesta en ``out`` calculando la suma; devuelve ``(suma, bytes)``."""
     hasher = hashlib.new(entry.checksum_algo)
-    with tqdm(total=entry.size_bytes, unit="B", unit_scale=True, unit_divisor=1024,
+    with progress_bar(total=entry.size_bytes, unit="B", unit_scale=True, unit_divisor=1024,
               desc=entry.filename, disable=not progress) as bar:
         def on_chunk(chunk: bytes) -> None:
             hasher.update(chunk)

@@ -87,9 +87,9 @@ __all__ = [
 def _runs(items: list, progress: Progress, desc: str) -> Iterable:
     """Recorre las ejecuciones con una barra de tqdm (``True``) o sin ella (``False``)."""
     if progress is True:
-        from tqdm.auto import tqdm
+        from .progress import progress_bar
 
-        return tqdm(items, desc=desc, leave=False)
+        return progress_bar(items, desc=desc, leave=False)
     return items
 
 

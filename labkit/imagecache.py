@@ -35,12 +35,12 @@ from pathlib import Path
 import numpy as np
 import PIL
 import torch
-from tqdm.auto import tqdm
 
 from .config import data_dir
 from .errors import LabkitError
 from .fileio import atomic_write
 from .imagedecode import DECODE_POLICY, DecodeResult, DecodeTask, decode_into, watch_parent
+from .progress import progress_bar
 
 __all__ = ["CacheRef", "cache_dir", "cache_key", "load_cached", "decode_files", "finalize",
            "image_cache_key", "clear_image_cache",
@@ -184,7 +184,8 @@ def decode_files(paths: Sequence[Path], positions: Sequence[int], image_size: in
             fh.truncate(len(paths) * row)
         tasks = [DecodeTask(i, str(p), image_size, max_pixels, str(staging), int(pos) * row)
                  for i, (p, pos) in enumerate(zip(paths, positions, strict=True))]
-        bar = tqdm(total=len(tasks), desc="Cargando imágenes", unit="img", disable=not progress)
+        bar = progress_bar(total=len(tasks), desc="Cargando imágenes", unit="img",
+                           disable=not progress)
         with bar:
             results = _run_tasks(tasks, workers, bar)
     except BaseException as err:
@@ -195,7 +196,7 @@ def decode_files(paths: Sequence[Path], positions: Sequence[int], image_size: in
     return staging, results
 
 
-def _run_tasks(tasks: list[DecodeTask], workers: int, bar: tqdm) -> list[DecodeResult]:
+def _run_tasks(tasks: list[DecodeTask], workers: int, bar: object) -> list[DecodeResult]:
     """Corre las tareas en este proceso o en un grupo de procesos, avanzando la barra."""
     if workers <= 1 or len(tasks) < POOL_FROM:
         results = []

@@ -31,3 +31,17 @@ def test_saved_progress_text_is_the_final_state():
     assert "3/3 épocas" in texts[0] and "<?" not in texts[0]
     assert "pérdida" in texts[0] and "exactitud" in texts[0]
     assert "application/vnd.jupyter.widget-view+json" in nb.cells[0].outputs[0]["data"]
+
+
+def test_a_bar_that_does_not_stay_leaves_no_stale_text():
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "from labkit.progress import progress_bar\n"
+        "total = sum(progress_bar(range(5), desc='barrido', leave=False))\n"
+        "for _ in progress_bar(range(2), desc='queda'):\n    pass"))
+    NotebookClient(nb, timeout=180, kernel_name="python3").execute()
+    texts = [o["data"].get("text/plain", "") for o in nb.cells[0].outputs
+             if o.output_type == "display_data"]
+    assert texts[0] == "" and "2/2" in texts[1] and "<?" not in "".join(texts)
