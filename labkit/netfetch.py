@@ -33,7 +33,18 @@ _CHUNK = 1 << 20
 
 
 class DownloadLimitError(LabkitError):
-    """La descarga superó su plazo total o su tamaño máximo."""
+    """La descarga superó su plazo total o su tamaño máximo.
+
+    Attributes:
+        kind: ``"plazo"`` (se agotó el plazo total) o ``"tamaño"`` (más bytes de la cuenta).
+        declared: los bytes que anunció el servidor en ``Content-Length`` si por eso se cortó;
+            ``None`` en otro caso.
+    """
+
+    def __init__(self, message: str, kind: str, declared: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.declared = declared
 
 
 def check_url(url: object, name: str = "url") -> str:
@@ -130,13 +141,15 @@ def _too_slow(url: str, deadline_s: float, received: int) -> DownloadLimitError:
     return DownloadLimitError(
         f"La descarga de {url} superó su plazo total de {deadline_s:g} s (llegaron {received} "
         "bytes): el servidor va demasiado lento o no responde. Se borró lo recibido; vuelve a "
-        "intentarlo más tarde o usa una réplica.")
+        "intentarlo más tarde o usa una réplica.", kind="plazo")
 
 
-def _too_big(url: str, max_bytes: int, what: str) -> DownloadLimitError:
+def _too_big(url: str, max_bytes: int, what: str,
+             declared: int | None = None) -> DownloadLimitError:
     return DownloadLimitError(
         f"El servidor de {url} {what}, más de los {max_bytes} bytes que mide el archivo esperado: "
-        "no es el archivo correcto. Se detuvo la descarga y se borró lo recibido.")
+        "no es el archivo correcto. Se detuvo la descarga y se borró lo recibido.",
+        kind="tamaño", declared=declared)
 
 
 def _read_all(response: object, out: BinaryIO, url: str, max_bytes: int, deadline_s: float,
@@ -211,5 +224,5 @@ def _open_and_read(request: urllib.request.Request, out: BinaryIO, url: str, max
     with response:
         declared = response.headers.get("Content-Length")
         if declared and declared.strip().isdigit() and int(declared) > max_bytes:
-            raise _too_big(url, max_bytes, f"anuncia {int(declared)} bytes")
+            raise _too_big(url, max_bytes, f"anuncia {int(declared)} bytes", int(declared))
         return _read_all(response, out, url, max_bytes, deadline_s, started, on_chunk, watch)

@@ -118,11 +118,10 @@ def _fetch(url: str, part: Path, total_s: float, read_s: float, limit: int) -> s
 
 def _limit_reason(err: DownloadLimitError, total_s: float, limit: int) -> str:
     """El motivo en pocas palabras: plazo total agotado o más bytes de los que pesa el archivo."""
-    if "plazo" in str(err):
+    if err.kind == "plazo":
         return f"se agotó el tiempo máximo de la descarga ({total_s:g} s)"
-    declared = re.search(r"anuncia (\d+) bytes", str(err))
-    if declared:
-        return (f"el servidor anuncia {int(declared.group(1)) // 2**20} MiB, más de lo que pesa "
+    if err.declared is not None:
+        return (f"el servidor anuncia {err.declared // 2**20} MiB, más de lo que pesa "
                 "este archivo")
     return f"el servidor envía más de {limit // 2**20} MiB, más de lo que pesa este archivo"
 
