@@ -204,12 +204,15 @@ class Playground(_Shows):
         self._build_model_controls()
         self._build_training_controls()
         self.message = widgets.HTML()
+        self.plan = widgets.HTML().add_class("labkit-plan")
         self.progress = TrainingProgress(auto_display=False)
         self.result_text = widgets.HTML()
         self.result_plots = widgets.Output()
         self.model_select.observe(lambda _: self._on_model(), names="value")
         self.mode.observe(self._on_mode, names="value")
         self.freeze_slider.observe(self._on_depth, names="value")
+        for control in (self.samples, self.ratio, self.epochs, self.freeze_slider):
+            control.observe(lambda _: self._show_plan(), names="value")
         self.button.on_click(lambda _: self.run())
 
     def _build_model_controls(self) -> None:
@@ -246,7 +249,7 @@ class Playground(_Shows):
         title = widgets.HTML("<h3 style='margin:0'>Playground de Transfer Learning</h3>")
         controls = widgets.VBox([self.model_select, self.mode, self.freeze_slider,
                                  self.panel.totals, self.samples, self.ratio, self.epochs,
-                                 self.button, self.message],
+                                 self.button, self.plan, self.message],
                                 layout=widgets.Layout(min_width="420px", margin="0 16px 0 0"))
         top = widgets.HBox([controls, self.panel.table],
                            layout=widgets.Layout(flex_flow="row wrap"))
@@ -317,6 +320,14 @@ class Playground(_Shows):
             control.disabled = False
         self.button.disabled = not self.is_runnable()
         self.message.value = self._explain()
+        self._show_plan()
+
+    def _show_plan(self) -> None:
+        """Lo que entrenará «Entrenar» con los controles de ahora (calculado en Python: es
+        también la confirmación de que el núcleo recibió cada cambio)."""
+        s = self.settings()
+        self.plan.value = ("<div style='color:#555555'>Al pulsar «Entrenar»: "
+                           f"{html.escape(_describe(**s))}</div>")
 
     def _explain(self) -> str:
         """El aviso que corresponde a la elección actual (vacío si no hay nada que decir)."""
@@ -429,14 +440,20 @@ class Playground(_Shows):
 
     def _show_result(self, r: PlaygroundResult) -> None:
         """La exactitud en prueba, la matriz de confusión y algunos errores."""
-        frozen = ("todas las capas entrenan" if r.depth == 0
-                  else _count(r.depth, "grupo congelado", "grupos congelados"))
-        ratio = f" · razón {r.ratio:.3g}" if r.mode == MODE_FINE_TUNE and r.ratio != 1 else ""
+        what = _describe(r.model_name, r.mode, r.depth, r.n_train, r.epochs, r.ratio)
         self.result_text.value = (
             f"<div style='font-size:120%'><b>{html.escape(r.accuracy_text())}</b></div>"
-            f"<div style='color:#555555'>Entrenamiento n.º {r.run}: {r.model_name} · "
-            f"{r.mode.lower()} · {frozen} · {r.n_train} imágenes · "
-            f"{_count(r.epochs, 'época', 'épocas')}{ratio} · "
+            f"<div style='color:#555555'>Entrenamiento n.º {r.run}: {html.escape(what)} · "
             f"{r.seconds:.1f} s</div>")
         show_outputs(self.result_plots, plot_confusion(r.confusion, r.classes),
                      plot_misclassified(self.data.test, r.preds, r.probs, max_images=4))
+
+
+def _describe(model_name: str, mode: str, depth: int, n_train: int, epochs: int,
+              ratio: float) -> str:
+    """«modelo · modo · grupos congelados · imágenes · épocas · razón» en una línea."""
+    frozen = ("todas las capas entrenan" if depth == 0
+              else _count(depth, "grupo congelado", "grupos congelados"))
+    ratio_text = f" · razón {ratio:.3g}" if mode == MODE_FINE_TUNE and ratio != 1 else ""
+    return (f"{model_name} · {mode.lower()} · {frozen} · {n_train} imágenes · "
+            f"{_count(epochs, 'época', 'épocas')}{ratio_text}")

@@ -340,6 +340,10 @@ def _drive_playground(page, shot: Path) -> dict:
     page.keyboard.press("ArrowRight")
     epochs.locator(".widget-readout").filter(has_text=re.compile(r"^\s*2\s*$")).wait_for(
         timeout=30_000)
+    # La lectura del control cambia en el navegador; la línea «Al pulsar «Entrenar»» la escribe
+    # Python: esperarla asegura que el núcleo tiene las 2 épocas antes del clic (sin esto, el
+    # clic podía llegar antes que el valor y entrenar 1 época).
+    page.locator(".labkit-plan", has_text="· 2 épocas").first.wait_for(timeout=30_000)
     # El icono de Font Awesome entra en el nombre accesible: se busca por el texto visible.
     page.locator("button.jupyter-button", has_text="Entrenar").first.click()
     done = page.get_by_text(f"Entrenamiento n.º {runs + 1}:")
