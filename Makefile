@@ -67,7 +67,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest tests -m "not browser and not slow"
 
 notebooks: $(STAMP)
-	$(PY) -m labkit ejecutar notebooks/
+	LABKIT_STRICT_CLAIMS=1 $(PY) -m labkit ejecutar notebooks/
 
 # Metadatos de nbgrader de los ejercicios (idempotente; repetir tras editar un cuaderno).
 nbgrader: $(STAMP)

@@ -19,6 +19,7 @@ Los submódulos ``labkit.plots``, ``labkit.viz``, ``labkit.widgets``, ``labkit.c
 from .augment import Augment
 from .callbacks import Callback, History, TqdmCallback, TrainState
 from .checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
+from .claims import claim
 from .compat import warn_untested_versions
 from .config import data_dir, default_device, seed_everything
 from .data import DataSplits, ImageSet, normalize
@@ -26,6 +27,7 @@ from .datasets import breast_mnist, dataset_report, elpv, pneumonia_mnist
 from .errors import LabkitError, WeightsUnavailableError
 from .evaluation import confusion_matrix, evaluate, predict
 from .features import FeatureCache, FeatureSet, extract_features
+from .fmt import pct
 from .folders import folder_report, image_folder
 from .freezing import freeze, freeze_to, frozen_depth, train_mode, unfreeze
 from .groups import LayerGroup, layer_groups, split_at
@@ -59,13 +61,13 @@ __all__ = [
     "param_groups", "summary", "SURFACE_CLASSES", "surface_dataset", "TqdmCallback",
     "confusion_matrix", "evaluate", "fine_tune", "fit", "predict", "export", "load_model",
     "predict_image", "freeze", "Augment", "lr_find",
-    "pneumonia_mnist", "breast_mnist", "elpv", "dataset_report",
+    "pneumonia_mnist", "breast_mnist", "elpv", "dataset_report", "claim", "pct",
 ]
 
 _SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", "catalog",
                "exercises", "course", "surfaces", "data", "models", "groups", "training",
                "schedules", "augment", "loop", "evaluation", "recipe", "lr_finder", "compare",
-               "datasets", "compat", "grading"}
+               "datasets", "compat", "grading", "claims", "fmt"}
 
 
 def __getattr__(name: str):
