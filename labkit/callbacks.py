@@ -12,6 +12,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from .fmt import pct
+
 __all__ = ["History", "TrainState", "Callback", "TqdmCallback"]
 
 
@@ -161,7 +163,7 @@ class TqdmCallback(Callback):
             return
         self.bar.set_postfix_str(
             f"pérdida {h.train_loss[-1]:.3f}/{h.val_loss[-1]:.3f}, "
-            f"exactitud {h.train_acc[-1]:.1%}/{h.val_acc[-1]:.1%} (entrenamiento/validación)",
+            f"exactitud {pct(h.train_acc[-1])}/{pct(h.val_acc[-1])} (entrenamiento/validación)",
             refresh=False)
         self.bar.update(1)
 

@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .errors import LabkitError
+from .fmt import pct
 
 __all__ = ["ArmSummary", "Difference", "Comparison", "compare", "arms_from_rows",
            "t_quantile", "wilson_interval", "VERDICTS"]
@@ -193,7 +194,7 @@ class Comparison:
 
 
 def _fmt_pct(x: float) -> str:
-    return f"{100 * x:.1f} %"
+    return pct(x)
 
 
 def _fmt_num(x: float) -> str:

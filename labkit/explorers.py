@@ -36,6 +36,7 @@ from .experiments import (
     scratch_epochs,
     transfer_features,
 )
+from .fmt import pct
 from .plots import plot_accuracy_vs_samples
 from .widgets import TrainingProgress, _error_text, _note, _Shows, show_outputs
 
@@ -76,7 +77,7 @@ class SampleSizeResult:
     def text(self) -> str:
         """Una línea con las dos exactitudes y sobre qué datos se midieron."""
         return (f"Con {self.n_train} imágenes de entrenamiento: transferencia (extracción de "
-                f"características) {self.transfer_acc:.1%} · desde cero {self.scratch_acc:.1%} "
+                f"características) {pct(self.transfer_acc)} · desde cero {pct(self.scratch_acc)} "
                 f"(exactitud en prueba sobre {self.n_test} imágenes de {self.test_name})")
 
     def rows(self) -> list[dict]:

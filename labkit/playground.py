@@ -26,6 +26,7 @@ from .data import DataSplits, ImageSet, check_splits
 from .errors import LabkitError
 from .evaluation import confusion_matrix, predict
 from .features import FeatureCache, FeatureSet
+from .fmt import pct
 from .freezing import default_fine_tune_depth, freeze_to
 from .models import MODELS, available_models, create_model
 from .plots import plot_confusion, plot_misclassified
@@ -107,7 +108,7 @@ class PlaygroundResult:
 
         Si se interrumpió, lo dice y nombra la época cuyos pesos se evaluaron.
         """
-        text = (f"Exactitud en prueba: {self.test_accuracy * 100:.1f} % "
+        text = (f"Exactitud en prueba: {pct(self.test_accuracy)} "
                 f"({self.n_test} imágenes de {self.test_name})")
         if self.interrupted:
             text += (f" — entrenamiento interrumpido: {self.history.epochs} de "

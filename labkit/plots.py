@@ -25,6 +25,7 @@ from matplotlib.ticker import MaxNLocator, NullLocator, PercentFormatter, Scalar
 from .callbacks import History
 from .data import ImageSet, to_numpy_image
 from .errors import LabkitError
+from .fmt import pct
 
 __all__ = [
     "PALETTE", "DPI", "LabFigure", "new_figure", "text_figure", "axis_label", "format_lr",
@@ -306,7 +307,7 @@ def plot_history(history: History | Sequence[History],
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(0.5, max(h.epochs for h in histories) + 0.5)
         ax.grid(alpha=0.3)
-    ax_acc.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax_acc.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0, symbol=" %"))
     has_best = any(h.best_epoch is not None for h in histories)
     handles = _history_legend(labels, has_best) + handles
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5),
@@ -389,7 +390,7 @@ def _annotate_confusion(ax: Axes, shown: np.ndarray, counts: np.ndarray, normali
             if np.isnan(value):
                 text = "–"
             elif normalize:
-                text = f"{value:.0%}" + (f"\n({int(counts[r, c])})" if n <= 6 else "")
+                text = pct(value, 0) + (f"\n({int(counts[r, c])})" if n <= 6 else "")
             else:
                 text = f"{int(value)}" if float(value).is_integer() else f"{value:.2f}"
             dark = not np.isnan(value) and value > 0.55 * vmax
@@ -429,7 +430,7 @@ def plot_confusion(matrix, classes: Sequence[str], normalize: bool = True) -> Fi
     ax.set_xlabel("clase predicha")
     ax.set_ylabel("clase real")
     ax.set_title("Matriz de confusión" + (" (por clase real)" if normalize else ""), fontsize=11)
-    fig.colorbar(image, ax=ax, shrink=0.8, format=PercentFormatter(1.0) if normalize else None)
+    fig.colorbar(image, ax=ax, shrink=0.8, format=PercentFormatter(1.0, decimals=0, symbol=" %") if normalize else None)
     return fig
 
 
@@ -449,7 +450,7 @@ def _predicted_prob(probs, preds: torch.Tensor) -> torch.Tensor | None:
 def _misclassified_title(data: ImageSet, i: int, pred: int, prob: float | None) -> str:
     """El rótulo de un error: clase real y clase predicha (con su probabilidad)."""
     text = f"real: {data.classes[int(data.labels[i])]}\npredicho: {data.classes[pred]}"
-    return text + (f" ({prob:.0%})" if prob is not None else "")
+    return text + (f" ({pct(prob, 0)})" if prob is not None else "")
 
 
 def plot_misclassified(data: ImageSet, preds, probs=None, max_images: int = 8) -> Figure:
@@ -487,7 +488,7 @@ def plot_misclassified(data: ImageSet, preds, probs=None, max_images: int = 8) -
             ax.imshow(to_numpy_image(data.images[i]))
             ax.set_title(_misclassified_title(data, i, int(preds[i]), prob), fontsize=8)
     order = "; primero los más seguros" if confidence is not None else ""
-    fig.suptitle(f"{len(wrong)} de {len(data)} mal clasificadas ({len(wrong) / len(data):.0%})"
+    fig.suptitle(f"{len(wrong)} de {len(data)} mal clasificadas ({pct(len(wrong) / len(data), 0)})"
                  f"{order}", fontsize=10)
     return fig
 
@@ -504,11 +505,11 @@ def _draw_topk(ax: Axes, ranking: Sequence[tuple[str, float]]) -> None:
     colors = [PALETTE[0]] + ["#9ecae1"] * (len(probs) - 1)
     ax.barh(y, probs, color=colors[:len(probs)], height=0.7)
     for yy, p in zip(y, probs, strict=True):
-        ax.text(min(p, 1.0) + 0.02, yy, f"{p:.0%}", va="center", fontsize=8)
+        ax.text(min(p, 1.0) + 0.02, yy, pct(p, 0), va="center", fontsize=8)
     ax.set_yticks(y, [lb if len(lb) <= 24 else lb[:23] + "…" for lb in labels], fontsize=8)
     ax.set_xlim(0, 1.18)
     ax.set_xticks([0, 0.5, 1.0])
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0, symbol=" %"))
     ax.tick_params(axis="x", labelsize=7)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -625,7 +626,7 @@ def _style_y(ax: Axes, key: str) -> None:
     """Eje y con su rótulo en español y en porcentaje si es una exactitud."""
     ax.set_ylabel(axis_label(key))
     if _is_fraction_key(key):
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0, symbol=" %"))
     ax.grid(alpha=0.3)
 
 

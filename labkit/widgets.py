@@ -33,6 +33,7 @@ from torch import nn
 
 from .callbacks import Callback, History, TrainState
 from .errors import LabkitError
+from .fmt import pct
 from .freezing import freeze_to, frozen_depth
 from .groups import layer_groups
 from .optim import group_lrs
@@ -359,7 +360,7 @@ class TrainingProgress(Callback, _Shows):
         phase = f" · fase: {state.phase}" if state.phase else ""
         return (f"<span style='font-size:90%'>Época {h.epochs}{phase} — pérdida "
                 f"{h.train_loss[-1]:.3f} (entrenamiento) / {h.val_loss[-1]:.3f} (validación) · "
-                f"exactitud {h.train_acc[-1]:.1%} / {h.val_acc[-1]:.1%} · "
+                f"exactitud {pct(h.train_acc[-1])} / {pct(h.val_acc[-1])} · "
                 f"{h.epoch_seconds[-1]:.1f} s</span>")
 
     def draw(self) -> None:

@@ -183,7 +183,7 @@ def test_confusion_normalized_and_counts():
     fig = plot_confusion(matrix, ["sí", "no"])
     assert len(fig.axes) == 2  # la matriz y su barra de color
     text = _texts(fig)
-    assert "90%" in text and "(9)" in text and "clase real" in text
+    assert "90 %" in text and "(9)" in text and "clase real" in text
     raw = _texts(plot_confusion(matrix.numpy(), ["sí", "no"], normalize=False))
     assert "9" in raw and "%" not in raw
 
@@ -205,7 +205,7 @@ def test_misclassified_most_confident_first():
     fig = plot_misclassified(data, preds, probs)
     shown = [ax for ax in fig.axes if ax.images]
     assert len(shown) == 3
-    assert shown[0].get_title() == "real: grieta\npredicho: sin defecto (99%)"
+    assert shown[0].get_title() == "real: grieta\npredicho: sin defecto (99 %)"
     assert "3 de 8" in _texts(fig)
 
 
@@ -234,7 +234,7 @@ def test_predictions_photo_and_bars():
     fig = plot_predictions(photos, topk, titles=["café", "negro", "otro"])
     assert len(fig.axes) == 6
     assert sum(len(ax.patches) for ax in fig.axes) == 5
-    assert "espresso" in _texts(fig) and "90%" in _texts(fig) and "café" in _texts(fig)
+    assert "espresso" in _texts(fig) and "90 %" in _texts(fig) and "café" in _texts(fig)
     with pytest.raises(LabkitError):
         plot_predictions(photos, topk[:2])
 
