@@ -217,7 +217,7 @@ class Playground(_Shows):
         self.button.on_click(lambda _: self.run())
 
     def _build_model_controls(self) -> None:
-        """Modelo, modo y el panel de capas con su control «Capas congeladas»."""
+        """Modelo, modo y el panel de capas con su control «Grupos congelados»."""
         first = next((n for n in ("efficientnet_lite0", *self.models) if n in self.available),
                      self.models[0])
         self.model_select = widgets.Dropdown(

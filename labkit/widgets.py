@@ -6,7 +6,7 @@ widget, lo que funciona igual con ipywidgets 8 (JupyterLab, Binder) y 7.7 (Colab
 propiedades son Python normal, así que las pruebas los manejan sin navegador: cambian el
 ``.value`` de un control o llaman a ``.click()`` de un botón y miran el resultado.
 
-* :class:`LayerPanel` — el panel de capas con el control «Capas congeladas».
+* :class:`LayerPanel` — el panel de capas con el control «Grupos congelados».
 * :class:`LRRatioExplorer` — la razón entre tasas y la tasa que recibe cada grupo.
 * :class:`TrainingProgress` — el progreso de un entrenamiento en vivo (es un callback de ``fit``).
 * :class:`Playground` — el «Playground de Transfer Learning»: elegir, entrenar y ver resultados
@@ -132,7 +132,7 @@ def _error_text(err: BaseException) -> str:
 class LayerPanel(_Shows):
     """El panel de capas: cuántos parámetros entrenan y cuántos están congelados.
 
-    Un control «Capas congeladas» va de 0 (entrena todo) a ``grupos - 1`` (solo la cabeza);
+    Un control «Grupos congelados» va de 0 (entrena todo) a ``grupos - 1`` (solo la cabeza);
     al moverlo llama a :func:`labkit.freeze_to` sobre el modelo y redibuja la tabla por grupo y
     la línea de totales.
 
@@ -145,7 +145,7 @@ class LayerPanel(_Shows):
     _title = "Panel de capas"
 
     def __init__(self, model: nn.Module, depth: int | None = None) -> None:
-        self.slider = widgets.IntSlider(description="Capas congeladas", min=0, max=1,
+        self.slider = widgets.IntSlider(description="Grupos congelados", min=0, max=1,
                                         continuous_update=False, style=_WIDE,
                                         layout=widgets.Layout(**_SLIDER))
         self.totals = widgets.HTML()
@@ -201,10 +201,10 @@ class LayerPanel(_Shows):
         return self.summary.trainable
 
     def totals_text(self, panel: ModelSummary | None = None) -> str:
-        """La línea de totales: ``Total: 3.38M · Entrenables: 5.1K · Congeladas: 3.37M``."""
+        """La línea de totales: ``Total: 3.38M · Entrenables: 5.1K · Congelados: 3.37M``."""
         s = panel or self.summary
         return (f"Total: {format_count(s.total)} · Entrenables: {format_count(s.trainable)} · "
-                f"Congeladas: {format_count(s.frozen)}")
+                f"Congelados: {format_count(s.frozen)}")
 
     def refresh(self) -> None:
         """Vuelve a calcular la tabla y los totales del modelo."""

@@ -4,7 +4,7 @@ Un solo servidor de JupyterLab (sobre una copia de ``notebooks/``) y un solo Chr
 módulo. Cada cuaderno se abre, se ejecuta entero («Run All») y se comprueba lo que solo se ve en
 un navegador: ningún «Error displaying widget», ninguna salida de error y cada vista de widget
 dibujada; se guarda una captura por cuaderno en ``salida/capturas/`` (ignorada por git). Con el
-playground, además, se mueve «Capas congeladas» (cambian los parámetros entrenables en pantalla)
+playground, además, se mueve «Grupos congelados» (cambian los parámetros entrenables en pantalla)
 y «Entrenar» termina mostrando la exactitud en prueba.
 
 Necesita Chromium (``apt-get install chromium``) y Playwright para Python; sin ellos se omite,
@@ -325,7 +325,7 @@ def _drive_playground(page, shot: Path) -> dict:
             "t => document.querySelector('.labkit-totals').textContent !== t", arg=before,
             timeout=60_000)
     before = _totals(page)
-    freeze = page.locator(".widget-slider", has_text="Capas congeladas").first
+    freeze = page.locator(".widget-slider", has_text="Grupos congelados").first
     freeze.locator(".noUi-handle").first.focus()
     page.keyboard.press("ArrowRight")
     page.wait_for_function(

@@ -102,7 +102,7 @@ def test_layer_panel_slider_freezes_and_updates_numbers():
     panel = LayerPanel(model)
     groups = layer_groups(model)
     assert (panel.slider.min, panel.slider.max) == (0, len(groups) - 1)
-    assert panel.slider.description == "Capas congeladas"
+    assert panel.slider.description == "Grupos congelados"
     assert panel.slider.continuous_update is False
     total = sum(p.numel() for p in model.parameters())
     assert panel.depth == 0 and panel.trainable == total
@@ -112,7 +112,7 @@ def test_layer_panel_slider_freezes_and_updates_numbers():
     assert all(not p.requires_grad for g in layer_groups(model)[:2] for _, p in g.params)
     assert all(p.requires_grad for g in layer_groups(model)[2:] for _, p in g.params)
     assert (f"Total: {format_count(total)} · Entrenables: {format_count(total - frozen)} · "
-            f"Congeladas: {format_count(frozen)}") in panel.totals.value
+            f"Congelados: {format_count(frozen)}") in panel.totals.value
     assert "congelado" in panel.table.value and "bloque1" in panel.table.value
     assert panel.summary.frozen == frozen
 
