@@ -67,6 +67,20 @@ class History:
                  "exactitud_val": self.val_acc[i], "segundos": self.epoch_seconds[i]}
                 for i in range(self.epochs)]
 
+    def __repr__(self) -> str:
+        """Un resumen legible (lo que guarda el cuaderno si una celda acaba en ``fit(...)``)."""
+        if not self.epochs:
+            return "Historial vacío (ninguna época completada)"
+        n = self.epochs
+        text = (f"Historial: {n} {'época' if n == 1 else 'épocas'} en {self.seconds:.1f} s; "
+                f"última: pérdida {self.train_loss[-1]:.3f}/{self.val_loss[-1]:.3f}, exactitud "
+                f"{pct(self.train_acc[-1])}/{pct(self.val_acc[-1])} (entrenamiento/validación)")
+        if self.best_epoch is not None:
+            text += f"; mejor época en validación: {self.best_epoch}"
+        if self.weights_epoch is not None and self.weights_epoch != n:
+            text += f"; el modelo tiene los pesos de la época {self.weights_epoch}"
+        return text + ("; parada temprana" if self.stopped_early else "")
+
     def extend(self, other: History) -> History:
         """Añade las épocas de otro historial (la segunda fase de ``fine_tune``)."""
         offset = self.epochs

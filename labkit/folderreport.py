@@ -96,6 +96,9 @@ class FolderReport:
         lines += [f"Nota: {note}" for note in self.notes]
         return lines
 
+    def __repr__(self) -> str:
+        return str(self)
+
     def _repr_html_(self) -> str:
         cells = "".join(f"<th>{SPLIT_LABELS[s]}</th>" for s in SPLITS)
         rows = [f"<tr><th>clase</th>{cells}<th>total</th></tr>"]

@@ -398,6 +398,7 @@ def test_report_text_and_html(tmp_path):
     for piece in ("entrenamiento", "validación", "prueba", "gato", "perro", "Omitidos (1)",
                   "gato/notas.txt", "Convertidas a RGB (1)", "perro/gris.png (L)", "32×32"):
         assert piece in text, piece
+    assert repr(folder_report(splits)) == text  # sin el repr crudo de la dataclass
     page = folder_report(splits)._repr_html_()
     assert page.startswith("<div>") and "<table>" in page and "perro/gris.png" in page
 

@@ -668,3 +668,15 @@ def test_fine_tune_without_restore_best_ends_with_the_last_epoch(data, monkeypat
     scripted_val_losses(monkeypatch, [1.0, 0.5, 0.7, 0.9])
     h = fine_tune(small_model(), train, val, head_epochs=2, epochs=2, restore_best=False, **FAST)
     assert h.best_epoch == 2 and h.weights_epoch == 4
+
+
+def test_history_repr_is_readable_spanish():
+    from labkit.callbacks import History
+
+    h = History(train_loss=[1.0, 0.5], train_acc=[0.5, 0.8], val_loss=[0.9, 0.7],
+                val_acc=[0.6, 0.75], epoch_seconds=[1.0, 1.0], lr=[1e-3] * 2, phase=["", ""],
+                best_epoch=1, weights_epoch=1, stopped_early=True)
+    text = repr(h)
+    assert text.startswith("Historial: 2 épocas") and "80.0 %/75.0 %" in text
+    assert "pesos de la época 1" in text and "parada temprana" in text
+    assert "History(" not in text and repr(History()).startswith("Historial vacío")
