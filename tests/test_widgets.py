@@ -190,6 +190,20 @@ def test_playground_sample_slider_is_bounded_by_the_data(data, only_lite0):
     assert pg.data is data
 
 
+def test_playground_plan_line_follows_every_control(data, only_lite0):
+    pg = Playground(data)
+    assert "Al pulsar «Entrenar»: efficientnet_lite0 · extracción de características" in pg.plan.value
+    pg.epochs.value = 2
+    assert "· 2 épocas" in pg.plan.value
+    pg.epochs.value = 1
+    assert "· 1 época" in pg.plan.value and "épocas" not in pg.plan.value
+    pg.mode.value = MODE_FINE_TUNE
+    pg.freeze_slider.value = 2
+    pg.samples.value = 8
+    assert "ajuste fino · 2 grupos congelados · 8 imágenes" in pg.plan.value
+    assert "razón 10" in pg.plan.value
+
+
 def test_playground_extraction_mode_fixes_the_freeze_slider(data, only_lite0):
     pg = Playground(data)
     last = len(layer_groups(create_model("efficientnet_lite0", pretrained=False))) - 1
