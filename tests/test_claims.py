@@ -49,3 +49,38 @@ def test_one_number_format():
     assert points(-0.01) == "-1.0 punto"
     assert points(0.02, sign=False) == "2.0 puntos"
     assert count(1, "época", "épocas") == "1 época" and count(2, "época", "épocas") == "2 épocas"
+
+
+def _claim_notebook(path, holds: bool):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(
+        f"import labkit\nlabkit.claim({holds}, 'la curva de validación sube', 'val 0.41')")]
+    nbformat.write(nb, path)
+    return path.read_bytes()
+
+
+def test_make_notebooks_refuses_to_save_a_notebook_whose_claim_broke(tmp_path, monkeypatch):
+    """El núcleo hereda LABKIT_STRICT_CLAIMS: la celda falla y el cuaderno queda como estaba."""
+    from labkit.notebook_runner import execute_notebook
+
+    monkeypatch.setenv(STRICT_ENV, "1")
+    path = tmp_path / "cuaderno.ipynb"
+    before = _claim_notebook(path, holds=False)
+    with pytest.raises(LabkitError, match="ClaimError.*la curva de validación sube"):
+        execute_notebook(path, timeout=120)
+    assert path.read_bytes() == before
+    _claim_notebook(path, holds=True)
+    execute_notebook(path, timeout=120)
+    assert '"execution_count": 1' in path.read_text()
+
+
+def test_the_makefile_regenerates_notebooks_in_strict_mode():
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    recipe = makefile.split("\nnotebooks:", 1)[1].split("\n\n", 1)[0]
+    assert f"{STRICT_ENV}=1" in recipe and "labkit ejecutar" in recipe
