@@ -22,18 +22,23 @@ Ejemplo::
                                   "ajuste fino": [0.86, 0.88, 0.85]}, n_test=581)
     print(cmp.table())
     print(cmp.sentence("ajuste fino", "extracción"))
+
+O, ejecutando las configuraciones (cada brazo es una función ``semilla → exactitud``)::
+
+    cmp = labkit.compare.compare_runs({"extracción": entrenar_cabeza,
+                                       "ajuste fino": ajustar}, seeds=(0, 1, 2), n_test=581)
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .errors import LabkitError
 from .fmt import pct
 
-__all__ = ["ArmSummary", "Difference", "Comparison", "compare", "arms_from_rows",
+__all__ = ["ArmSummary", "Difference", "Comparison", "compare", "compare_runs", "arms_from_rows",
            "t_quantile", "wilson_interval", "VERDICTS"]
 
 VERDICTS = ("gana", "empate", "pierde")
@@ -310,6 +315,45 @@ def compare(results: Mapping[str, Sequence[float] | Mapping], reference: str | N
         raise LabkitError(f"reference='{ref}' no es un brazo: usa uno de {', '.join(by_name)}.")
     diffs = [_difference(a, by_name[ref], n_test) for a in arms if a.name != ref]
     return Comparison(arms, diffs, ref, n_test, percent)
+
+
+def compare_runs(arms: Mapping[str, Callable[[int], float]], seeds: Sequence[int] = (0, 1, 2),
+                 reference: str | None = None, n_test: int | None = None, percent: bool = True,
+                 progress: bool = True) -> Comparison:
+    """Ejecuta cada configuración con cada semilla y compara los resultados por intervalo.
+
+    Cada brazo es una función ``semilla → valor`` (p. ej. entrenar una cabeza sobre
+    características guardadas y devolver la exactitud en prueba): con las mismas semillas en
+    todos los brazos la comparación es emparejada.
+
+    Args:
+        arms: ``{nombre: función(semilla) -> exactitud}``; dos o más.
+        seeds: las semillas (al menos 2 para tener intervalo; con 1 se escribe «n = 1»).
+        reference: el brazo con que se compara el resto (``None`` = el primero).
+        n_test: imágenes de prueba (ver :func:`compare`).
+        percent: los valores son exactitudes (0–1).
+        progress: barra de progreso por ejecución.
+
+    Returns:
+        El :class:`Comparison` de :func:`compare`.
+    """
+    if not isinstance(arms, Mapping) or len(arms) < 2 or not all(callable(f) for f in arms.values()):
+        raise LabkitError("compare_runs necesita un diccionario {nombre: función(semilla)} con al "
+                          "menos dos brazos.")
+    seeds = [int(s) for s in seeds]
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise LabkitError(f"seeds={seeds}: hacen falta semillas distintas (p. ej. (0, 1, 2)).")
+    from .progress import progress_bar
+
+    jobs = [(name, seed) for name in arms for seed in seeds]
+    results: dict[str, dict[int, float]] = {name: {} for name in arms}
+    for name, seed in progress_bar(jobs, desc="ejecuciones", disable=not progress, leave=False):
+        value = float(arms[name](seed))
+        if not math.isfinite(value):
+            raise LabkitError(f"El brazo «{name}» con semilla {seed} devolvió {value}: debe "
+                              "devolver un número finito (p. ej. la exactitud en prueba).")
+        results[name][seed] = value
+    return compare(results, reference=reference, n_test=n_test, percent=percent)
 
 
 def arms_from_rows(rows: Sequence[dict], by: str = "method", value: str = "test_acc",

@@ -74,3 +74,30 @@ def test_arms_from_sweep_rows_pair_by_seed():
 def test_bad_input_is_a_spanish_error(bad, kwargs):
     with pytest.raises(LabkitError):
         compare(bad, **kwargs)
+
+
+def test_compare_runs_runs_every_arm_with_every_seed_paired():
+    from labkit.compare import compare_runs
+
+    calls = []
+
+    def arm(offset):
+        def run(seed):
+            calls.append((offset, seed))
+            return 0.80 + offset + 0.01 * seed
+        return run
+
+    cmp = compare_runs({"base": arm(0.0), "mejor": arm(0.05)}, seeds=(0, 1, 2), progress=False)
+    assert sorted(calls) == [(0.0, 0), (0.0, 1), (0.0, 2), (0.05, 0), (0.05, 1), (0.05, 2)]
+    assert cmp.verdict("mejor", "base") == "gana"  # emparejado: +5 puntos en cada semilla
+
+
+def test_compare_runs_refuses_bad_arms_and_values():
+    from labkit.compare import compare_runs
+
+    with pytest.raises(LabkitError, match="dos brazos"):
+        compare_runs({"solo": lambda s: 0.5})
+    with pytest.raises(LabkitError, match="semillas distintas"):
+        compare_runs({"a": lambda s: 0.5, "b": lambda s: 0.6}, seeds=(1, 1))
+    with pytest.raises(LabkitError, match="«b» con semilla 0 devolvió nan"):
+        compare_runs({"a": lambda s: 0.5, "b": lambda s: float("nan")}, progress=False)
