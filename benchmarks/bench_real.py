@@ -64,7 +64,11 @@ def run_set(name: str, args: argparse.Namespace) -> list[dict]:
     for label, n in (("100", 100), ("todas", len(data.train))):
         for method, run in (("extraccion", ex.run_extraction), ("ajuste_fino", ex.run_fine_tune)):
             for seed in args.seeds:
-                out = run(feats, n, seed)
+                # La profundidad va explícita: sin ella run_fine_tune usa la de la receta (la mitad
+                # de los grupos), que no cabe en estas características (y con todas las imágenes
+                # tardaría horas en CPU). Aquí se ajustan los dos últimos grupos antes de la cabeza.
+                extra = {"depth": depth} if method == "ajuste_fino" else {}
+                out = run(feats, n, seed, **extra)
                 rows.append({"set": name, "n": label, "method": method, "seed": seed, **out,
                              "n_test": len(data.test), "feature_seconds": feats.seconds})
                 print(f"  {name:<9} n={label:<5} {method:<11} semilla {seed}: "
