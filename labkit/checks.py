@@ -376,26 +376,46 @@ _OVERFITTING_WHY = {
 
 
 @_verdict
-def check_overfitting_answer(answer: object) -> CheckResult:
-    """Comprueba el diagnóstico de una curva: entrenamiento baja, validación sube tras la época 5.
+def check_overfitting_answer(answer: object, history: object = None) -> CheckResult:
+    """Comprueba el diagnóstico de una curva de entrenamiento.
+
+    Sin ``history``, la curva es la del enunciado: la pérdida de entrenamiento baja y la de
+    validación sube desde la época 5 (la correcta es la b: sobreajuste). Con ``history`` (el
+    historial que midió el alumno, un :class:`labkit.History` o algo con ``train_loss`` y
+    ``val_loss``), la respuesta correcta es la que **su curva** muestra:
+
+    - la validación toca fondo antes de la última época y sube después, mientras la pérdida de
+      entrenamiento sigue por debajo de la de esa época → b (sobreajuste);
+    - la validación sigue en su mínimo en la última época → a (falta entrenar) o c (tasa baja);
+      con esa curva no se distinguen, y valen las dos.
+
+    Una curva que no muestra ninguno de los dos patrones no se puede corregir: el veredicto es
+    «No se pudo comprobar», nunca un error del alumno.
 
     Args:
         answer: la letra (``"a"``–``"d"``) o el texto de una de las ``OVERFITTING_OPTIONS``.
+        history: el historial medido (opcional).
 
     Returns:
-        El resultado de la comprobación (la correcta es la b: sobreajuste).
+        El resultado de la comprobación.
     """
     hint = ("compara las dos curvas: ¿qué significa que la pérdida de entrenamiento baje "
             "mientras la de validación sube?\n" + _options_text(OVERFITTING_OPTIONS))
+    curve = None if history is None else _curve_reading(history)
     if _unanswered(answer):
         return _pending(hint)
     choice = _match_option(answer, _OVERFITTING_ALIASES)
     if choice is None:
         return _unrecognized(answer, OVERFITTING_OPTIONS)
-    if choice == "b":
-        return _ok(_OVERFITTING_WHY["b"])
-    return _wrong(f"«{OVERFITTING_OPTIONS[choice]}» no explica esta curva. "
-                  f"{_OVERFITTING_WHY[choice]}", hint)
+    if curve is None:
+        if choice == "b":
+            return _ok(_OVERFITTING_WHY["b"])
+        return _wrong(f"«{OVERFITTING_OPTIONS[choice]}» no explica esta curva. "
+                      f"{_OVERFITTING_WHY[choice]}", hint)
+    accepted, what = curve
+    if choice in accepted:
+        return _ok(what)
+    return _wrong(f"«{OVERFITTING_OPTIONS[choice]}» no es lo que muestra tu curva. {what}", hint)
 
 
 # --- Números ------------------------------------------------------------------------------------
@@ -787,3 +807,52 @@ def check_param_groups(param_groups: object, lr: float, ratio: float,
             "optimizador.") if frozen else ""
     return _ok(f"{_count(len(groups), 'grupo', 'grupos')}, de lr={_fmt(lrs[0])} (primero) a lr={_fmt(lrs[-1])} "
                f"(cabeza), con razón {ratio:g} entre niveles.{note}")
+
+
+# --- Leer la curva del alumno (check_overfitting_answer con history) ----------------------------
+
+def _losses(history: object, name: str) -> list[float]:
+    """La lista ``name`` del historial (atributo o clave), como números finitos."""
+    values = history.get(name) if isinstance(history, dict) else getattr(history, name, None)
+    if values is None:
+        raise LabkitError(f"{_TEACHER}: el historial no tiene «{name}».")
+    try:
+        values = [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise LabkitError(f"{_TEACHER}: «{name}» del historial no es una lista de números.") from None
+    if not all(math.isfinite(v) for v in values):
+        raise LabkitError(f"el historial tiene pérdidas que no son números finitos en «{name}»: "
+                          "el entrenamiento divergió y la curva no se puede leer.")
+    return values
+
+
+def _curve_reading(history: object) -> tuple[set[str], str]:
+    """Qué opciones de ``OVERFITTING_OPTIONS`` apoya una curva medida, y por qué (con sus números).
+
+    Raises:
+        LabkitError: si el historial no sirve o la curva no muestra ningún patrón de las opciones.
+    """
+    train, val = _losses(history, "train_loss"), _losses(history, "val_loss")
+    if len(val) < 3 or len(train) != len(val):
+        raise LabkitError(f"{_TEACHER}: hacen falta al menos 3 épocas con pérdida de "
+                          f"entrenamiento y de validación (hay {len(val)}).")
+    best = min(range(len(val)), key=val.__getitem__)
+    last = len(val) - 1
+    if best == last:
+        return {"a", "c"}, (
+            f"En tu curva la pérdida de validación sigue bajando: su mínimo ({val[best]:.3f}) es "
+            f"la última época, la {last + 1}. Aún no hay sobreajuste: entrenar más épocas (o con "
+            "una tasa algo mayor, si la pérdida de entrenamiento baja muy despacio) puede mejorar.")
+    if val[last] > val[best] and train[last] < train[best]:
+        return {"b"}, (
+            f"En tu curva la pérdida de validación toca fondo en la época {best + 1} "
+            f"({val[best]:.3f}) y termina en {val[last]:.3f}, mientras la de entrenamiento baja de "
+            f"{train[best]:.3f} a {train[last]:.3f}: el modelo memoriza las imágenes de "
+            "entrenamiento y deja de generalizar. Es sobreajuste: quédate con los pesos de la "
+            "mejor época en validación (parada temprana) y, si hace falta, usa más datos, aumento "
+            "de datos o congela más grupos.")
+    raise LabkitError(
+        f"tu curva no muestra ninguno de los patrones de las opciones (la validación toca fondo "
+        f"en la época {best + 1}, pero la pérdida de entrenamiento no bajó desde entonces: "
+        f"{train[best]:.3f} → {train[last]:.3f}). Mírala en la figura y coméntala con tu "
+        "profesor.")
