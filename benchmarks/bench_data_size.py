@@ -49,7 +49,7 @@ def parse_args() -> argparse.Namespace:
 def report(done: int, total: int, row: dict) -> None:
     """Una línea por ejecución, para seguir el progreso en el registro."""
     print(f"[{done:>3}/{total}] {ex.METHOD_LABELS[row['method']]:<30} n={row['n_train']:<5} "
-          f"semilla={row['seed']}  prueba {row['test_acc']:.1%}  val {row['val_acc']:.1%}  "
+          f"semilla={row['seed']}  prueba {labkit.pct(row['test_acc'])}  val {labkit.pct(row['val_acc'])}  "
           f"{row['epochs']:>2} épocas  {row['train_seconds']:.1f} s", flush=True)
 
 

@@ -320,7 +320,7 @@ def print_table(rows: list[dict], args: argparse.Namespace, workers: int) -> Non
               f"{'fit (disco) s':>14} {'val':>6}")
         for r in rows:
             print(f"{r['n']:>6} {r['load128_s']:>8.1f} {r['fit_s']:>8.1f} {r['extract_s']:>13.1f} "
-                  f"{r['epochs_s']:>9.1f} {r['refit_s']:>14.1f} {r['val_acc']:>6.1%}")
+                  f"{r['epochs_s']:>9.1f} {r['refit_s']:>14.1f} {100 * r['val_acc']:>6.1f} %")
     last = rows[-1]
     pairs = {"n": last["n"], "load_over_floor": round(last["load_ms"] / last["floorN_ms"], 3),
              "second_speedup": round(last["load_s"] / last["second_s"], 1),

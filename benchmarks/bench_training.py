@@ -59,8 +59,8 @@ def compare(name: str, model: torch.nn.Module, splits: labkit.DataSplits,
     t_plain, acc_plain, c0 = timed_fit(model, splits, cache=False, **kwargs)
     t_cache, acc_cache, c1 = timed_fit(model, splits, cache=True, **kwargs)
     assert c1 and not c0
-    print(f"{name}: sin caché {t_plain:.2f} s (exactitud val {acc_plain:.1%}), "
-          f"con caché {t_cache:.2f} s (exactitud val {acc_cache:.1%}), "
+    print(f"{name}: sin caché {t_plain:.2f} s (exactitud val {labkit.pct(acc_plain)}), "
+          f"con caché {t_cache:.2f} s (exactitud val {labkit.pct(acc_cache)}), "
           f"diferencia {100 * (acc_cache - acc_plain):+.1f} puntos, "
           f"x{t_plain / t_cache:.1f}")
     return t_plain / t_cache
