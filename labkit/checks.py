@@ -226,7 +226,8 @@ def _as_number(answer: object) -> float | None:
 
 # --- Opciones múltiples -------------------------------------------------------------------------
 
-MODE_OPTIONS = {"a": "extracción de características", "b": "ajuste fino"}
+MODE_OPTIONS = {"a": "extracción de características", "b": "ajuste fino",
+                "c": "depende: mide en validación"}
 OVERFITTING_OPTIONS = {
     "a": "falta entrenar más épocas",
     "b": "sobreajuste: hay que parar antes (early stopping)",
@@ -252,6 +253,8 @@ _MODE_ALIASES = _aliases(MODE_OPTIONS, {
     "a": ["extraccion", "feature extraction", "extraccion de features", "extractor de caracteristicas",
           "features"],
     "b": ["fine tuning", "finetuning", "fine tune", "ajuste", "ajustar", "afinado", "afinar"],
+    "c": ["depende", "mide en validacion", "medir en validacion", "medir", "mide", "medirlo",
+          "depende mide", "depende medir en validacion", "it depends"],
 })
 _OVERFITTING_ALIASES = _aliases(OVERFITTING_OPTIONS, {
     "a": ["falta entrenar mas", "entrenar mas", "mas epocas", "subajuste", "underfitting"],
@@ -308,55 +311,82 @@ def _unrecognized(answer: object, options: dict[str, str]) -> CheckResult:
                   + _options_text(options))
 
 
-_FEW_IMAGES, _MANY_IMAGES = 1000, 5000
+_FEW_IMAGES, _MANY_IMAGES = 100, 5000
+_MEASURE = ("Decídelo midiendo: entrena las dos con varias semillas, compáralas en validación "
+            "con labkit.compare y quédate con la que gane por el intervalo; si empatan, con la "
+            "más barata (la extracción).")
 _MODE_WHY = {
-    "a": "Con {n} imágenes hay muy pocos ejemplos para reajustar millones de pesos: el ajuste fino "
-         "sobreajustaría (memorizaría las imágenes de entrenamiento). Congelar la red preentrenada "
-         "y entrenar solo la cabeza aprovecha lo que ya sabe y entrena muy pocos parámetros.",
-    "b": "Con {n} imágenes hay datos de sobra para ajustar también las capas preentrenadas sin "
-         "sobreajustar, y el ajuste fino suele ganar exactitud a la extracción de características, "
-         "sobre todo si tus imágenes se parecen poco a las de ImageNet.",
-    None: "Con {n} imágenes las dos opciones son razonables: depende de cuánto se parezcan tus "
-          "imágenes a las de ImageNet. Empieza por la extracción de características (rápida) y "
-          "prueba después el ajuste fino con una tasa de aprendizaje pequeña; quédate con la que "
-          "dé más exactitud en validación.",
+    ("pocas", "a"): "Con {n} imágenes, empezar por la extracción de características es lo "
+                    "prudente: entrena solo la cabeza (miles de parámetros), cuesta segundos con "
+                    "las características en caché y tiene poco con qué memorizar. No es una ley: "
+                    "el ajuste fino puede empatar o ganar incluso con unas cien imágenes (el "
+                    "cuaderno 04 lo mide), pero con tan pocas la validación también es pequeña "
+                    "y ruidosa, y cuesta distinguir una mejora real del azar.",
+    ("pocas", "c"): "Con {n} imágenes la regla práctica es empezar por la extracción (barata y "
+                    "con poco que sobreajustar), pero lo que decide es la medición. " + _MEASURE
+                    + " Con tan pocas imágenes de validación, el intervalo será ancho.",
+    ("pocas", "b"): "Con {n} imágenes el ajuste fino no es el primer paso: mueve millones de pesos "
+                    "con muy pocos ejemplos (riesgo de memorizar) y, con una validación tan "
+                    "pequeña, no podrás saber con fiabilidad si ganó. Puede salir bien, pero "
+                    "como regla se empieza por la extracción, o se miden las dos.",
+    ("medio", "a"): "Es un buen primer paso (rápido y barato). Pero con {n} imágenes el ajuste "
+                    "fino puede empatar o ganar según tus datos (cuánto se parecen a ImageNet, "
+                    "la resolución, la tasa): la respuesta completa es «depende: mide en "
+                    "validación». " + _MEASURE,
+    ("medio", "b"): "Puede ser la mejor opción con {n} imágenes, pero también puede empatar con "
+                    "la extracción, que cuesta mucho menos: la respuesta completa es «depende: "
+                    "mide en validación». " + _MEASURE,
+    ("medio", "c"): "Con {n} imágenes ninguna regla decide por ti: el resultado depende de tus "
+                    "datos. " + _MEASURE,
+    ("muchas", "b"): "Con {n} imágenes hay ejemplos para adaptar también las capas preentrenadas "
+                     "sin que el modelo memorice, y la regla práctica es el ajuste fino con "
+                     "tasas discriminativas. Compruébalo igualmente en validación frente a la "
+                     "extracción.",
+    ("muchas", "c"): "Con {n} imágenes la regla práctica apunta al ajuste fino, y medirlo es lo "
+                     "correcto. " + _MEASURE,
+    ("muchas", "a"): "Con {n} imágenes, quedarse solo en la extracción desaprovecha los datos: "
+                     "hay ejemplos de sobra para adaptar las últimas etapas a tus imágenes. La "
+                     "regla práctica es el ajuste fino (o medir las dos en validación).",
 }
+_MODE_RIGHT = {"pocas": ("a", "c"), "medio": ("a", "b", "c"), "muchas": ("b", "c")}
 
 
-def _expected_mode(n_images: int) -> str | None:
-    """La opción correcta para ``n_images`` imágenes: ``"a"``, ``"b"`` o ``None`` (las dos)."""
+def _mode_zone(n_images: int) -> str:
+    """La zona de la regla práctica para ``n_images``: ``"pocas"``, ``"medio"`` o ``"muchas"``."""
     n_images = _setting(check_int, "n_images", n_images, minimum=1)
     if n_images < _FEW_IMAGES:
-        return "a"
-    return "b" if n_images >= _MANY_IMAGES else None
+        return "pocas"
+    return "muchas" if n_images >= _MANY_IMAGES else "medio"
 
 
 @_verdict
 def check_mode_choice(answer: object, n_images: int = 50) -> CheckResult:
-    """Comprueba la elección entre extracción de características y ajuste fino.
+    """Comprueba una regla práctica: extracción de características, ajuste fino o «depende».
 
-    Con pocas imágenes (menos de 1000) la respuesta es la extracción de características; con
-    muchas (5000 o más), el ajuste fino; entre medias valen las dos.
+    Con muy pocas imágenes (menos de 100) valen la extracción y «depende: mide en validación»;
+    con muchas (5000 o más), el ajuste fino y «depende»; entre medias, las tres, y la
+    explicación dice que lo que decide es medir. Ninguna explicación afirma un resultado: el
+    curso mide que el ajuste fino puede ganar incluso con unas cien imágenes.
 
     Args:
-        answer: la respuesta: ``"a"``/``"b"`` o el texto (sin importar tildes ni mayúsculas;
-            también en inglés: ``"feature extraction"``, ``"fine-tuning"``).
+        answer: la respuesta: ``"a"``/``"b"``/``"c"`` o el texto (sin importar tildes ni
+            mayúsculas; también en inglés: ``"feature extraction"``, ``"fine-tuning"``).
         n_images: cuántas imágenes etiquetadas hay.
 
     Returns:
         El resultado de la comprobación.
     """
-    expected = _expected_mode(n_images)
+    zone = _mode_zone(n_images)
     n_images = int(n_images)
-    hint = ("piensa en cuántas imágenes hay y en cuántos pesos tendría que ajustar cada opción.\n"
-            + _options_text(MODE_OPTIONS))
+    hint = ("piensa en cuántas imágenes hay, en cuántos pesos tendría que ajustar cada opción y "
+            "en si una regla puede decidir por ti.\n" + _options_text(MODE_OPTIONS))
     if _unanswered(answer):
         return _pending(hint)
     choice = _match_option(answer, _MODE_ALIASES)
     if choice is None:
         return _unrecognized(answer, MODE_OPTIONS)
-    why = _MODE_WHY[expected].format(n=n_images)
-    if expected is None or choice == expected:
+    why = _MODE_WHY[(zone, choice)].format(n=n_images)
+    if choice in _MODE_RIGHT[zone]:
         return _ok(why)
     return _wrong(f"Con {n_images} imágenes, «{MODE_OPTIONS[choice]}» no es la mejor opción. {why}",
                   hint)
@@ -856,3 +886,19 @@ def _curve_reading(history: object) -> tuple[set[str], str]:
         f"en la época {best + 1}, pero la pérdida de entrenamiento no bajó desde entonces: "
         f"{train[best]:.3f} → {train[last]:.3f}). Mírala en la figura y coméntala con tu "
         "profesor.")
+
+
+# --- Ejercicios de práctica (en labkit.practice, reexportados aquí) -------------------------------
+
+_PRACTICE = ("verdict_options", "check_prediction_made", "check_measured_conclusion",
+             "check_depth_choice", "check_data_needed")
+__all__ += list(_PRACTICE)
+
+
+def __getattr__(name: str) -> Any:
+    """``labkit.checks.check_measured_conclusion`` y compañía viven en :mod:`labkit.practice`."""
+    if name in _PRACTICE:
+        from . import practice
+
+        return getattr(practice, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -248,7 +248,15 @@ def test_param_groups_object_that_raises_gives_a_verdict() -> None:
                                     "la a", "  EXTRACCIÓN DE CARACTERÍSTICAS. "])
 def test_mode_few_images_feature_extraction(answer: str) -> None:
     result = check_mode_choice(answer, n_images=50)
-    assert result.passed is True and "sobreajustaría" in result.message
+    assert result.passed is True and "prudente" in result.message
+    assert "sobreajustaría" not in result.message   # el curso mide que el ajuste fino puede ganar
+
+
+@pytest.mark.parametrize("answer", ["c", "depende", "Depende: mide en validación", "c) depende"])
+def test_mode_depends_is_right_at_every_size(answer: str) -> None:
+    for n in (50, 300, 2000, 20_000):
+        result = check_mode_choice(answer, n_images=n)
+        assert result.passed is True and "intervalo" in result.message
 
 
 @pytest.mark.parametrize("answer", ["b", "ajuste fino", "Fine-tuning", "finetuning"])
@@ -258,10 +266,16 @@ def test_mode_few_images_fine_tuning_is_wrong(answer: str) -> None:
     assert "«ajuste fino» no es la mejor opción" in result.message and "💡" in result.message
 
 
+def test_mode_middle_range_accepts_all_and_says_measure() -> None:
+    for answer in ("a", "b"):
+        result = check_mode_choice(answer, n_images=300)
+        assert result.passed is True and "depende: mide en validación" in result.message
+
+
 def test_mode_many_images_fine_tuning() -> None:
     assert check_mode_choice("b", n_images=10_000).passed is True
     result = check_mode_choice("a", n_images=5000)
-    assert result.passed is False and "datos de sobra" in result.message
+    assert result.passed is False and "desaprovecha" in result.message
     assert check_mode_choice("a", n_images=2000).passed is True
     assert check_mode_choice("b", n_images=2000).passed is True
 
@@ -271,9 +285,10 @@ def test_mode_unanswered(answer: object) -> None:
     result = check_mode_choice(answer)
     assert result.passed is None and "Ejercicio sin responder" in result.message
     assert "a) extracción de características" in result.message
+    assert "c) depende: mide en validación" in result.message
 
 
-@pytest.mark.parametrize("answer", ["c", "transfer", 42, "a ajuste fino", ""])
+@pytest.mark.parametrize("answer", ["d", "transfer", 42, "a ajuste fino", ""])
 def test_mode_unrecognized(answer: object) -> None:
     result = check_mode_choice(answer)
     assert result.passed is False and "No reconozco" in result.message
@@ -400,3 +415,114 @@ def test_freeze_depth_zero_means_all_trainable() -> None:
     model = _model()
     result = check_freeze(model, 0, groups=_groups(model))
     assert result.passed is True and "Congelados: ninguno" in result.message
+
+
+# --- Predecir, medir y concluir (labkit.practice, reexportado en labkit.checks) ----------------
+
+ARMS = {"arm": "ajuste fino", "reference": "extracción", "n_test": 581}
+WINS = {"ajuste fino": [0.86, 0.88, 0.87], "extracción": [0.78, 0.79, 0.77]}
+TIE = {"ajuste fino": [0.80, 0.82, 0.81], "extracción": [0.78, 0.79, 0.77]}
+
+
+def test_practice_checkers_are_reexported_by_checks() -> None:
+    from labkit import practice
+    assert checks.check_measured_conclusion is practice.check_measured_conclusion
+    assert "check_depth_choice" in checks.__all__
+
+
+@pytest.mark.parametrize("prediction", ["a", "gana el ajuste fino", "ajuste fino", "empate",
+                                        "c", "la extracción gana"])
+def test_prediction_is_only_recorded(prediction: str) -> None:
+    result = checks.check_prediction_made(prediction, arm="ajuste fino", reference="extracción")
+    assert result.passed is True and "Predicción anotada" in result.message
+
+
+def test_prediction_unanswered_and_unrecognized() -> None:
+    assert checks.check_prediction_made(None, "ajuste fino", "extracción").passed is None
+    assert checks.check_prediction_made("quizá", "ajuste fino", "extracción").passed is False
+
+
+def test_conclusion_against_the_measurement_is_wrong() -> None:
+    result = checks.check_measured_conclusion("a", TIE, "gana el ajuste fino", **ARMS)
+    assert result.passed is False
+    assert "no es lo que dice tu medición («empate»)" in result.message
+    assert "Escribiste tu predicción" in result.message
+
+
+@pytest.mark.parametrize("conclusion", ["empate", "b", "b) empate", "no se puede decidir"])
+def test_a_tie_measurement_accepts_tie(conclusion: str) -> None:
+    result = checks.check_measured_conclusion("a", TIE, conclusion, **ARMS)
+    assert result.passed is True and "empata" in result.message
+    assert "el intervalo incluye el 0" in result.message
+    assert "581 imágenes" in result.message and "semillas" in result.message  # el ruido, explicado
+
+
+def test_a_wrong_prediction_does_not_fail_the_exercise() -> None:
+    result = checks.check_measured_conclusion("c", WINS, "a", **ARMS)
+    assert result.passed is True and "salió lo contrario" in result.message
+    result = checks.check_measured_conclusion("empate", WINS, "gana el ajuste fino", **ARMS)
+    assert result.passed is True and "Predijiste un empate" in result.message
+
+
+def test_a_win_measurement_rejects_tie_and_the_other_arm() -> None:
+    assert checks.check_measured_conclusion("a", WINS, "empate", **ARMS).passed is False
+    assert checks.check_measured_conclusion("a", WINS, "gana la extracción", **ARMS).passed is False
+    assert checks.check_measured_conclusion(None, WINS, "ajuste fino", **ARMS).passed is True
+
+
+def test_conclusion_needs_a_real_measurement() -> None:
+    assert checks.check_measured_conclusion("a", None, "empate", **ARMS).passed is None
+    one_seed = {"ajuste fino": [0.8], "extracción": [0.7]}
+    result = checks.check_measured_conclusion("a", one_seed, "a", **ARMS)
+    assert result.passed is False and "al menos 2 semillas" in result.message
+    result = checks.check_measured_conclusion("a", {"ajuste fino": [0.8, 0.9]}, "a", **ARMS)
+    assert result.passed is False and "Falta el brazo «extracción»" in result.message
+    percent = {"ajuste fino": [80, 82], "extracción": [78, 79]}
+    assert checks.check_measured_conclusion("a", percent, "a", **ARMS).passed is False
+    assert checks.check_measured_conclusion("a", TIE, None, **ARMS).passed is None
+
+
+@pytest.mark.parametrize("bad", [{"n_test": 0}, {"n_test": "581"}, {"arm": "extracción"},
+                                 {"reference": None}, {"min_seeds": 0}])
+def test_teacher_side_errors_cannot_be_checked(bad: dict) -> None:
+    result = checks.check_measured_conclusion("a", TIE, "empate", **{**ARMS, **bad})
+    assert result.passed is None and "No se pudo comprobar" in result.message
+
+
+def test_depth_choice_best_by_validation_and_test_once() -> None:
+    validation = {9: 0.80, 8: [0.82, 0.80], 7: 0.84}
+    result = checks.check_depth_choice(7, validation, {7: 0.78}, n_val=233)
+    assert result.passed is True and "una sola vez" in result.message and "ruido" in result.message
+    result = checks.check_depth_choice(8, validation, {8: 0.80})
+    assert result.passed is False and "la mejor de tu barrido es 7" in result.message
+    result = checks.check_depth_choice(7, validation, {7: 0.78, 9: 0.77})
+    assert result.passed is False and "Miraste la prueba en 2" in result.message
+    result = checks.check_depth_choice(7, validation, {9: 0.77})
+    assert result.passed is False
+    assert checks.check_depth_choice(7, validation, None).passed is None
+    assert checks.check_depth_choice(None, validation, None).passed is None
+    assert checks.check_depth_choice(7, {7: 0.8}, {7: 0.8}).passed is False
+    assert checks.check_depth_choice(7, validation, {7: 0.8}, n_val=0).passed is None
+
+
+def _size_rows(means: dict[int, float]) -> list[dict]:
+    return [{"method": "extraccion", "n_train": n, "seed": s, "test_acc": m + 0.005 * s}
+            for n, m in means.items() for s in range(3)]
+
+
+def test_data_needed_reads_the_curve_by_interval() -> None:
+    rows = _size_rows({10: 0.70, 100: 0.80, 500: 0.84, 1000: 0.85})
+    assert checks.check_data_needed(500, rows, n_test=600).passed is True
+    result = checks.check_data_needed(100, rows, n_test=600)
+    assert result.passed is False and "todavía se pierde" in result.message
+    assert checks.check_data_needed(1000, rows, n_test=600).passed is False
+    # con una prueba diminuta el ruido tapa más: 100 imágenes ya empatan
+    assert checks.check_data_needed(100, rows, n_test=150).passed is True
+    assert checks.check_data_needed(None, rows, n_test=600).passed is None
+
+
+@pytest.mark.parametrize("rows,n_test", [([], 600), (None, 600), ([{"x": 1}], 600),
+                                         (_size_rows({10: 0.7, 20: 0.8}), 0)])
+def test_data_needed_teacher_errors(rows: object, n_test: int) -> None:
+    result = checks.check_data_needed(100, rows, n_test=n_test)
+    assert result.passed is None and "No se pudo comprobar" in result.message

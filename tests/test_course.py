@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = ["00_guia", "01_que_hace", "02_modelos_y_capas", "03_como_funciona",
             "04_extraccion_vs_ajuste_fino", "05_tasas_de_aprendizaje", "06_tamano_de_datos",
-            "07_errores_comunes", "08_aplicaciones", "09_playground"]
+            "07_errores_comunes", "08_aplicaciones", "09_playground", "10_proyecto_final"]
 
 
 def _read(path: Path) -> nbformat.NotebookNode:

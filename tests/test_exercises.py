@@ -270,3 +270,62 @@ def test_solution_version_executes_and_passes(tmp_path: Path,
     output = _run(_exercise_notebook(), tmp_path, monkeypatch)
     assert output.count("✅ Correcto.") == 2
     assert "sin responder" not in output and "CheckResult" not in output
+
+
+# --- Predecir antes de medir (labkit.practice) ----------------------------------------------------
+
+PREDICT_CELL = """prediccion = None
+### BEGIN SOLUTION
+prediccion = "a"
+### END SOLUTION
+labkit.checks.check_prediction_made(prediccion, arm="ajuste fino", reference="extracción")"""
+
+CONCLUDE_CELL = """medicion = None
+conclusion = None
+### BEGIN SOLUTION
+medicion = {"ajuste fino": [0.80, 0.82, 0.81], "extracción": [0.78, 0.79, 0.77]}
+conclusion = "empate"
+### END SOLUTION
+labkit.checks.check_measured_conclusion(prediccion, medicion, conclusion, arm="ajuste fino",
+                                        reference="extracción", n_test=581)"""
+
+
+def _practice_notebook() -> nbformat.NotebookNode:
+    nb = new_notebook(cells=[new_code_cell("import labkit.checks"), new_code_cell(PREDICT_CELL),
+                             new_code_cell(CONCLUDE_CELL)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    return nb
+
+
+def test_student_version_of_a_prediction_keeps_the_measurement_to_do() -> None:
+    student = strip_solutions(_practice_notebook())
+    assert "prediccion = None\n# TU RESPUESTA AQUÍ" in student.cells[1].source
+    assert '"empate"' not in student.cells[2].source
+    assert "check_measured_conclusion(prediccion, medicion" in student.cells[2].source
+
+
+@pytest.mark.slow
+def test_prediction_exercises_run_for_student_and_teacher(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    student = _run(strip_solutions(_practice_notebook()), tmp_path, monkeypatch)
+    assert student.count("Ejercicio sin responder") == 2 and "Traceback" not in student
+    teacher = _run(_practice_notebook(), tmp_path, monkeypatch)
+    assert "Predicción anotada" in teacher and "✅ Correcto. Tu conclusión («empate»)" in teacher
+    assert "no se distingue" in teacher   # la predicción fallida se comenta, no suspende
+
+
+PRACTICE_NOTEBOOKS = ["04_extraccion_vs_ajuste_fino", "06_tamano_de_datos", "08_aplicaciones",
+                      "10_proyecto_final"]
+
+
+@pytest.mark.parametrize("name", PRACTICE_NOTEBOOKS)
+def test_course_predicts_before_it_measures(name: str) -> None:
+    """En cada cuaderno, la predicción se anota en una celda anterior a la conclusión medida."""
+    nb = nbformat.read(REPO_ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    sources = [c.source for c in nb.cells if c.cell_type == "code"]
+    predicted = [i for i, s in enumerate(sources) if "check_prediction_made(" in s
+                 and "grading.require" not in s]
+    concluded = [i for i, s in enumerate(sources) if "check_measured_conclusion(" in s
+                 and "grading.require" not in s]
+    assert predicted and concluded and max(predicted) < min(concluded)
