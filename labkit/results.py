@@ -106,7 +106,7 @@ def format_table(rows: Sequence[dict], value: str = "test_acc", percent: bool = 
     """La tabla de un barrido de tamaño: una línea por tamaño, una columna por método.
 
     Las columnas siguen el orden de :data:`METHODS`. Cada celda es ``media ± desviación`` (en
-    %, si ``percent``) sobre las semillas; ``—`` donde el método no se midió. La última línea
+    %, si ``percent``) sobre las semillas, o ``media (n = 1)`` con una sola; ``—`` donde el método no se midió. La última línea
     dice cuántas ejecuciones hay por celda.
 
     Args:
@@ -140,6 +140,8 @@ def format_table(rows: Sequence[dict], value: str = "test_acc", percent: bool = 
 def _cell(stat: dict | None, scale: float) -> str:
     if stat is None:
         return "—"
+    if stat["count"] < 2:  # una sola ejecución: sin desviación que dar (nunca «± 0.0»)
+        return f"{stat['mean'] * scale:.1f} (n = 1)"
     return f"{stat['mean'] * scale:.1f} ± {stat['std'] * scale:.1f}"
 
 

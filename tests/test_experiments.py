@@ -188,6 +188,7 @@ def test_format_table_and_labels():
                                     "desde", "cero"]
     assert "40.0 ± 8.2" in lines[1] and "—" in lines[1]       # sin ajuste fino en 10
     assert "de 1 a 3 ejecuciones" in lines[-1]
+    assert "90.0 (n = 1)" in lines[3] and "± 0.0" not in table   # una ejecución: sin desviación
     assert {r["method"] for r in ex.labeled(rows)} == set(ex.METHOD_LABELS.values())
 
 
