@@ -46,7 +46,7 @@ from torch import nn
 
 from .callbacks import History
 from .config import seed_everything
-from .data import DataSplits, ImageSet
+from .data import DataSplits, ImageSet, check_splits
 from .errors import LabkitError
 from .features import FeatureCache, FeatureSet
 from .freezing import freeze_to
@@ -60,7 +60,6 @@ from .runs import (
     TransferFeatures,
     _check_methods,
     _check_seeds,
-    _check_splits,
     _fine_tune_depth,
     _fit,
     _head_depth,
@@ -150,7 +149,7 @@ def data_size_sweep(data: DataSplits, sizes: Sequence[int] = (10, 50, 100, 500, 
         ``val_acc``, ``train_seconds`` (solo entrenar; las características se calculan una vez),
         ``epochs`` y ``model``.
     """
-    _check_splits(data)
+    check_splits(data, "Cada barrido", "labkit.surface_dataset()")
     methods, seeds = _check_methods(methods), _check_seeds(seeds)
     sizes = _usable_sizes(sizes, data.train)
     recipe = recipe or Recipe()
@@ -173,7 +172,7 @@ def data_size_sweep(data: DataSplits, sizes: Sequence[int] = (10, 50, 100, 500, 
 def _prepare(model_name: str, data: DataSplits, n_train: int | None, pretrained: bool,
              device: torch.device | str | None) -> tuple[nn.Module, ImageSet]:
     """El modelo del catálogo con cabeza para las clases y el entrenamiento (quizá recortado)."""
-    _check_splits(data)
+    check_splits(data, "Cada barrido", "labkit.surface_dataset()")
     if model_name not in MODELS:
         raise LabkitError(f"No conozco el modelo '{model_name}': elige entre {', '.join(MODELS)}.")
     model = create_model(model_name, num_classes=data.train.num_classes, pretrained=pretrained)
