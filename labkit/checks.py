@@ -787,3 +787,25 @@ def check_param_groups(param_groups: object, lr: float, ratio: float,
             "optimizador.") if frozen else ""
     return _ok(f"{_count(len(groups), 'grupo', 'grupos')}, de lr={_fmt(lrs[0])} (primero) a lr={_fmt(lrs[-1])} "
                f"(cabeza), con razón {ratio:g} entre niveles.{note}")
+
+
+# --- El bucle de entrenamiento (cuaderno 03) -------------------------------------------------------
+
+def check_training_loop(train_fn: object, model: Any, images: Any, labels: Any) -> CheckResult:
+    """Comprueba el bucle de entrenamiento del alumno: ver :func:`labkit.loopcheck.check_training_loop`.
+
+    Args:
+        train_fn: la función ``train_fn(model, images, labels)`` del alumno.
+        model: un modelo con grupos congelados (con BatchNorm) y la cabeza entrenable.
+        images: imágenes normalizadas ``[N, 3, H, W]``.
+        labels: etiquetas ``[N]``.
+
+    Returns:
+        El resultado de la comprobación (ya mostrado).
+    """
+    from .loopcheck import check_training_loop as check  # usa torch: se carga al usarla
+
+    return check(train_fn, model, images, labels)
+
+
+__all__ += ["check_training_loop"]
