@@ -809,3 +809,25 @@ def check_training_loop(train_fn: object, model: Any, images: Any, labels: Any) 
 
 
 __all__ += ["check_training_loop"]
+
+
+def check_mode_measurement(prediction: object, measured: object, n_images: int = 60,
+                           n_test: int = 200) -> CheckResult:
+    """«Predice y mide» extracción frente a ajuste fino: ver :mod:`labkit.modecheck`.
+
+    Args:
+        prediction: ``"a"``/``"b"`` o el nombre del modo que el alumno cree que ganará.
+        measured: ``{"extracción de características": …, "ajuste fino": …}`` (exactitudes o
+            resultados del playground).
+        n_images: imágenes de entrenamiento que pide el enunciado.
+        n_test: imágenes de prueba.
+
+    Returns:
+        El resultado de la comprobación (ya mostrado).
+    """
+    from .modecheck import check_mode_measurement as check
+
+    return check(prediction, measured, n_images=n_images, n_test=n_test)
+
+
+__all__ += ["check_mode_measurement"]
