@@ -9,7 +9,10 @@ Las filas se resumen con :func:`summarize`, se imprimen con :func:`format_table`
 * :func:`lr_ratio_sweep` — exactitud según la razón entre tasas del ajuste fino.
 * :func:`crossover` — el menor tamaño en que un método alcanza a otro (calculado, no supuesto).
 
-Recetas del barrido de tamaño de datos (:class:`Recipe`; las mismas para todos los tamaños):
+Recetas del barrido de tamaño de datos (:class:`Recipe`; las mismas para todos los tamaños). La
+extracción y el ajuste fino usan los valores de la receta del curso
+(:data:`labkit.recipe.FINE_TUNE_DEFAULTS`) salvo las épocas de cabeza (30, no 3);
+``print(Recipe())`` lo explica:
 
 * **extraccion**: el tronco preentrenado congelado y una cabeza lineal nueva, ``head_epochs``
   épocas con ``head_lr``. Las características se calculan **una vez** para todo train/val/test
