@@ -902,3 +902,47 @@ def __getattr__(name: str) -> Any:
 
         return getattr(practice, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# --- El bucle de entrenamiento (cuaderno 03) -------------------------------------------------------
+
+def check_training_loop(train_fn: object, model: Any, images: Any, labels: Any) -> CheckResult:
+    """Comprueba el bucle de entrenamiento del alumno: ver :func:`labkit.loopcheck.check_training_loop`.
+
+    Args:
+        train_fn: la función ``train_fn(model, images, labels)`` del alumno.
+        model: un modelo con grupos congelados (con BatchNorm) y la cabeza entrenable.
+        images: imágenes normalizadas ``[N, 3, H, W]``.
+        labels: etiquetas ``[N]``.
+
+    Returns:
+        El resultado de la comprobación (ya mostrado).
+    """
+    from .loopcheck import check_training_loop as check  # usa torch: se carga al usarla
+
+    return check(train_fn, model, images, labels)
+
+
+__all__ += ["check_training_loop"]
+
+
+def check_mode_measurement(prediction: object, measured: object, n_images: int = 60,
+                           n_test: int = 200) -> CheckResult:
+    """«Predice y mide» extracción frente a ajuste fino: ver :mod:`labkit.modecheck`.
+
+    Args:
+        prediction: ``"a"``/``"b"`` o el nombre del modo que el alumno cree que ganará.
+        measured: ``{"extracción de características": …, "ajuste fino": …}`` (exactitudes o
+            resultados del playground).
+        n_images: imágenes de entrenamiento que pide el enunciado.
+        n_test: imágenes de prueba.
+
+    Returns:
+        El resultado de la comprobación (ya mostrado).
+    """
+    from .modecheck import check_mode_measurement as check
+
+    return check(prediction, measured, n_images=n_images, n_test=n_test)
+
+
+__all__ += ["check_mode_measurement"]

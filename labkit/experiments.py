@@ -9,7 +9,10 @@ Las filas se resumen con :func:`summarize`, se imprimen con :func:`format_table`
 * :func:`lr_ratio_sweep` — exactitud según la razón entre tasas del ajuste fino.
 * :func:`crossover` — el menor tamaño en que un método alcanza a otro (calculado, no supuesto).
 
-Recetas del barrido de tamaño de datos (:class:`Recipe`; las mismas para todos los tamaños):
+Recetas del barrido de tamaño de datos (:class:`Recipe`; las mismas para todos los tamaños). La
+extracción y el ajuste fino usan los valores de la receta del curso
+(:data:`labkit.recipe.FINE_TUNE_DEFAULTS`) salvo las épocas de cabeza (30, no 3);
+``print(Recipe())`` lo explica:
 
 * **extraccion**: el tronco preentrenado congelado y una cabeza lineal nueva, ``head_epochs``
   épocas con ``head_lr``. Las características se calculan **una vez** para todo train/val/test
@@ -46,7 +49,7 @@ from torch import nn
 
 from .callbacks import History
 from .config import seed_everything
-from .data import DataSplits, ImageSet
+from .data import DataSplits, ImageSet, check_splits
 from .errors import LabkitError
 from .features import FeatureCache, FeatureSet
 from .freezing import freeze_to
@@ -60,7 +63,6 @@ from .runs import (
     TransferFeatures,
     _check_methods,
     _check_seeds,
-    _check_splits,
     _fine_tune_depth,
     _fit,
     _head_depth,
@@ -150,7 +152,7 @@ def data_size_sweep(data: DataSplits, sizes: Sequence[int] = (10, 50, 100, 500, 
         ``val_acc``, ``train_seconds`` (solo entrenar; las características se calculan una vez),
         ``epochs`` y ``model``.
     """
-    _check_splits(data)
+    check_splits(data, "Cada barrido", "labkit.surface_dataset()")
     methods, seeds = _check_methods(methods), _check_seeds(seeds)
     sizes = _usable_sizes(sizes, data.train)
     recipe = recipe or Recipe()
@@ -173,7 +175,7 @@ def data_size_sweep(data: DataSplits, sizes: Sequence[int] = (10, 50, 100, 500, 
 def _prepare(model_name: str, data: DataSplits, n_train: int | None, pretrained: bool,
              device: torch.device | str | None) -> tuple[nn.Module, ImageSet]:
     """El modelo del catálogo con cabeza para las clases y el entrenamiento (quizá recortado)."""
-    _check_splits(data)
+    check_splits(data, "Cada barrido", "labkit.surface_dataset()")
     if model_name not in MODELS:
         raise LabkitError(f"No conozco el modelo '{model_name}': elige entre {', '.join(MODELS)}.")
     model = create_model(model_name, num_classes=data.train.num_classes, pretrained=pretrained)

@@ -20,7 +20,7 @@ from torch import nn
 
 from .callbacks import Callback, History
 from .config import seed_everything
-from .data import DataSplits, ImageSet
+from .data import DataSplits, ImageSet, check_splits
 from .errors import LabkitError
 from .evaluation import evaluate
 from .features import FeatureSet, _eval_mode, prefix_fingerprint
@@ -28,6 +28,7 @@ from .freezing import default_fine_tune_depth, freeze_to
 from .groups import layer_groups, split_at
 from .loop import BestTracker
 from .models import create_model, replace_head
+from .recipe import FINE_TUNE_DEFAULTS
 from .results import METHODS
 from .training import FitSettings, _check_data, _run_fit
 
@@ -38,9 +39,33 @@ __all__ = ["Recipe", "TransferFeatures", "transfer_features", "scratch_epochs", 
 Progress = bool | Callable[[int, int, dict], None]
 
 
+# Lo que el barrido hace distinto de la receta del curso (FINE_TUNE_DEFAULTS), y por qué. Lo
+# imprime Recipe.describe() (y print(receta)); lo que no está aquí es igual a la receta.
+_HEAD_EPOCHS_REASON = (
+    "la receta entrena la cabeza {recipe} épocas, pero el barrido empieza en 10 imágenes: con "
+    "lotes de {batch} son un solo paso de optimización por época, y {recipe} pasos no bastan "
+    "para que una cabeza nueva aprenda. Con {used} épocas hasta la muestra más pequeña da "
+    "{used} pasos; con más imágenes, la mejor época en validación evita el sobreajuste")
+
+
 @dataclass(frozen=True)
 class Recipe:
-    """Los hiperparámetros de los tres métodos (ver la descripción del módulo).
+    """Los hiperparámetros de los tres métodos de los barridos (ver la descripción del módulo).
+
+    La extracción y el ajuste fino siguen la receta del curso,
+    :data:`labkit.recipe.FINE_TUNE_DEFAULTS` (la de :func:`labkit.fine_tune`): tasa de la cabeza
+    ``head_lr``, ajuste fino de ``fine_tune_epochs`` épocas con ``fine_tune_lr`` y razón
+    ``fine_tune_ratio``, la primera mitad de los grupos congelada, tasa constante y sin aumento.
+    Los valores por defecto salen de ese diccionario; no se copian a mano.
+
+    **Una desviación, a propósito:** ``head_epochs`` es 30, no 3. Los barridos empiezan en 10
+    imágenes, que con lotes de 32 son **un solo paso** de optimización por época: 3 épocas
+    serían 3 pasos y la cabeza apenas se movería. Con 30 épocas la muestra más pequeña recibe
+    30 pasos; con más imágenes, quedarse con la mejor época de validación evita el sobreajuste.
+    :meth:`describe` lo cuenta en español (y ``print(receta)`` lo imprime).
+
+    La CNN desde cero no forma parte de la receta del curso: tiene sus propios valores
+    (``scratch_*``, con aumento de datos).
 
     Attributes:
         head_epochs: épocas de la cabeza lineal (extracción y primera fase del ajuste fino).
@@ -57,10 +82,10 @@ class Recipe:
     """
 
     head_epochs: int = 30
-    head_lr: float = 1e-3
-    fine_tune_epochs: int = 8
-    fine_tune_lr: float = 3e-4
-    fine_tune_ratio: float = 10.0
+    head_lr: float = FINE_TUNE_DEFAULTS["head_lr"]
+    fine_tune_epochs: int = FINE_TUNE_DEFAULTS["epochs"]
+    fine_tune_lr: float = FINE_TUNE_DEFAULTS["lr"]
+    fine_tune_ratio: float = FINE_TUNE_DEFAULTS["ratio"]
     scratch_steps: int = 250
     scratch_min_epochs: int = 3
     scratch_max_epochs: int = 20
@@ -68,14 +93,57 @@ class Recipe:
     scratch_augment: bool = True
     batch_size: int = 32
 
+    def deviations(self) -> list[str]:
+        """Las diferencias con la receta del curso (:data:`FINE_TUNE_DEFAULTS`), en español.
+
+        Returns:
+            Una frase por valor que no coincide con la receta (vacía si todos coinciden).
+        """
+        d = FINE_TUNE_DEFAULTS
+        out = []
+        if self.head_epochs != d["head_epochs"]:
+            out.append(f"épocas de cabeza {self.head_epochs} en vez de {d['head_epochs']}: "
+                       + _HEAD_EPOCHS_REASON.format(recipe=d["head_epochs"], used=self.head_epochs,
+                                                    batch=self.batch_size))
+        for name, key, what in (("head_lr", "head_lr", "tasa de la cabeza"),
+                                ("fine_tune_epochs", "epochs", "épocas de ajuste fino"),
+                                ("fine_tune_lr", "lr", "tasa del ajuste fino"),
+                                ("fine_tune_ratio", "ratio", "razón entre tasas")):
+            if getattr(self, name) != d[key]:
+                out.append(f"{what} {getattr(self, name):g} en vez de {d[key]:g} (elegido al "
+                           "crear esta receta)")
+        return out
+
+    def describe(self) -> str:
+        """La receta en español: qué hace cada método y en qué se aparta de la del curso.
+
+        Returns:
+            Unas líneas de texto para imprimir en un cuaderno.
+        """
+        lines = [
+            f"Extracción: cabeza lineal, {self.head_epochs} épocas con tasa {self.head_lr:g} "
+            f"(lotes de {self.batch_size}).",
+            f"Ajuste fino: esa cabeza y después {self.fine_tune_epochs} épocas con tasa "
+            f"{self.fine_tune_lr:g} en la cabeza y razón {self.fine_tune_ratio:g} entre niveles, "
+            "por defecto la primera mitad de los grupos congelada, tasa constante, sin aumento.",
+            f"Desde cero: CNN pequeña, unos {self.scratch_steps} pasos "
+            f"({self.scratch_min_epochs}–{self.scratch_max_epochs} épocas), tasa "
+            f"{self.scratch_lr:g}, {'con' if self.scratch_augment else 'sin'} aumento de datos.",
+        ]
+        devs = self.deviations()
+        if devs:
+            lines.append("Diferencias con la receta del curso (labkit.fine_tune):")
+            lines += [f"  - {d}." for d in devs]
+        else:
+            lines.append("Extracción y ajuste fino: igual que la receta del curso "
+                         "(labkit.fine_tune).")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.describe()
+
 
 # ---------------------------------------------------------------- comprobaciones
-
-
-def _check_splits(data: DataSplits) -> None:
-    if not isinstance(data, DataSplits) or not isinstance(data.train, ImageSet):
-        raise LabkitError("Los barridos necesitan un DataSplits con train, val y test de imágenes "
-                          f"(p. ej. labkit.surface_dataset()); llegó {type(data).__name__}.")
 
 
 def _check_methods(methods: Sequence[str]) -> list[str]:
@@ -191,7 +259,7 @@ def transfer_features(data: DataSplits, model_name: str = "efficientnet_lite0",
     Returns:
         Un :class:`TransferFeatures`.
     """
-    _check_splits(data)
+    check_splits(data, "Cada barrido", "labkit.surface_dataset()")
     start = time.perf_counter()
     model = create_model(model_name, num_classes=data.train.num_classes, pretrained=pretrained)
     depth = _head_depth(model) if depth is None else depth

@@ -268,3 +268,22 @@ def test_sample_size_explorer_rejects_bad_data():
     with pytest.raises(LabkitError, match="DataSplits"):
         SampleSizeExplorer("datos")
 
+
+
+def test_recipe_takes_the_course_recipe_and_says_where_it_deviates():
+    from labkit.recipe import FINE_TUNE_DEFAULTS as D
+
+    r = ex.Recipe()
+    assert (r.head_lr, r.fine_tune_epochs, r.fine_tune_lr, r.fine_tune_ratio) == (
+        D["head_lr"], D["epochs"], D["lr"], D["ratio"])
+    devs = r.deviations()
+    assert len(devs) == 1 and "épocas de cabeza 30" in devs[0] and "un solo paso" in devs[0]
+    assert str(r) == r.describe() and "Diferencias con la receta del curso" in str(r)
+    same = ex.Recipe(head_epochs=D["head_epochs"])
+    assert same.deviations() == [] and "igual que la receta del curso" in same.describe()
+    assert "tasa del ajuste fino 0.0003 en vez de 0.0001" in ex.Recipe(fine_tune_lr=3e-4).describe()
+
+
+def test_sweeps_check_their_data_with_the_shared_check():
+    with pytest.raises(LabkitError, match="Cada barrido necesita un DataSplits"):
+        ex.data_size_sweep("no son datos", sizes=(10,))

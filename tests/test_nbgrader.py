@@ -37,7 +37,8 @@ ANSWERS = {
     "00_guia": {"ejercicio_1": 'respuesta = "a"'},
     "09_playground": {
         "ejercicio_1": 'entrenables = 12345',  # mal
-        "ejercicio_2": 'modo = "extracción de características"',  # bien
+        "ejercicio_2": ('prediccion = "a"\nmedidas = {"extracción de características": 0.9, '
+                        '"ajuste fino": 0.8}'),  # bien (predice y mide)
         "ejercicio_3": None,  # sin hacer
     },
 }
