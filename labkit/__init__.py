@@ -67,7 +67,8 @@ __all__ = [
 _SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", "catalog",
                "exercises", "course", "surfaces", "data", "models", "groups", "training",
                "schedules", "augment", "loop", "evaluation", "recipe", "lr_finder", "compare",
-               "datasets", "compat", "grading", "claims", "fmt"}
+               "datasets", "compat", "grading", "claims", "fmt", "prose", "forgetting",
+               "practice", "modecheck", "loopcheck", "progress"}
 
 
 def __getattr__(name: str):
