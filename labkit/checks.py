@@ -230,7 +230,7 @@ MODE_OPTIONS = {"a": "extracción de características", "b": "ajuste fino",
                 "c": "depende: mide en validación"}
 OVERFITTING_OPTIONS = {
     "a": "falta entrenar más épocas",
-    "b": "sobreajuste: hay que parar antes (early stopping)",
+    "b": "sobreajuste: hay que parar antes (parada temprana)",
     "c": "la tasa de aprendizaje es demasiado baja",
     "d": "los datos de validación están mal",
 }
@@ -259,7 +259,7 @@ _MODE_ALIASES = _aliases(MODE_OPTIONS, {
 _OVERFITTING_ALIASES = _aliases(OVERFITTING_OPTIONS, {
     "a": ["falta entrenar mas", "entrenar mas", "mas epocas", "subajuste", "underfitting"],
     "b": ["sobreajuste", "sobre ajuste", "overfitting", "early stopping", "parar antes",
-          "parada temprana", "sobreajuste parar antes", "sobreajuste early stopping",
+          "parada temprana", "sobreajuste parar antes parada temprana", "sobreajuste parar antes", "sobreajuste early stopping",
           "sobreajuste parar antes early stopping"],
     "c": ["tasa de aprendizaje baja", "tasa de aprendizaje demasiado baja", "learning rate bajo",
           "lr bajo", "lr demasiado bajo"],
@@ -396,7 +396,7 @@ _OVERFITTING_WHY = {
     "a": "Entrenar más épocas empeoraría: la pérdida de validación ya está subiendo.",
     "b": "La pérdida de entrenamiento sigue bajando pero la de validación sube desde la época ~5: "
          "el modelo memoriza el conjunto de entrenamiento y deja de generalizar. Quédate con los "
-         "pesos de la mejor época en validación (early stopping) y, si hace falta, usa aumento de "
+         "pesos de la mejor época en validación (parada temprana) y, si hace falta, usa aumento de "
          "datos, regularización o congela más capas.",
     "c": "Con una tasa de aprendizaje demasiado baja la pérdida de entrenamiento bajaría muy "
          "despacio; aquí baja bien, y lo raro es que la de validación suba.",
