@@ -191,7 +191,10 @@ def _unanswered(answer: object) -> bool:
 
 
 def _fmt(x: float) -> str:
-    """Formatea un número con 4 cifras significativas (``1e-06``, ``0.0001``, ``3.5``)."""
+    """Formatea un número: 4 cifras significativas (``1e-06``, ``0.0001``, ``3.5``); un entero
+    grande, entero y con espacios de miles (``14 964 737``, nunca ``1.496e+07``)."""
+    if float(x).is_integer() and abs(x) >= 1e4 and abs(x) < 1e16:
+        return f"{int(x):,}".replace(",", " ")
     return f"{x:.4g}"
 
 

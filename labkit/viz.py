@@ -1,9 +1,10 @@
 """Qué aprendieron las capas preentrenadas: filtros de la primera capa y mapas de activación.
 
 Los filtros de la primera convolución de una red preentrenada parecen bordes orientados y manchas
-de color; los de una red sin entrenar, ruido. Más adentro, los mapas de activación pasan de
-bordes a texturas y a partes de objetos, cada vez con menos resolución y más canales. Los mapas se
-calculan recorriendo el modelo grupo a grupo (``layer_groups``), como lo hace el resto del curso.
+de color; los de una red sin entrenar, ruido. Más adentro, los mapas de activación tienen cada
+vez menos resolución y más canales: en el tallo se ven los bordes de la foto; en lo profundo, cada
+canal solo dice en qué zona responde (qué detecta se averigua con otros métodos, buscando las
+imágenes que más lo activan, como Zeiler y Fergus, 2014). Los mapas se calculan recorriendo el modelo grupo a grupo (``layer_groups``), como lo hace el resto del curso.
 """
 
 from __future__ import annotations
@@ -218,8 +219,9 @@ def plot_feature_maps(model: nn.Module, image, groups: Sequence[int] | None = No
                       channels: int = 6) -> Figure:
     """La foto y, por cada profundidad elegida, sus canales más activos.
 
-    Las filas van del tallo a las etapas finales: bordes → texturas → partes, con menos
-    resolución y más canales a cada paso (el título de cada fila dice canales × alto × ancho).
+    Las filas van del tallo a las etapas finales, con menos resolución y más canales a cada paso
+    (el título de cada fila dice canales × alto × ancho): en el tallo se ven bordes de la foto;
+    en lo profundo, cada canal es una cuadrícula pequeña que dice *dónde* responde, no *qué* ve.
 
     Args:
         model: un modelo del catálogo.

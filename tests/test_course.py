@@ -16,7 +16,16 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = ["00_guia", "01_que_hace", "02_modelos_y_capas", "03_como_funciona",
             "04_extraccion_vs_ajuste_fino", "05_tasas_de_aprendizaje", "06_tamano_de_datos",
-            "07_errores_comunes", "08_aplicaciones", "09_playground", "10_proyecto_final"]
+            "07_errores_comunes", "08_aplicaciones", "09_playground", "10_proyecto_final",
+            "11_apendice_modelos"]
+
+
+# Un cuaderno en un camino: `04` o `04_extraccion_vs_ajuste_fino`; un camino: cuadernos unidos por →.
+_NB_REF = r"`(\d\d)(?:_\w+)?`"
+_PATH = re.compile(rf"{_NB_REF}(?:\s*→\s*{_NB_REF})+")
+# Lo que cada cuaderno dice necesitar, en su primera celda (hasta la línea en blanco o la marca siguiente).
+_PREREQ = re.compile(r"\*\*(?:Necesitas|Antes|Conviene haber hecho|Lo que necesitas saber):\*\*"
+                     r"(.*?)(?=\n\s*\n|\n\*\*|\Z)", re.DOTALL)
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
@@ -104,3 +113,50 @@ def test_notebook_is_light_and_saved_without_errors(path):
 
 def test_badges_marker_is_used_everywhere():
     assert all(BADGES_START in _read(p).cells[0].source for p in NOTEBOOKS)
+
+
+def learning_paths(text: str) -> list[list[str]]:
+    """Los caminos de un texto: cada cadena `01` → `02` → … como lista de números de cuaderno."""
+    return [re.findall(_NB_REF, m.group(0)) for m in _PATH.finditer(text)]
+
+
+def prerequisites(path: Path) -> set[str]:
+    """Los cuadernos que un cuaderno dice necesitar en su primera celda («Antes:», «Necesitas:»…)."""
+    first = _read(path).cells[0].source
+    return {ref for block in _PREREQ.findall(first) for ref in re.findall(_NB_REF, block)}
+
+
+def missing_prerequisites(path: list[str], needs: dict[str, set[str]]) -> list[str]:
+    """Qué cuaderno del camino llega sin alguno de sus requisitos antes que él."""
+    return [f"{nb} necesita {', '.join(sorted(needs.get(nb, set()) - set(path[:i])))}"
+            for i, nb in enumerate(path) if needs.get(nb, set()) - set(path[:i])]
+
+
+def _course_paths() -> list[tuple[str, list[str]]]:
+    guide = "\n".join(c.source for c in _read(ROOT / "notebooks" / "00_guia.ipynb").cells
+                      if c.cell_type == "markdown")
+    readme = (ROOT / "README.md").read_text()
+    return ([("00_guia", p) for p in learning_paths(guide)]
+            + [("README.md", p) for p in learning_paths(readme)])
+
+
+def test_prerequisites_are_read_from_each_notebook():
+    needs = {p.stem[:2]: prerequisites(p) for p in NOTEBOOKS}
+    assert needs["03"] == {"01", "02"} and needs["08"] == {"04", "05", "07"}
+    assert needs["01"] == set() and needs["11"] == {"02"}
+
+
+def test_the_path_check_catches_a_skipped_prerequisite():
+    needs = {p.stem[:2]: prerequisites(p) for p in NOTEBOOKS}
+    assert missing_prerequisites(["01", "02", "03", "04", "05", "08"], needs) == ["08 necesita 07"]
+    assert missing_prerequisites(["04", "05", "06", "07"], needs)
+
+
+def test_every_learning_path_includes_its_prerequisites():
+    needs = {p.stem[:2]: prerequisites(p) for p in NOTEBOOKS}
+    paths = _course_paths()
+    assert sum(where == "00_guia" for where, _ in paths) >= 3, "la guía tiene tres caminos"
+    assert sum(where == "README.md" for where, _ in paths) >= 3, "el README tiene tres caminos"
+    bad = [f"{where}: {' → '.join(p)}: {'; '.join(missing_prerequisites(p, needs))}"
+           for where, p in paths if missing_prerequisites(p, needs)]
+    assert not bad, "caminos que se saltan un requisito:\n" + "\n".join(bad)
