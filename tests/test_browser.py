@@ -1,4 +1,4 @@
-"""Los diez cuadernos en un navegador de verdad: JupyterLab + Chromium sin pantalla (Playwright).
+"""Todos los cuadernos en un navegador de verdad: JupyterLab + Chromium sin pantalla (Playwright).
 
 Un solo servidor de JupyterLab (sobre una copia de ``notebooks/``) y un solo Chromium para todo el
 módulo. Cada cuaderno se abre, se ejecuta entero («Run All») y se comprueba lo que solo se ve en
