@@ -309,6 +309,10 @@ def compare(results: Mapping[str, Sequence[float] | Mapping], reference: str | N
         raise LabkitError(f"n_test={n_test!r}: debe ser el número de imágenes de prueba "
                           "(un entero ≥ 1) o None.")
     arms = [_summarize(str(k), v, n_test) for k, v in results.items()]
+    if percent:  # una exactitud vive en [0, 1]: el intervalo de la t no debe salirse de ahí
+        for arm in arms:
+            if arm.low is not None:
+                arm.low, arm.high = max(0.0, arm.low), min(1.0, arm.high)
     ref = str(reference) if reference is not None else arms[0].name
     by_name = {a.name: a for a in arms}
     if ref not in by_name:

@@ -101,3 +101,10 @@ def test_compare_runs_refuses_bad_arms_and_values():
         compare_runs({"a": lambda s: 0.5, "b": lambda s: 0.6}, seeds=(1, 1))
     with pytest.raises(LabkitError, match="«b» con semilla 0 devolvió nan"):
         compare_runs({"a": lambda s: 0.5, "b": lambda s: float("nan")}, progress=False)
+
+
+def test_an_accuracy_interval_stays_between_0_and_100_percent():
+    cmp = compare({"inestable": [0.38, 0.67, 0.75], "estable": [0.85, 0.87, 0.84]}, n_test=624)
+    arm = cmp.arm("inestable")
+    assert 0.0 <= arm.low and arm.high == 1.0 and "100.0 %]" in cmp.table()
+    assert cmp.verdict("estable", "inestable") == "empate"  # la diferencia no se recorta
