@@ -13,7 +13,7 @@ los objetivos del issue 10 y su última línea son pares ``clave=valor``. Los ti
 la máquina: en una compartida, compara solo proporciones dentro de una misma ejecución.
 
 Uso: ``python benchmarks/bench_real.py [--sets pneumonia,elpv] [--seeds 0,1,2]
-[--pneumonia-size 64] [--elpv-size 96] [--threads 1]``.
+[--pneumonia-size 64] [--elpv-size 96] [--threads 1] [--methods extraccion,ajuste_fino]``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--pneumonia-size", type=int, default=64)
     p.add_argument("--elpv-size", type=int, default=96)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--methods", default="extraccion,ajuste_fino",
+                   help="métodos a medir (solo «extraccion» para probar resoluciones altas)")
     return p.parse_args()
 
 
@@ -63,6 +65,8 @@ def run_set(name: str, args: argparse.Namespace) -> list[dict]:
     rows = []
     for label, n in (("100", 100), ("todas", len(data.train))):
         for method, run in (("extraccion", ex.run_extraction), ("ajuste_fino", ex.run_fine_tune)):
+            if method not in args.methods.split(","):
+                continue
             for seed in args.seeds:
                 # La profundidad va explícita: sin ella run_fine_tune usa la de la receta (la mitad
                 # de los grupos), que no cabe en estas características (y con todas las imágenes
@@ -106,6 +110,8 @@ def verdicts(rows: list[dict]) -> tuple[list[str], dict[str, object]]:
         kv[f"{name}_{n}_best"] = round(mean, 4)
         kv[f"{name}_{n}_ok"] = ok
     for name in dict.fromkeys(r["set"] for r in rows):
+        if {r["method"] for r in rows} != {"extraccion", "ajuste_fino"}:
+            break  # con un solo método no hay comparación
         arms = {m: {r["seed"]: r["test_acc"] for r in rows if (r["set"], r["n"], r["method"])
                     == (name, "100", m)} for m in ("extraccion", "ajuste_fino")}
         n_test = next(r["n_test"] for r in rows if r["set"] == name)
