@@ -282,3 +282,32 @@ def test_predict_image_property_labkit_error_or_ranked_classes():
         assert all(0 <= p <= 1 for p in probs) and {n for n, _ in result} <= set(CLASSES)
 
     check()
+
+
+def test_readme_example_runs_as_written(tmp_path, monkeypatch):
+    """Las líneas de «Usa tu modelo» se ejecutan tal cual sobre una carpeta de fotos de verdad
+    (tres fotos de scikit-image recortadas al azar, una clase por foto), con los pesos sin red."""
+    import re
+    from pathlib import Path
+
+    import skimage.data
+    from PIL import Image
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Usa tu modelo", 1)[1].split("\n## ", 1)[0]
+    code = "\n".join(re.findall(r"```python\n(.*?)```", section, re.DOTALL))
+    rng = np.random.default_rng(0)
+    for name in ("coffee", "chelsea", "astronaut"):
+        photo = getattr(skimage.data, name)()
+        (tmp_path / "mis_fotos" / name).mkdir(parents=True)
+        for i in range(10):
+            top, left = rng.integers(0, 150, size=2)
+            crop = photo[top:top + 300, left:left + 300]
+            Image.fromarray(crop).save(tmp_path / "mis_fotos" / name / f"{i}.jpg")
+    Image.fromarray(skimage.data.coffee()).save(tmp_path / "nueva.jpg")
+    monkeypatch.chdir(tmp_path)
+    scope = {"labkit": labkit}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 — el código del README, tal cual
+    ranking = labkit.predict_image(scope["modelo"], "nueva.jpg")
+    assert (tmp_path / "mi_modelo.pt").is_file()
+    assert [c for c, _ in ranking][:1] == ["coffee"] and abs(sum(p for _, p in ranking) - 1) < 1e-4
