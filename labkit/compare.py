@@ -351,7 +351,8 @@ def compare_runs(arms: Mapping[str, Callable[[int], float]], seeds: Sequence[int
 
     jobs = [(name, seed) for name in arms for seed in seeds]
     results: dict[str, dict[int, float]] = {name: {} for name in arms}
-    for name, seed in progress_bar(jobs, desc="ejecuciones", disable=not progress, leave=False):
+    for name, seed in progress_bar(jobs, desc="ejecuciones", disable=not progress, leave=False,
+                                   unit="ejecución"):
         value = float(arms[name](seed))
         if not math.isfinite(value):
             raise LabkitError(f"El brazo «{name}» con semilla {seed} devolvió {value}: debe "

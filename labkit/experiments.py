@@ -91,7 +91,7 @@ def _runs(items: list, progress: Progress, desc: str) -> Iterable:
     if progress is True:
         from .progress import progress_bar
 
-        return progress_bar(items, desc=desc, leave=False)
+        return progress_bar(items, desc=desc, leave=False, unit="ejecución")
     return items
 
 

@@ -26,13 +26,15 @@ def progress_bar(iterable: Iterable | None = None, **options: object) -> object:
 
     Args:
         iterable: lo que se recorre (o ``None`` y ``total=`` para actualizarla a mano).
-        **options: las opciones de ``tqdm`` (``total``, ``desc``, ``leave``, ``disable``…).
+        **options: las opciones de ``tqdm`` (``total``, ``desc``, ``leave``, ``disable``…);
+            ``unit`` es «paso» si no se da (en español, no el «it» de tqdm).
 
     Returns:
         La barra (un objeto ``tqdm``).
     """
     from tqdm.auto import tqdm
 
+    options.setdefault("unit", "paso")  # nunca el «it/s» de tqdm
     if options.get("file") is None and _is_notebook_tqdm(tqdm) and not options.get("disable"):
         return _saved_text_bar()(iterable, **options)
     return tqdm(iterable, **options)

@@ -45,3 +45,19 @@ def test_a_bar_that_does_not_stay_leaves_no_stale_text():
     texts = [o["data"].get("text/plain", "") for o in nb.cells[0].outputs
              if o.output_type == "display_data"]
     assert texts[0] == "" and "2/2" in texts[1] and "<?" not in "".join(texts)
+
+
+def test_progress_bar_speaks_spanish_units():
+    """Sin «it/s» de tqdm: la unidad por defecto es «paso» (y quien llama puede dar la suya)."""
+    import io
+
+    from labkit.progress import progress_bar
+
+    out = io.StringIO()
+    for _ in progress_bar(range(3), file=out, mininterval=0):
+        pass
+    assert "paso/s" in out.getvalue() and "it/s" not in out.getvalue()
+    out = io.StringIO()
+    for _ in progress_bar(range(2), file=out, unit="ejecución", mininterval=0):
+        pass
+    assert "ejecución/s" in out.getvalue()
