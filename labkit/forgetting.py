@@ -336,14 +336,7 @@ def plot_forgetting(history: History, probe: ProbeCallback,
         for ax in (ax_loss, ax_acc):
             _mark(ax, epoch, PALETTE[6], styles[i % len(styles)])
         ax_loss.plot([], [], color=PALETTE[6], ls=styles[i % len(styles)], label=label)
-    for ax, title in ((ax_loss, "Tarea: pérdida"), (ax_acc, "Tarea y ImageNet")):
-        ax.set_title(title, fontsize=11)
-        ax.set_xlabel("época")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, frameon=False)
-    ax_acc.set_ylim(0, 1.02)
-    ax_acc.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    _style_axes(((ax_loss, "Tarea: pérdida"), (ax_acc, "Tarea y ImageNet")), percent=ax_acc)
     return fig
 
 
@@ -364,13 +357,18 @@ def plot_forgetting_runs(runs: dict[str, tuple[History, ProbeCallback]]) -> Figu
         color = PALETTE[i % len(PALETTE)]
         ax_loss.plot(range(1, history.epochs + 1), history.val_loss, color=color, label=label)
         ax_probe.plot(probe.epochs, probe.agreement, color=color, marker="o", ms=3, label=label)
-    titles = (("Pérdida (validación)", ax_loss), ("Sonda de ImageNet (concordancia)", ax_probe))
-    for title, ax in titles:
+    _style_axes(((ax_loss, "Pérdida (validación)"), (ax_probe, "Sonda de ImageNet (concordancia)")),
+                percent=ax_probe)
+    return fig
+
+
+def _style_axes(titled: tuple, percent: object) -> None:
+    """Título, épocas enteras en x, rejilla y leyenda; ``percent`` con su eje de 0 a 100 %."""
+    for ax, title in titled:
         ax.set_title(title, fontsize=11)
         ax.set_xlabel("época")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, frameon=False)
-    ax_probe.set_ylim(0, 1.02)
-    ax_probe.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    return fig
+    percent.set_ylim(0, 1.02)
+    percent.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0, symbol=" %"))
