@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec
 
 from .errors import LabkitError
+from .fmt import count
 from .validate import check_float, check_int, check_str
 
 __all__ = [
@@ -198,9 +199,7 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def _count(n: int, singular: str, plural: str) -> str:
-    """``1 grupo``, ``3 grupos``: el número con la palabra en singular o plural."""
-    return f"{n} {singular if n == 1 else plural}"
+_count = count  # «1 época», «5 épocas»: labkit.fmt.count
 
 
 def _close(a: float, b: float, tol: float = 1e-9) -> bool:

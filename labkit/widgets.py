@@ -33,7 +33,7 @@ from torch import nn
 
 from .callbacks import Callback, History, TrainState
 from .errors import LabkitError
-from .fmt import pct
+from .fmt import count, pct
 from .freezing import freeze_to, frozen_depth
 from .groups import layer_groups
 from .optim import group_lrs
@@ -112,9 +112,7 @@ def _note(text: str, error: bool = False) -> str:
     return f"<div style='{style}'>{'⚠️ ' if error else ''}{body}</div>"
 
 
-def _count(n: int, singular: str, plural: str) -> str:
-    """``1 época``, ``5 épocas``."""
-    return f"{n} {singular if n == 1 else plural}"
+_count = count  # «1 época», «5 épocas»: labkit.fmt.count
 
 
 def _error_text(err: BaseException) -> str:
