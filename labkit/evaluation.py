@@ -19,6 +19,7 @@ from .errors import LabkitError
 from .features import FeatureSet, _resolve_device
 from .groups import split_at
 from .loop import Loop, all_logits, loss_and_accuracy
+from .speed import place
 from .trainargs import check_device, check_fingerprint, check_labels, check_model
 from .validate import check_int
 
@@ -69,7 +70,7 @@ def _logits_for(model: nn.Module, data: Data | torch.Tensor, batch_size: int | N
     forward, x, raw = _eval_inputs(model, data)
     if len(x) == 0:
         raise LabkitError("No hay datos que evaluar: el conjunto está vacío.")
-    model.to(dev)
+    place(model, dev)
     return all_logits(Loop(model, forward, dev, raw), x, batch_size)
 
 

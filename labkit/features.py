@@ -51,6 +51,7 @@ from .freezing import frozen_depth
 from .groups import split_at
 from .imagecache import image_cache_key
 from .models import model_info
+from .speed import compiled_prefix, layout, place, uses_channels_last
 from .validate import check_bool
 
 __all__ = ["extract_features", "FeatureSet", "FeatureCache", "prefix_fingerprint",
@@ -147,18 +148,24 @@ def extract_features(model: nn.Module, images: ImageSet | torch.Tensor, depth: i
     x = _as_inputs(images)
     dev = _resolve_device(model, device)
     batch_size = batch_size or extraction_batch_size(tuple(x.shape[2:]), dev)
-    prefix, _ = split_at(model, depth)
+    if len(x) == 0:
+        raise LabkitError("No hay imágenes de las que extraer características (conjunto vacío).")
+    prefix, _ = split_at(place(model, dev), depth)
+    fast = uses_channels_last(model)
     info = model_info(model)
     out = []
     with _eval_mode(model), torch.no_grad(), _autocast(dev):
+        run = None
         for chunk in x.split(batch_size):
             chunk = chunk.to(dev, non_blocking=True)
             if chunk.dtype == torch.uint8:
                 chunk = normalize(chunk, info.mean, info.std)
-            out.append(prefix(chunk).float())
-    if not out:
-        raise LabkitError("No hay imágenes de las que extraer características (conjunto vacío).")
-    return torch.cat(out)
+            chunk = layout(chunk, fast)
+            if run is None:  # el prefijo compilado, si compensa (ver labkit.speed)
+                run = compiled_prefix(model, prefix, (prefix_fingerprint(model, depth), depth),
+                                      chunk, len(x))
+            out.append(run(chunk).float())
+    return torch.cat(out).contiguous()
 
 
 def feature_bytes(model: nn.Module, images: ImageSet | torch.Tensor, depth: int) -> int:
@@ -197,7 +204,8 @@ def prefix_fingerprint(model: nn.Module, depth: int) -> tuple:
     if not tensors:
         return (model_info(model).name, depth)
     with torch.no_grad():
-        doubles = [t.cpu().to(torch.float64) for t in tensors]  # MPS no tiene float64
+        # MPS no tiene float64; contiguous: la misma suma con los pesos en channels-last
+        doubles = [t.cpu().contiguous().to(torch.float64) for t in tensors]
         sums = torch.stack([torch.stack([t.sum(), t.square().sum()]) for t in doubles])
     return (model_info(model).name, depth, tuple(sums.flatten().tolist()))
 

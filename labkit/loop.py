@@ -26,6 +26,7 @@ from .errors import LabkitError
 from .features import _autocast, _eval_mode, extraction_batch_size
 from .freezing import train_mode
 from .models import model_info
+from .speed import layout, uses_channels_last
 
 __all__ = ["EXPLOSION_FACTOR", "Loop", "BestTracker", "Run", "supervise", "all_logits",
            "loss_and_accuracy", "batch_slices"]
@@ -56,20 +57,22 @@ class Loop:
     class_weight: torch.Tensor | None = None
     mean: tuple = field(init=False)
     std: tuple = field(init=False)
+    channels_last: bool = field(init=False)
 
     def __post_init__(self) -> None:
         info = model_info(self.model)
         self.mean, self.std = info.mean, info.std
+        self.channels_last = uses_channels_last(self.model)  # lotes en el orden de los pesos
 
     def inputs(self, x: torch.Tensor, gen: torch.Generator | None, train: bool) -> torch.Tensor:
         """Lleva un lote al dispositivo; con imágenes ``uint8``, aumenta (si toca) y normaliza."""
         x = x.to(self.device, non_blocking=True)
-        if not (self.raw and x.dtype == torch.uint8):
-            return x
-        if train and self.augment is not None:
-            x = apply_augment(x.float().div_(255.0), self.augment, gen)
-            x = x.mul_(255.0)  # normalize espera la escala 0–255 en float
-        return normalize(x, self.mean, self.std)
+        if self.raw and x.dtype == torch.uint8:
+            if train and self.augment is not None:
+                x = apply_augment(x.float().div_(255.0), self.augment, gen)
+                x = x.mul_(255.0)  # normalize espera la escala 0–255 en float
+            x = normalize(x, self.mean, self.std)
+        return layout(x, self.channels_last)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """Salidas del modelo (o de su cola) en ``float32``."""

@@ -31,6 +31,7 @@ from .features import FeatureSet
 from .freezing import train_mode
 from .loop import Loop, batch_slices
 from .optim import param_groups
+from .speed import place
 from .trainargs import check_model, check_rates
 from .training import FitSettings, _make_optimizer, _plan_inputs
 from .validate import check_float, check_int
@@ -221,6 +222,7 @@ def lr_find(model: nn.Module, data: DataSplits | ImageSet | FeatureSet, *,
     dev = s.device if s.device is not None else default_device()
     work.to(dev)
     forward, x, raw = _inputs(work, train, s.cache, dev)
+    place(work, dev, train=True)  # después de extraer, que usa channels-last
     loop = Loop(work, forward, dev, raw)
     param_groups(work, 1.0, s.ratio, s.tiers)  # comprueba que hay algo entrenable
     lrs = _schedule(float(start_lr), float(end_lr), int(num_iter))

@@ -47,6 +47,7 @@ from .imagecache import image_cache_key
 from .loop import BestTracker, Loop, Run, supervise
 from .optim import param_groups
 from .schedules import DEFAULT_WARMUP, check_schedule, make_scheduler
+from .speed import place
 from .trainargs import (
     OPTIMIZERS,
     check_checkpoint,
@@ -209,6 +210,7 @@ def _prepare(model: nn.Module, train: Data, val: Data, s: FitSettings, best: Bes
     dev = s.device if s.device is not None else default_device()
     model.to(dev)
     inputs = _plan_inputs(model, train, val, s.cache, aug is not None, dev)
+    place(model, dev, train=True)  # después de extraer, que usa channels-last
     loop = Loop(model, inputs.forward, dev, inputs.raw, aug, _grad_scaler(dev), s.update_bn,
                 class_weight_tensor(s.class_weights, train))
     opt = _make_optimizer(model, s)

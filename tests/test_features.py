@@ -4,6 +4,7 @@ import pytest
 import torch
 from helpers import FAST, make_set
 
+import labkit.speed as speed
 from labkit import LabkitError, create_model, freeze_to, layer_groups, split_at
 from labkit.data import normalize
 from labkit.features import FeatureCache, FeatureSet, extract_features, prefix_fingerprint
@@ -33,8 +34,12 @@ def test_cached_and_uncached_give_the_same_history(data, name, depth):
     train, val = data
     runs = {}
     for cache in (True, False):
-        h = fit(frozen_model(name, depth), train, val, epochs=3, lr=3e-3, cache=cache, seed=4,
-                **FAST)
+        # Lo que se prueba es la caché: extracción y entrenamiento en el mismo formato. Con pesos
+        # aleatorios, el redondeo distinto de channels-last (~1e-6) se amplifica en 3 épocas
+        # hasta ~3e-2; con pesos preentrenados no (test_speed.py lo comprueba).
+        with speed.override(channels_last=False):
+            h = fit(frozen_model(name, depth), train, val, epochs=3, lr=3e-3, cache=cache,
+                    seed=4, **FAST)
         assert h.cached is cache
         runs[cache] = numbers(h)
     assert runs[True] == pytest.approx(runs[False], abs=1e-4)
