@@ -68,7 +68,17 @@ class SmallCNN(nn.Module):
         self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(chans[-1], num_classes))
 
+    MIN_SIZE = 16
+    """Lado mínimo de la entrada: cuatro max-pool de 2 dejan 16 px en 1 px."""
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim == 4 and min(x.shape[-2:]) < self.MIN_SIZE:
+            height, width = x.shape[-2:]
+            raise LabkitError(
+                f"La CNN pequeña (cnn_pequena) divide la imagen a la mitad cuatro veces y necesita "
+                f"imágenes de al menos {self.MIN_SIZE}×{self.MIN_SIZE} px; recibió {height}×{width}. "
+                f"Carga las imágenes más grandes: image_size={self.MIN_SIZE} como mínimo (64 o "
+                "128 px es lo habitual).")
         return self.classifier(self.pool(self.features(x)))
 
 
