@@ -34,7 +34,6 @@ import json
 import multiprocessing
 import os
 import sys
-import time
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -47,10 +46,12 @@ import PIL
 import torch
 
 from . import cachefiles
-from .cachefiles import HOST_TAG, STALE_SECONDS, digest_file, is_leftover_in_use, no_space
+from . import imagecachestore as store
+from .cachefiles import HOST_TAG, digest_file, no_space
 from .config import data_dir
 from .errors import LabkitError
 from .fileio import atomic_write
+from .imagecachestore import CACHE_VERSION
 from .imagedecode import (
     DECODE_POLICY,
     DecodeResult,
@@ -65,12 +66,8 @@ __all__ = ["CacheRef", "CacheUnavailable", "cache_dir", "cache_key", "load_cache
            "decode_to_memory", "finalize", "image_cache_key", "clear_image_cache",
            "default_workers", "CACHE_VERSION", "POOL_FROM"]
 
-CACHE_VERSION = 2
-_FOREIGN_UNUSED_S = 7 * 24 * 3600  # caché de otra máquina cuya carpeta no se ve aquí
-_VERIFIED: dict[str, tuple] = {}   # clave → identidad del archivo ya comprobado en este proceso
 _WHAT = "la caché de imágenes"
 POOL_FROM = 64           # con menos archivos se decodifica en el propio proceso
-_KEEP_PER_FOLDER = 3     # cachés guardadas por carpeta (las más recientes)
 _COPY_ROWS = 64          # filas por bloque al reordenar (unos 10 MB a 224 px)
 
 
@@ -147,45 +144,6 @@ def _paths(key: str) -> tuple[Path, Path]:
     return folder / f"{key}.u8", folder / f"{key}.json"
 
 
-def _manifest_digest(manifest: dict) -> str:
-    """SHA-256 del manifiesto sin su propio resumen (JSON canónico)."""
-    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
-    return cachefiles.digest_bytes(json.dumps(body, sort_keys=True).encode())
-
-
-def _identity(data: Path, manifest: dict) -> tuple:
-    st = data.stat()
-    return st.st_ino, st.st_size, st.st_mtime_ns, manifest.get("manifest_sha256")
-
-
-def _verify(key: str, text: str, data: Path) -> dict | str | None:
-    """El manifiesto si la caché está intacta; el motivo si está dañada; ``None`` si es de otra
-    versión de labkit (se rehace sin avisar)."""
-    try:
-        manifest = json.loads(text)
-    except ValueError:
-        return "el manifiesto no es JSON válido"
-    if not isinstance(manifest, dict):
-        return "el manifiesto no tiene el formato esperado"
-    if manifest.get("version") != CACHE_VERSION:
-        return None
-    if manifest.get("manifest_sha256") != _manifest_digest(manifest) or manifest.get("key") != key:
-        return "el manifiesto no coincide con su resumen: alguien lo modificó o está dañado"
-    rows, size = manifest.get("rows"), manifest.get("image_size")
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (rows, size)):
-        return "el manifiesto no tiene el formato esperado"
-    try:
-        if data.stat().st_size != rows * 3 * size * size:
-            return "el archivo de píxeles no tiene el tamaño esperado (¿truncado?)"
-        if _VERIFIED.get(key) != _identity(data, manifest):
-            if digest_file(data) != manifest.get("data_sha256"):
-                return "los píxeles no coinciden con su resumen SHA-256"
-            _VERIFIED[key] = _identity(data, manifest)
-    except FileNotFoundError:
-        return "falta el archivo de píxeles"
-    return manifest
-
-
 def load_cached(key: str) -> tuple[dict, torch.Tensor] | None:
     """Abre una caché completa y comprobada: su manifiesto y el tensor mapeado; ``None`` si no.
 
@@ -207,7 +165,7 @@ def load_cached(key: str) -> tuple[dict, torch.Tensor] | None:
     except OSError:
         return None
     try:
-        checked = _verify(key, text, data)
+        checked = store.verify(key, text, data)
         if isinstance(checked, dict):
             rows, size = checked["rows"], checked["image_size"]
             array = np.memmap(data, dtype=np.uint8, mode="c", shape=(rows, 3, size, size))
@@ -373,7 +331,7 @@ def finalize(staging: Path, rows: np.ndarray, key: str, manifest: dict) -> torch
         ready = _reorder(staging, rows, 3 * size * size, key)
         full = {**manifest, "version": CACHE_VERSION, "key": key, "rows": len(rows),
                 "host": HOST_TAG, "data_sha256": digest_file(ready)}
-        full["manifest_sha256"] = _manifest_digest(full)
+        full["manifest_sha256"] = store.manifest_digest(full)
         os.replace(ready, data)
         with atomic_write(meta, "w") as fh:  # el manifiesto, lo último
             json.dump(full, fh)
@@ -389,10 +347,10 @@ def finalize(staging: Path, rows: np.ndarray, key: str, manifest: dict) -> torch
         for path in {staging, ready} - {None}:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
-    _evict(manifest.get("root", ""))
+    store.evict(cache_dir(), manifest.get("root", ""))
     array = np.memmap(data, dtype=np.uint8, mode="c", shape=(len(rows), 3, size, size))
     with contextlib.suppress(OSError):
-        _VERIFIED[key] = _identity(data, full)
+        store.VERIFIED[key] = store.identity(data, full)
     return torch.from_numpy(array)
 
 
@@ -435,46 +393,6 @@ def _fsync(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def _evict(root: str) -> None:
-    """Borra las cachés de carpetas que ya no existen, los píxeles sin manifiesto de cargas
-    muertas y deja solo las :data:`_KEEP_PER_FOLDER` más recientes de ``root``.
-
-    Con la carpeta compartida entre máquinas: la caché de una carpeta que aquí no existe solo se
-    borra si la escribió esta máquina o si nadie la usa desde hace una semana. Un archivo que
-    desaparece mientras tanto (otro kernel limpiando) o que no se puede borrar se deja estar.
-    """
-    mine, now = [], time.time()
-    folder = cache_dir()
-    for meta in folder.glob("*.json"):
-        try:
-            manifest = json.loads(meta.read_text(encoding="utf-8"))
-            stamp = meta.stat().st_mtime
-        except (OSError, ValueError):
-            continue
-        if not isinstance(manifest, dict) or not isinstance(manifest.get("root"), str):
-            continue
-        source = manifest["root"]
-        if not Path(source).is_dir():
-            if manifest.get("host") == HOST_TAG or now - stamp > _FOREIGN_UNUSED_S:
-                _remove_cache(meta)
-        elif source == root:
-            mine.append((stamp, meta))
-    for _, meta in sorted(mine, reverse=True)[_KEEP_PER_FOLDER:]:
-        _remove_cache(meta)
-    for data in folder.glob("*.u8"):  # píxeles sin manifiesto: una carga que murió al final
-        with contextlib.suppress(OSError):
-            if (not data.with_suffix(".json").exists()
-                    and now - data.stat().st_mtime > STALE_SECONDS):
-                data.unlink()
-
-
-def _remove_cache(meta: Path) -> None:
-    """Borra una caché: primero el manifiesto (sin él nadie la abre), luego los datos."""
-    with contextlib.suppress(OSError):
-        meta.unlink(missing_ok=True)
-        meta.with_suffix(".u8").unlink(missing_ok=True)
-
-
 def clear_image_cache() -> int:
     """Borra todas las cachés de imágenes de ``labkit.data_dir()`` (se rehacen al cargar).
 
@@ -484,30 +402,7 @@ def clear_image_cache() -> int:
     Returns:
         Los bytes liberados.
     """
-    freed, failed = 0, []
-    try:
-        entries = list(cache_dir().iterdir())
-    except OSError:
-        return 0
-    for path in entries:
-        ours = path.suffix in (".u8", ".json") or is_leftover_in_use(path) is not None
-        if not ours or is_leftover_in_use(path) or not path.is_file():
-            continue
-        try:
-            size = path.stat().st_size
-            path.unlink()
-        except FileNotFoundError:
-            continue
-        except OSError as err:
-            failed.append(err)
-            continue
-        freed += size
-    if failed:
-        warnings.warn(f"No pude borrar {len(failed)} archivo(s) de la caché de imágenes en "
-                      f"'{cache_dir()}' ({failed[0].strerror or failed[0]}). Da permiso de "
-                      "escritura a esa carpeta, o apunta la variable de entorno LABKIT_DATA a "
-                      "otra carpeta.", UserWarning, stacklevel=2)
-    return freed
+    return store.clear_folder(cache_dir())
 
 
 def image_cache_key(images: object) -> str | None:

@@ -23,7 +23,7 @@ import pytest
 import torch
 from PIL import Image
 
-from labkit import cachefiles, datasets, featurestore, imagecache, imagedecode
+from labkit import cachefiles, datasets, featurestore, imagecache, imagecachestore, imagedecode
 from labkit.errors import LabkitError
 from labkit.folders import folder_report, image_folder
 from labkit.imagecache import cache_dir, clear_image_cache
@@ -34,7 +34,7 @@ SIZE = 16
 @pytest.fixture(autouse=True)
 def own_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("LABKIT_DATA", str(tmp_path / "labkit_data"))
-    imagecache._VERIFIED.clear()  # cada prueba es un kernel nuevo
+    imagecachestore.VERIFIED.clear()  # cada prueba es un kernel nuevo
     return tmp_path / "labkit_data"
 
 
@@ -81,7 +81,7 @@ def rewrite_manifest(edit, keep_digest: bool = False) -> None:
     manifest = json.loads(meta.read_text())
     edit(manifest)
     if keep_digest:
-        manifest["manifest_sha256"] = imagecache._manifest_digest(manifest)
+        manifest["manifest_sha256"] = imagecachestore.manifest_digest(manifest)
     meta.write_text(json.dumps(manifest))
 
 
