@@ -22,7 +22,6 @@ import torch
 
 from . import cachefiles
 from .config import data_dir
-from .errors import LabkitError
 
 __all__ = ["feature_path", "load_features", "save_features", "STORE_VERSION"]
 
@@ -45,11 +44,7 @@ def feature_path(fingerprint: tuple, depth: int, image_key: str, device: torch.d
     head = [STORE_VERSION, repr(fingerprint), int(depth), image_key, device.type,
             torch.__version__]
     digest = hashlib.sha256(json.dumps(head).encode()).hexdigest()[:32]
-    try:
-        base = data_dir(create=False)
-    except LabkitError:
-        base = Path("labkit_sin_carpeta_de_datos")
-    return base / "cache_caracteristicas" / f"{digest}.npz"
+    return data_dir(create=False) / "cache_caracteristicas" / f"{digest}.npz"
 
 
 def load_features(path: Path, rows: int) -> torch.Tensor | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import LabkitError
-from .folderreport import SkippedFile
+from .folderreport import SkippedFile, printable
 
 __all__ = ["FileItem", "scan_folder", "rel_path", "split_of", "IGNORED_NAMES", "SPLIT_ALIASES"]
 
@@ -173,6 +173,18 @@ def scan_folder(root: Path, max_per_class: int | None, seed: int
     Returns:
         ``(clases, candidatos, omitidos, descripción de las particiones)``.
     """
+    try:
+        return _scan(root, max_per_class, seed)
+    except LabkitError as err:  # nombres Latin-1 de zips viejos: que el error se pueda imprimir
+        text = printable(str(err))
+        if text == str(err):
+            raise
+        raise LabkitError(text) from None
+
+
+def _scan(root: Path, max_per_class: int | None, seed: int
+          ) -> tuple[list[str], list[FileItem], list[SkippedFile], str]:
+    """El trabajo de :func:`scan_folder`."""
     split_dirs = _find_split_dirs(root)
     skipped: _Skipped = []
     if split_dirs:

@@ -72,12 +72,12 @@ def _open_regular(path: Path) -> object:
     Se abre sin bloquear y se comprueba el descriptor abierto (``fstat``), no el nombre: así no
     importa si el archivo cambia entre la exploración de la carpeta y la lectura.
     """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
+    nonblock = getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, os.O_RDONLY | nonblock | getattr(os, "O_BINARY", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise Skip(NOT_REGULAR)
-        if hasattr(os, "set_blocking"):
+        if nonblock:
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from .cachefiles import write_problem
+from .cachefiles import digest_bytes, write_problem
 from .config import data_dir
 from .data import DataSplits, ImageSet
 from .errors import LabkitError
@@ -188,7 +188,7 @@ def _check_request(n: int, split: str, image_size: int) -> None:
 
 
 def _cache_path(n: int, split: str, image_size: int, seed: int) -> Path:
-    key = hashlib.sha1(f"v1-{n}-{split}-{image_size}-{seed}".encode()).hexdigest()[:12]
+    key = hashlib.sha1(f"v2-{n}-{split}-{image_size}-{seed}".encode()).hexdigest()[:12]
     return data_dir(create=False) / "cache" / f"superficies-{split}-{n}-{image_size}px-{key}.pt"
 
 
@@ -198,10 +198,18 @@ def _load_cache(n: int, split: str, image_size: int, seed: int) -> ImageSet | No
         return None
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
-        return ImageSet(blob["images"], blob["labels"], list(SURFACE_CLASSES),
-                        f"superficies/{split}", {"seed": seed, "split": split})
-    except Exception:  # caché dañada: se regenera
+        images, labels = blob["images"], blob["labels"]
+        intact = (images.dtype == torch.uint8 and images.shape == (n, 3, image_size, image_size)
+                  and torch.equal(labels, torch.arange(n) % len(SURFACE_CLASSES))
+                  and blob["sha256"] == digest_bytes(images.contiguous().numpy().data))
+    except Exception:  # ilegible, truncada o de una versión anterior: se regenera
+        intact = False
+    if not intact:
+        warnings.warn(f"La caché de superficies '{path}' no sirve (dañada o de una versión "
+                      "anterior): la regenero.", UserWarning, stacklevel=4)
         return None
+    return ImageSet(images, labels, list(SURFACE_CLASSES), f"superficies/{split}",
+                    {"seed": seed, "split": split})
 
 
 def _save_cache(data: ImageSet, n: int, split: str, image_size: int, seed: int) -> None:
@@ -209,7 +217,8 @@ def _save_cache(data: ImageSet, n: int, split: str, image_size: int, seed: int) 
     path = _cache_path(n, split, image_size, seed)
     try:
         with atomic_write(path) as fh:
-            torch.save({"images": data.images, "labels": data.labels}, fh)
+            torch.save({"images": data.images, "labels": data.labels,
+                        "sha256": digest_bytes(data.images.contiguous().numpy().data)}, fh)
     except OSError as err:  # la caché es opcional: sin permiso o sin sitio se sigue sin ella
         warnings.warn(write_problem("la caché de superficies", path.parent, err,
                                     "sigo sin guardarla"), UserWarning, stacklevel=4)

@@ -566,6 +566,37 @@ def test_latin1_folder_names_load_and_print(tmp_path):
     assert folder_report(again).classes == ["café", "niño"]
 
 
+def test_latin1_names_in_errors_are_printable(tmp_path):
+    root = tmp_path / "zip_viejo"
+    make_folder(root, {"perro": 3})
+    os.mkdir(bytes(root) + b"/vac\xedo")
+    with pytest.raises(LabkitError) as err:
+        load(root)
+    assert "vacío" in str(err.value)
+    str(err.value).encode("utf-8")
+
+
+def test_damaged_surface_cache_is_regenerated_with_a_warning(monkeypatch):
+    from labkit import surfaces
+    monkeypatch.setattr(surfaces, "_CACHE_MIN_IMAGES", 8)
+    first = surfaces.surface_images(8, image_size=16)
+    (path,) = (Path(os.environ["LABKIT_DATA"]) / "cache").glob("superficies-*.pt")
+    blob = torch.load(path, weights_only=True)
+    blob["images"][0, 0, 0, 0] ^= 0xFF  # píxel cambiado, resumen viejo
+    torch.save(blob, path)
+    with pytest.warns(UserWarning, match="superficies"):
+        again = surfaces.surface_images(8, image_size=16)
+    assert torch.equal(again.images, first.images)
+
+
+def test_surface_cache_in_an_unwritable_data_dir_warns(tmp_path, monkeypatch):
+    from labkit import surfaces
+    monkeypatch.setattr(surfaces, "_CACHE_MIN_IMAGES", 8)
+    file_in_the_way(tmp_path, monkeypatch)
+    with pytest.warns(UserWarning, match="LABKIT_DATA"):
+        assert len(surfaces.surface_images(8, image_size=16)) == 8
+
+
 # ---------------------------------------------------------------------------------- mensajes
 def test_surface_dataset_negative_seed_is_a_spanish_error():
     from labkit.surfaces import surface_dataset, surface_images
