@@ -606,13 +606,16 @@ def test_surface_dataset_negative_seed_is_a_spanish_error():
         surface_images(4, seed=-1)
 
 
-def test_small_cnn_on_8_px_asks_for_bigger_images():
-    from labkit import create_model
+@pytest.mark.parametrize("frozen", [False, True], ids=["entero", "prefijo_congelado"])
+def test_small_cnn_on_8_px_asks_for_bigger_images(frozen):
+    from labkit import create_model, freeze_to, layer_groups
     from labkit.data import ImageSet
     from labkit.training import fit
     x = torch.randint(0, 255, (8, 3, 8, 8), dtype=torch.uint8)
     data = ImageSet(x, torch.arange(8) % 2, ["a", "b"], "diminutas", {})
     model = create_model("cnn_pequena", num_classes=2, pretrained=False)
+    if frozen:  # las características del prefijo se calculan aparte
+        freeze_to(model, len(layer_groups(model)) - 1)
     with pytest.raises(LabkitError, match="al menos 16") as err:
         fit(model, data, data, epochs=1, progress=False)
     assert "image_size=16" in str(err.value) and "pequeñ" not in str(err.value).split("(")[-1]
