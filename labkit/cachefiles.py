@@ -72,7 +72,11 @@ def cache_write(path: Path) -> Iterator[IO[bytes]]:
 
 
 def digest_file(path: Path) -> str:
-    """SHA-256 de un archivo, leído por trozos de 1 MiB (≈ 1 GB/s en la máquina del curso)."""
+    """SHA-256 de un archivo, leído por trozos de 1 MiB.
+
+    Medido en la máquina del curso (2 núcleos), con el archivo en la caché del sistema: ≈ 0,7 GB/s
+    (98 MB en 0,14 s; 491 MB en 0,65 s).
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(_CHUNK), b""):

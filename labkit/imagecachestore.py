@@ -1,7 +1,7 @@
 """Lo que guarda y comprueba la caché de imágenes (:mod:`labkit.imagecache`) en disco.
 
 * **Comprobar**: el manifiesto lleva un SHA-256 de sí mismo y otro de los píxeles tal como se
-  escribieron; :func:`verify` los compara (≈ 1 GB/s) y recuerda, en este proceso, los archivos
+  escribieron; :func:`verify` los compara (≈ 0,7 GB/s) y recuerda, en este proceso, los archivos
   ya comprobados mientras no cambien (inodo, tamaño, fecha).
 * **Desalojar**: :func:`evict` deja las cachés más recientes de cada carpeta, borra las de
   carpetas que ya no existen (si las escribió esta máquina, o si nadie las usa desde hace una
