@@ -8,6 +8,7 @@ Las carpetas son diminutas (imágenes de 16 px): cada prueba tarda poco.
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import json
 import os
@@ -342,6 +343,35 @@ def test_eviction_keeps_caches_of_folders_seen_only_by_another_machine(photos):
     clear = make_folder(photos.parent / "otra", {"x": 3, "y": 3})
     load(clear)
     assert foreign.exists()
+
+
+_TWIN = """
+import sys, warnings, hashlib
+sys.path.insert(0, {repo!r})
+from labkit.folders import image_folder
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    s = image_folder({root!r}, image_size={size}, workers=1)
+import torch
+blob = torch.cat([s.train.images, s.val.images, s.test.images]).numpy().tobytes()
+print(hashlib.sha256(blob).hexdigest(), len(caught))
+"""
+
+
+def test_two_kernels_loading_the_same_folder_at_once_both_succeed(photos, own_data_dir):
+    repo = str(Path(__file__).resolve().parent.parent)
+    script = _TWIN.format(repo=repo, root=str(photos), size=SIZE)
+    env = {**os.environ, "LABKIT_DATA": str(own_data_dir), "OMP_NUM_THREADS": "1"}
+    twins = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT) for _ in range(2)]
+    outs = [t.communicate(timeout=300)[0].decode() for t in twins]
+    assert all(t.returncode == 0 for t in twins), outs
+    digests = {out.split()[-2] for out in outs}
+    assert len(digests) == 1 and all(out.split()[-1] == "0" for out in outs), outs
+    here, messages = load(photos)  # la caché que dejaron vale: sin avisos
+    assert not messages and len(list(cache_dir().glob("*.u8"))) == 1
+    blob = all_images(here).numpy().tobytes()
+    assert digests == {hashlib.sha256(blob).hexdigest()}
 
 
 def test_elpv_cache_leftovers_are_removed(tmp_path, monkeypatch, own_data_dir):
