@@ -467,6 +467,49 @@ def test_feature_cache_detects_flipped_bytes(tmp_path):
         assert featurestore.load_features(path, 6) is None
 
 
+@pytest.mark.parametrize("kind", ["caracteristicas", "elpv"])
+def test_random_corruption_of_npz_caches_is_caught(tmp_path, monkeypatch, kind):
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    fake_elpv(monkeypatch)
+    if kind == "caracteristicas":
+        path = tmp_path / "f.npz"
+        original = torch.randn(12, 5)
+        featurestore.save_features(path, original)
+        read = lambda: featurestore.load_features(path, 12)  # noqa: E731
+    else:
+        original = torch.from_numpy(datasets._load_elpv_images(Path("."), ["n"] * 6, 16))
+        path = datasets._elpv_cache_path(16)
+        read = lambda: torch.from_numpy(  # noqa: E731
+            datasets._load_elpv_images(Path("."), ["n"] * 6, 16))
+    pristine = path.read_bytes()
+
+    @hypothesis.settings(max_examples=60, deadline=None, derandomize=True,
+                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(at=st.floats(0, 1), mode=st.sampled_from(["flip", "truncate", "byte"]),
+                      value=st.integers(0, 255))
+    def corrupt(at, mode, value):
+        raw = bytearray(pristine)
+        pos = min(len(raw) - 1, int(at * len(raw)))
+        if mode == "flip":
+            raw[pos] ^= 0xFF
+        elif mode == "truncate":
+            raw = raw[:pos]
+        else:
+            raw[pos] = value
+        path.write_bytes(bytes(raw))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = read()
+        if got is None:  # características: se vuelven a calcular, con aviso
+            assert caught
+        else:
+            assert torch.equal(got, original) or caught
+            assert torch.equal(got, original), "datos distintos de los guardados"
+
+    corrupt()
+
+
 def test_feature_cache_that_cannot_be_written_never_stops_fit(photos, tmp_path, monkeypatch):
     from labkit import create_model, freeze_to, layer_groups
     from labkit.training import fit
