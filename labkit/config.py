@@ -21,8 +21,12 @@ __all__ = ["data_dir", "seed_everything", "default_device", "REPO_ROOT"]
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def data_dir() -> Path:
+def data_dir(create: bool = True) -> Path:
     """Carpeta de datos y cachés del curso (``$LABKIT_DATA`` o ``data/`` junto al repositorio).
+
+    Args:
+        create: crearla si no existe (y dar un error en español si no se puede); con ``False``
+            solo se calcula la ruta (para las cachés, que siguen sin disco si no se puede).
 
     Returns:
         La carpeta, creada si no existía.
@@ -35,6 +39,8 @@ def data_dir() -> Path:
     else:  # instalado como paquete (Colab): caché del usuario
         path = Path.home() / ".cache" / "labkit"
     origin = "LABKIT_DATA" if env else "la carpeta de datos"
+    if not create:
+        return path
     if path.exists() and not path.is_dir():
         raise LabkitError(f"{origin} apunta a «{path}», que es un archivo y no una carpeta. "
                           "Cambia LABKIT_DATA a una carpeta (o bórrala para usar la de siempre).")

@@ -17,15 +17,16 @@ La licencia y la cita viajan con los datos (``splits.train.info``) y las muestra
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from . import cachefiles
 from .config import data_dir
 from .data import DataSplits, ImageSet, resize_images
 from .errors import LabkitError
-from .fileio import atomic_write
 from .validate import check_choice, check_int, check_path
 
 __all__ = ["RealDataSplits", "pneumonia_mnist", "breast_mnist", "elpv", "dataset_report",
@@ -226,23 +227,55 @@ def _decode_elpv(base: Path, names: list[str], size: int) -> np.ndarray:
 
 def _elpv_cache_path(size: int) -> Path:
     """Archivo de la caché de ELPV para ese tamaño, dentro de ``labkit.data_dir()``."""
-    return data_dir() / "elpv" / f"elpv_{size}px_v{_CACHE_VERSION}.npz"
+    return data_dir(create=False) / "elpv" / f"elpv_{size}px_v{_CACHE_VERSION}.npz"
+
+
+def _read_elpv_cache(cache: Path, n: int, size: int) -> np.ndarray | str | None:
+    """Las imágenes de la caché si están intactas; si no, el motivo (``None``: no hay caché).
+
+    Se comprueba el SHA-256 de las imágenes tal como se escribieron (≈ 0,2 s a 300 px) y el
+    CRC-32 de cada miembro del ``.npz``: una caché truncada o con bytes cambiados no se usa.
+    """
+    if not cache.is_file():
+        return None
+    try:
+        with np.load(cache, allow_pickle=False) as npz:
+            if "sha256" not in npz.files or "images" not in npz.files:
+                return "es de una versión anterior o le faltan datos"
+            images = npz["images"]
+            ok = (str(npz["source_md5"]) == _ELPV_LABELS_MD5 and images.dtype == np.uint8
+                  and images.shape == (n, size, size)
+                  and str(npz["sha256"]) == cachefiles.digest_bytes(images.data))
+    except Exception as err:  # zipfile da BadZipFile, NotImplementedError, struct.error…: rehacer
+        return f"no se puede leer: {type(err).__name__}"
+    return images if ok else "no coincide con su resumen SHA-256"
 
 
 def _load_elpv_images(base: Path, names: list[str], size: int) -> np.ndarray:
-    """Imágenes en gris a ``size`` px: de la caché si vale, si no se decodifican y se guardan."""
+    """Imágenes en gris a ``size`` px: de la caché si vale, si no se decodifican y se guardan.
+
+    Una caché dañada se rehace con un aviso; si no se puede guardar (sin permiso, disco lleno),
+    se avisa y se devuelven las imágenes de todos modos. Antes se borran los temporales de
+    escritores que murieron (ver :mod:`labkit.cachefiles`).
+    """
     cache = _elpv_cache_path(size)
-    if cache.is_file():
-        try:
-            with np.load(cache, allow_pickle=False) as npz:
-                if str(npz["source_md5"]) == _ELPV_LABELS_MD5 and npz["images"].shape == (
-                        len(names), size, size):
-                    return npz["images"]
-        except (OSError, ValueError, KeyError):
-            pass  # caché ilegible: se rehace
+    cachefiles.remove_leftovers(cache.parent)
+    found = _read_elpv_cache(cache, len(names), size)
+    if isinstance(found, np.ndarray):
+        return found
+    if found is not None:
+        warnings.warn(f"La caché de ELPV '{cache}' no sirve ({found}): la rehago.",
+                      UserWarning, stacklevel=3)
     images = _decode_elpv(base, names, size)
-    with atomic_write(cache) as fh:
-        np.savez(fh, images=images, source_md5=np.array(_ELPV_LABELS_MD5))
+    try:
+        with cachefiles.cache_write(cache) as fh:
+            np.savez(fh, images=images, source_md5=np.array(_ELPV_LABELS_MD5),
+                     sha256=np.array(cachefiles.digest_bytes(images.data)))
+    except OSError as err:
+        warnings.warn(cachefiles.write_problem(
+            "la caché de ELPV", cache.parent, err,
+            "sigo sin guardarla (la próxima vez se vuelve a decodificar)"),
+            UserWarning, stacklevel=3)
     return images
 
 

@@ -47,6 +47,22 @@ class Lambda(nn.Module):
         return self.label
 
 
+SMALL_CNN_MIN_SIZE = 16
+"""Lado mínimo de la entrada de la CNN pequeña: cuatro max-pool de 2 dejan 16 px en 1 px."""
+
+
+def _check_min_size(module: nn.Module, args: tuple) -> None:
+    """Antes del primer bloque: una imagen de menos de 16 px es un error que pide imágenes mayores."""
+    x = args[0] if args else None
+    if isinstance(x, torch.Tensor) and x.ndim == 4 and min(x.shape[-2:]) < SMALL_CNN_MIN_SIZE:
+        height, width = x.shape[-2:]
+        raise LabkitError(
+            f"La CNN pequeña (cnn_pequena) divide la imagen a la mitad cuatro veces y necesita "
+            f"imágenes de al menos {SMALL_CNN_MIN_SIZE}×{SMALL_CNN_MIN_SIZE} px; recibió "
+            f"{height}×{width}. Carga las imágenes más grandes: image_size={SMALL_CNN_MIN_SIZE} "
+            "como mínimo (64 o 128 px es lo habitual).")
+
+
 class SmallCNN(nn.Module):
     """Una CNN pequeña para entrenar desde cero: la línea base contra la que se compara.
 
@@ -67,6 +83,8 @@ class SmallCNN(nn.Module):
         ])
         self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(chans[-1], num_classes))
+        # En el primer bloque (no en forward): también lo ve el prefijo congelado por separado.
+        self.features[0].register_forward_pre_hook(_check_min_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.pool(self.features(x)))

@@ -7,9 +7,10 @@ carga desde la caché muestra el mismo informe y los mismos avisos que la primer
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["FolderReport", "SkippedFile", "ConvertedFile", "SPLITS", "SPLIT_LABELS",
+__all__ = ["printable", "FolderReport", "SkippedFile", "ConvertedFile", "SPLITS", "SPLIT_LABELS",
            "report_to_json", "report_from_json", "first_items"]
 
 SPLITS = ("train", "val", "test")
@@ -109,6 +110,29 @@ class FolderReport:
         summary = "".join(f"<li>{html.escape(line)}</li>" for line in self._summary_lines())
         return (f"<div><p><b>{html.escape(self.root)}</b> — {html.escape(self.layout)}</p>"
                 f"<table>{''.join(rows)}</table><ul>{summary}</ul></div>")
+
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def printable(text: str) -> str:
+    """Un nombre de archivo que se puede imprimir: los bytes que no eran UTF-8 (nombres de zips
+    viejos de Windows, en Latin-1/CP1252), que Python guarda como sustitutos ``\\udcXX``, se
+    leen como CP1252 (``caf\\udce9`` → ``café``). Sin esto, ``print`` da ``UnicodeEncodeError``.
+
+    Args:
+        text: un nombre o una ruta tal como la da ``os.listdir``.
+
+    Returns:
+        El mismo texto si ya era imprimible; si no, con cada byte suelto descodificado.
+    """
+    def decode(match: re.Match) -> str:
+        byte = bytes([ord(match.group()) - 0xDC00])
+        try:
+            return byte.decode("cp1252")
+        except UnicodeDecodeError:
+            return byte.decode("latin-1")
+    return _SURROGATE.sub(decode, text)
 
 
 def _range_text(stats: tuple[int, int, int]) -> str:

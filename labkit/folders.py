@@ -37,10 +37,11 @@ from .folderreport import (
     FolderReport,
     SkippedFile,
     first_items,
+    printable,
     report_from_json,
     report_to_json,
 )
-from .folderscan import FileItem, rel_path, scan_folder
+from .folderscan import FileItem, rel_path, scan_folder, split_of
 from .foldersplits import assign_splits, plural
 from .imagedecode import IMAGE_EXTENSIONS, DecodeResult
 from .validate import check_bool, check_fraction, check_int, check_seed
@@ -137,13 +138,52 @@ def image_folder(
                          max_per_class, progress, workers)
     classes, items, skipped, layout = scan_folder(root, opts.max_per_class, opts.seed)
     key = imagecache.cache_key(_identities(items, root), _key_settings(root, classes, layout, opts))
-    cached = imagecache.load_cached(key)
+    cached = _open_cache(key, classes, root)
     if cached is None:
         cached = _build_cache(root, classes, items, skipped, layout, opts, key)
     manifest, images = cached
-    report = report_from_json(manifest["report"], str(root))
+    report = report_from_json(manifest["report"], printable(str(root)))
     _warn_user(report, len(items) + len(skipped))
     return _make_splits(images, manifest, classes, report, root, key)
+
+
+def _open_cache(key: str, classes: list[str], root: Path) -> tuple[dict, torch.Tensor] | None:
+    """La caché comprobada (resumen SHA-256 y forma del manifiesto) o ``None`` para rehacerla."""
+    cached = imagecache.load_cached(key)
+    if cached is None:
+        return None
+    reason = _manifest_problem(cached[0], len(cached[1]), len(classes), root)
+    if reason is None:
+        return cached
+    imagecache.warn_damaged(imagecache.cache_dir() / f"{key}.u8", reason)
+    return None
+
+
+def _manifest_problem(manifest: dict, rows: int, n_classes: int, root: Path) -> str | None:
+    """Qué tiene de malo un manifiesto (particiones, etiquetas, informe), o ``None`` si vale.
+
+    El resumen SHA-256 ya descarta cambios; esto impide, además, que un manifiesto con otra forma
+    (de otra versión, o fabricado) dé un error crudo o etiquetas fuera de rango.
+    """
+    try:
+        bounds = [manifest["ranges"][s] for s in SPLITS]
+        flat = [v for pair in bounds for v in pair]
+        if (any(len(pair) != 2 for pair in bounds) or not all(_is_int(v) for v in flat)
+                or flat[0] != 0 or flat[-1] != rows
+                or any(a > b for a, b in zip(flat, flat[1:], strict=False))):
+            return "las particiones del manifiesto no cubren la caché en orden"
+        labels = manifest["labels"]
+        if (not isinstance(labels, list) or len(labels) != rows
+                or not all(_is_int(v) and 0 <= v < n_classes for v in labels)):
+            return "las etiquetas del manifiesto no son válidas"
+        report_from_json(manifest["report"], str(root))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return "el manifiesto no tiene el formato esperado"
+    return None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def folder_report(splits: DataSplits) -> FolderReport:
@@ -222,10 +262,15 @@ def _build_report(root: Path, classes: list[str], loaded: _Loaded,
     """Arma el :class:`FolderReport` con los recuentos por partición y clase."""
     counts = {s: dict(zip(classes, np.bincount(loaded.labels[idx], minlength=len(classes))
                           .tolist(), strict=True)) for s, idx in indices.items()}
+    shown = [printable(c) for c in classes]
     return FolderReport(
-        root=str(root), classes=list(classes), counts=counts, image_size=image_size,
-        widths=_stats([w for w, _ in loaded.sizes]), heights=_stats([h for _, h in loaded.sizes]),
-        skipped=loaded.skipped, converted=loaded.converted, layout=layout, notes=notes)
+        root=printable(str(root)), classes=shown,
+        counts={s: {printable(c): n for c, n in per.items()} for s, per in counts.items()},
+        image_size=image_size, widths=_stats([w for w, _ in loaded.sizes]),
+        heights=_stats([h for _, h in loaded.sizes]),
+        skipped=[SkippedFile(printable(s.path), s.reason) for s in loaded.skipped],
+        converted=[ConvertedFile(printable(c.path), c.mode) for c in loaded.converted],
+        layout=printable(layout), notes=[printable(n) for n in notes])
 
 
 def _warn_user(report: FolderReport, n_files: int) -> None:
@@ -237,9 +282,29 @@ def _warn_user(report: FolderReport, n_files: int) -> None:
             f"{plural(n_files, 'archivo', 'archivos')} de '{report.root}': "
             f"{first_items(items)}. La lista completa está en folder_report(splits).",
             UserWarning, stacklevel=3)
-    if report.notes:
-        warnings.warn("Clases con muy pocas imágenes. " + " ".join(report.notes), UserWarning,
+    split_like = [n for n in report.notes if n.startswith(_SPLIT_NOTE_START)]
+    tiny = [n for n in report.notes if n not in split_like]
+    if tiny:
+        warnings.warn("Clases con muy pocas imágenes. " + " ".join(tiny), UserWarning,
                       stacklevel=3)
+    for note in split_like:
+        warnings.warn(note, UserWarning, stacklevel=3)
+
+
+_SPLIT_NOTE_START = "Las carpetas de clase"
+
+
+def _split_name_note(classes: list[str], layout_has_splits: bool) -> str | None:
+    """Una nota si alguna clase se llama como una partición (``train``, ``test_set``…)."""
+    named = [c for c in classes if split_of(c) is not None]
+    if not named or layout_has_splits:
+        return None
+    listed = ", ".join(f"'{printable(c)}'" for c in named)
+    return (f"{_SPLIT_NOTE_START} {listed} se llaman como particiones (entrenamiento, validación "
+            "o prueba), pero las trato como clases. Si son particiones, pon dentro de cada una "
+            "las mismas subcarpetas de clase (carpeta/train/gato/…, carpeta/test/gato/…) y que "
+            "haya una de entrenamiento (train/, training_set/…); si de verdad son clases, "
+            "cámbiales el nombre.")
 
 
 # ---------------------------------------------------------------------------------- caché
@@ -272,8 +337,14 @@ def _build_cache(root: Path, classes: list[str], items: list[FileItem], skipped:
         loadestimate.announce_load(estimate, opts.image_size, _smaller_load(items, classes))
     show = opts.progress if opts.progress is not None else len(items) > _AUTO_PROGRESS_FROM
     positions = _planned_positions(items, classes, layout, opts)
-    staging, results = imagecache.decode_files(paths, positions, opts.image_size,
-                                               opts.max_pixels, key, opts.workers, show)
+    try:
+        staging, pixels = None, None
+        staging, results = imagecache.decode_files(paths, positions, opts.image_size,
+                                                   opts.max_pixels, key, opts.workers, show)
+    except imagecache.CacheUnavailable as why:  # sin permiso de escritura: a memoria
+        warnings.warn(str(why), UserWarning, stacklevel=3)
+        pixels, results = imagecache.decode_to_memory(paths, positions, opts.image_size,
+                                                      opts.max_pixels, opts.workers, show)
     try:
         loaded = _collect(items, results, positions, root)
         loaded.skipped[:0] = skipped
@@ -281,14 +352,19 @@ def _build_cache(root: Path, classes: list[str], items: list[FileItem], skipped:
         indices, notes, layout = assign_splits(loaded.labels, loaded.splits, classes, layout,
                                                opts.val_fraction, opts.test_fraction, opts.seed)
     except BaseException:
-        staging.unlink(missing_ok=True)
+        if staging is not None:
+            staging.unlink(missing_ok=True)
         raise
+    split_note = _split_name_note(classes, any(item.split != "all" for item in items))
+    notes = notes + ([split_note] if split_note else [])
     report = _build_report(root, classes, loaded, indices, opts.image_size, layout, notes)
     order = np.concatenate([indices[s] for s in SPLITS])
     bounds = np.cumsum([0] + [len(indices[s]) for s in SPLITS]).tolist()
     manifest = {"root": str(root.resolve()), "image_size": opts.image_size,
                 "ranges": {s: bounds[i:i + 2] for i, s in enumerate(SPLITS)},
                 "labels": loaded.labels[order].tolist(), "report": report_to_json(report)}
+    if staging is None:
+        return manifest, torch.from_numpy(np.ascontiguousarray(pixels[loaded.rows[order]]))
     return manifest, imagecache.finalize(staging, loaded.rows[order], key, manifest)
 
 
@@ -336,11 +412,12 @@ def _make_splits(images: torch.Tensor, manifest: dict, classes: list[str],
                  report: FolderReport, root: Path, key: str) -> DataSplits:
     """Los tres :class:`ImageSet`, vistas contiguas de la caché, con el informe en ``info``."""
     labels = torch.tensor(manifest["labels"], dtype=torch.int64)
+    classes, name = [printable(c) for c in classes], printable(root.name)
     sets = {}
     for split in SPLITS:
         start, stop = (int(v) for v in manifest["ranges"][split])
         ref = imagecache.CacheRef(key, start, stop, images, images._version)
         sets[split] = ImageSet(images[start:stop], labels[start:stop], list(classes),
-                               f"{root.name} ({SPLIT_LABELS[split]})",
+                               f"{name} ({SPLIT_LABELS[split]})",
                                {"report": report, "source": str(root), "image_cache": ref})
     return DataSplits(sets["train"], sets["val"], sets["test"])

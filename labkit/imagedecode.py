@@ -9,6 +9,7 @@ caché (:func:`decode_into`), sin pasar por el proceso principal.
 from __future__ import annotations
 
 import os
+import stat
 import threading
 import time
 import warnings
@@ -19,7 +20,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 __all__ = ["IMAGE_EXTENSIONS", "UNSUPPORTED_EXTENSIONS", "DECODE_POLICY", "Skip", "read_image",
-           "decode_into", "DecodeTask", "DecodeResult", "watch_parent", "resize_center_crop", "to_uint8"]
+           "decode_into", "decode_array", "DecodeTask", "DecodeResult", "watch_parent", "resize_center_crop", "to_uint8"]
 
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -39,10 +40,10 @@ def read_image(path: Path, image_size: int, max_pixels: int
                ) -> tuple[np.ndarray, str, tuple[int, int]]:
     """Abre, valida y prepara una imagen: ``(arreglo uint8 [S, S, 3], modo original, tamaño)``."""
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _open_regular(path) as fh:
             # El tamaño se comprueba abajo con max_pixels, antes de decodificar nada.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
+            with Image.open(fh) as img:
                 size = _oriented_size(img)
                 _check_pixels(size, max_pixels)
                 img.draft(None, (2 * image_size, 2 * image_size))  # JPEG: decodifica reducido
@@ -59,6 +60,29 @@ def read_image(path: Path, image_size: int, max_pixels: int
         raise Skip("sin permiso de lectura") from None
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError):
         raise Skip("imagen dañada o incompleta") from None
+
+
+NOT_REGULAR = "no es un archivo normal (tubería, dispositivo o socket): no se lee"
+
+
+def _open_regular(path: Path) -> object:
+    """Abre un archivo solo si es un archivo normal; una tubería (FIFO) o un dispositivo con
+    nombre de imagen no se abre para leer (esperaría para siempre): :class:`Skip`.
+
+    Se abre sin bloquear y se comprueba el descriptor abierto (``fstat``), no el nombre: así no
+    importa si el archivo cambia entre la exploración de la carpeta y la lectura.
+    """
+    nonblock = getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, os.O_RDONLY | nonblock | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Skip(NOT_REGULAR)
+        if nonblock:
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
@@ -195,10 +219,31 @@ def decode_into(task: DecodeTask) -> DecodeResult:
     except Skip as why:
         return DecodeResult(task.index, None, None, str(why))
     chw = np.ascontiguousarray(array.transpose(2, 0, 1))
+    if not task.target:
+        raise ValueError("decode_into necesita un archivo de destino (usa decode_array)")
     with open(task.target, "r+b") as fh:
         fh.seek(task.offset)
         fh.write(chw.data)
     return DecodeResult(task.index, mode, size, None)
+
+
+def decode_array(task: DecodeTask) -> tuple[DecodeResult, np.ndarray | None]:
+    """Como :func:`decode_into`, pero devuelve la fila (``uint8 [3, S, S]``) en vez de escribirla.
+
+    Para cargar sin caché en disco (carpeta de datos sin permiso de escritura).
+
+    Args:
+        task: la imagen (``target`` y ``offset`` no se usan para escribir).
+
+    Returns:
+        ``(resultado, fila)``; la fila es ``None`` si la imagen no sirve.
+    """
+    try:
+        array, mode, size = read_image(Path(task.path), task.image_size, task.max_pixels)
+    except Skip as why:
+        return DecodeResult(task.index, None, None, str(why)), None
+    return (DecodeResult(task.index, mode, size, None),
+            np.ascontiguousarray(array.transpose(2, 0, 1)))
 
 
 def watch_parent(parent_pid: int, interval: float = 0.5) -> None:

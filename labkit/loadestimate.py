@@ -72,9 +72,12 @@ def announce_load(estimate: LoadEstimate, image_size: int, smaller: tuple[int, i
         image_size: lado pedido.
         smaller: ``(max_per_class, imágenes)`` de una carga más pequeña que sugerir, o ``None``.
     """
-    free = shutil.disk_usage(cache_dir()).free
+    try:
+        free = shutil.disk_usage(cache_dir()).free
+    except OSError:  # la carpeta no existe ni se puede crear: la carga seguirá en memoria
+        free = None
     way_out = _way_out(image_size, smaller)
-    if 2 * estimate.disk_bytes > free:
+    if free is not None and 2 * estimate.disk_bytes > free:
         raise LabkitError(
             f"No hay sitio en disco para la caché: {_count_text(estimate.images)} imágenes a {image_size} px "
             f"ocupan {_size_text(estimate.disk_bytes)} (y el doble mientras se escriben); quedan "

@@ -16,16 +16,19 @@ textura del fondo.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from scipy import ndimage
 
+from .cachefiles import digest_bytes, write_problem
 from .config import data_dir
 from .data import DataSplits, ImageSet
 from .errors import LabkitError
 from .fileio import atomic_write
+from .validate import check_seed
 
 __all__ = ["SURFACE_CLASSES", "surface_dataset", "surface_images", "make_surface"]
 
@@ -156,6 +159,7 @@ def surface_images(n: int, split: str = "train", image_size: int = 128, seed: in
         Un :class:`ImageSet` con nombre ``"superficies/<split>"``.
     """
     _check_request(n, split, image_size)
+    seed = check_seed(seed)
     cached = _load_cache(n, split, image_size, seed)
     if cached is not None:
         return cached
@@ -184,8 +188,8 @@ def _check_request(n: int, split: str, image_size: int) -> None:
 
 
 def _cache_path(n: int, split: str, image_size: int, seed: int) -> Path:
-    key = hashlib.sha1(f"v1-{n}-{split}-{image_size}-{seed}".encode()).hexdigest()[:12]
-    return data_dir() / "cache" / f"superficies-{split}-{n}-{image_size}px-{key}.pt"
+    key = hashlib.sha1(f"v2-{n}-{split}-{image_size}-{seed}".encode()).hexdigest()[:12]
+    return data_dir(create=False) / "cache" / f"superficies-{split}-{n}-{image_size}px-{key}.pt"
 
 
 def _load_cache(n: int, split: str, image_size: int, seed: int) -> ImageSet | None:
@@ -194,16 +198,30 @@ def _load_cache(n: int, split: str, image_size: int, seed: int) -> ImageSet | No
         return None
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
-        return ImageSet(blob["images"], blob["labels"], list(SURFACE_CLASSES),
-                        f"superficies/{split}", {"seed": seed, "split": split})
-    except Exception:  # caché dañada: se regenera
+        images, labels = blob["images"], blob["labels"]
+        intact = (images.dtype == torch.uint8 and images.shape == (n, 3, image_size, image_size)
+                  and torch.equal(labels, torch.arange(n) % len(SURFACE_CLASSES))
+                  and blob["sha256"] == digest_bytes(images.contiguous().numpy().data))
+    except Exception:  # ilegible, truncada o de una versión anterior: se regenera
+        intact = False
+    if not intact:
+        warnings.warn(f"La caché de superficies '{path}' no sirve (dañada o de una versión "
+                      "anterior): la regenero.", UserWarning, stacklevel=4)
         return None
+    return ImageSet(images, labels, list(SURFACE_CLASSES), f"superficies/{split}",
+                    {"seed": seed, "split": split})
 
 
 def _save_cache(data: ImageSet, n: int, split: str, image_size: int, seed: int) -> None:
     """Guarda de forma atómica: archivo temporal en la misma carpeta y luego ``os.replace``."""
-    with atomic_write(_cache_path(n, split, image_size, seed)) as fh:
-        torch.save({"images": data.images, "labels": data.labels}, fh)
+    path = _cache_path(n, split, image_size, seed)
+    try:
+        with atomic_write(path) as fh:
+            torch.save({"images": data.images, "labels": data.labels,
+                        "sha256": digest_bytes(data.images.contiguous().numpy().data)}, fh)
+    except OSError as err:  # la caché es opcional: sin permiso o sin sitio se sigue sin ella
+        warnings.warn(write_problem("la caché de superficies", path.parent, err,
+                                    "sigo sin guardarla"), UserWarning, stacklevel=4)
 
 
 def surface_dataset(n_train: int = 100, n_val: int = 100, n_test: int = 200,
@@ -222,6 +240,7 @@ def surface_dataset(n_train: int = 100, n_val: int = 100, n_test: int = 200,
         Un :class:`DataSplits` con ``train``, ``val`` y ``test``.
     """
     k = len(SURFACE_CLASSES)
+    seed = check_seed(seed)
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or not 2 <= num_classes <= k:
         raise LabkitError(f"El conjunto de superficies tiene {k} clases ({', '.join(SURFACE_CLASSES)}); "
                           f"pediste num_classes={num_classes!r}: usa un número de 2 a {k}.")

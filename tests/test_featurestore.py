@@ -61,7 +61,7 @@ def count_extractions(monkeypatch) -> list[int]:
 def test_features_are_saved_once_and_read_by_a_new_cache(splits, own_data_dir, monkeypatch):
     calls = count_extractions(monkeypatch)
     first = FeatureSet.extract(frozen_model(), splits.train, disk=True)
-    assert len(calls) == 1 and [p.suffix for p in stored(own_data_dir)] == [".npy"]
+    assert len(calls) == 1 and [p.suffix for p in stored(own_data_dir)] == [".npz"]
     cache = FeatureCache(disk=True)  # como en un kernel nuevo: memoria vacía
     again = FeatureSet.extract(frozen_model(), splits.train, cache=cache)  # mismos pesos
     assert len(calls) == 1 and cache.disk_hits == 1 and cache.misses == 0
@@ -93,7 +93,7 @@ def test_corrupt_file_is_extracted_again(splits, own_data_dir, monkeypatch):
     calls = count_extractions(monkeypatch)
     again = FeatureSet.extract(frozen_model(), splits.val, disk=True)
     assert len(calls) == 1 and torch.equal(first.features, again.features)
-    assert np.load(path, allow_pickle=False).shape[0] == len(splits.val)
+    assert np.load(path, allow_pickle=False)["features"].shape[0] == len(splits.val)
 
 
 def test_fit_in_a_restarted_kernel_does_not_extract_again(splits, monkeypatch):
@@ -117,7 +117,7 @@ def test_disk_must_be_a_bool(splits):
 
 def test_fit_auto_cache_keeps_image_folder_features_on_disk(splits, own_data_dir, monkeypatch):
     h1 = fit(frozen_model(), splits.train, splits.val, epochs=2, seed=3, **FAST)
-    stored = sorted(p.name for p in own_data_dir.rglob("*.npy"))
+    stored = sorted(p.name for p in own_data_dir.rglob("*.npz"))
     assert h1.cached and len(stored) == 2  # entrenamiento y validación, en disco
     calls = count_extractions(monkeypatch)  # un kernel nuevo: FeatureCache.get no extrae
     h2 = fit(frozen_model(), splits.train, splits.val, epochs=2, seed=3, **FAST)
@@ -127,4 +127,4 @@ def test_fit_auto_cache_keeps_image_folder_features_on_disk(splits, own_data_dir
 
 def test_fit_auto_cache_stays_in_memory_for_a_subset(splits, own_data_dir):
     fit(frozen_model(), splits.train.take(6, seed=0), splits.val, epochs=1, seed=3, **FAST)
-    assert not list(own_data_dir.rglob("*.npy"))
+    assert not list(own_data_dir.rglob("*.npz"))
