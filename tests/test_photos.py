@@ -178,6 +178,17 @@ def test_corrupt_photo_is_named_with_the_fix(flower_copy):
         labkit.flowers(image_size=32, folder=flower_copy)
 
 
+def test_a_photo_changed_after_a_good_load_is_caught(flower_copy):
+    """La comprobación se hace una vez por proceso, pero se repite si un archivo cambia."""
+    labkit.flowers(image_size=16, folder=flower_copy)
+    victim = flower_copy / "daisy" / sorted(p.name for p in (flower_copy / "daisy").iterdir())[0]
+    data = bytearray(victim.read_bytes())
+    data[-100] ^= 0x01
+    victim.write_bytes(bytes(data))
+    with pytest.raises(LabkitError, match=rf"(?s){victim.name}.*dañada"):
+        labkit.flowers(image_size=16, folder=flower_copy)
+
+
 def test_missing_photo_is_named(flower_copy):
     victim = next((flower_copy / "tulips").iterdir())
     victim.unlink()
