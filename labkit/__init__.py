@@ -43,6 +43,7 @@ from .models import (
     replace_head,
 )
 from .optim import group_lrs, param_groups
+from .photos import beans, flowers, photo_credits
 from .recipe import fine_tune
 from .summary import summary
 from .surfaces import SURFACE_CLASSES, surface_dataset
@@ -62,13 +63,14 @@ __all__ = [
     "confusion_matrix", "evaluate", "fine_tune", "fit", "predict", "export", "load_model",
     "predict_image", "freeze", "Augment", "lr_find",
     "pneumonia_mnist", "breast_mnist", "elpv", "dataset_report", "claim", "pct",
+    "flowers", "beans", "photo_credits",
 ]
 
 _SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", "catalog",
                "exercises", "course", "surfaces", "data", "models", "groups", "training",
                "schedules", "augment", "loop", "evaluation", "recipe", "lr_finder", "compare",
                "datasets", "compat", "grading", "claims", "fmt", "prose", "forgetting",
-               "practice", "modecheck", "loopcheck", "progress"}
+               "practice", "modecheck", "loopcheck", "progress", "photos", "photocredits"}
 
 
 def __getattr__(name: str):

@@ -350,7 +350,8 @@ def dataset_report(splits: DataSplits) -> str:
     """Ficha de un conjunto real: recuento por clase en cada partición, licencia y cita.
 
     Args:
-        splits: lo que devuelven :func:`pneumonia_mnist`, :func:`breast_mnist` o :func:`elpv`.
+        splits: lo que devuelven :func:`pneumonia_mnist`, :func:`breast_mnist`, :func:`elpv`,
+            :func:`labkit.flowers` o :func:`labkit.beans`.
 
     Returns:
         Un texto de varias líneas para ``print``.
@@ -363,7 +364,7 @@ def dataset_report(splits: DataSplits) -> str:
         s = getattr(splits, part)
         counts = ", ".join(f"{c} {n}" for c, n in s.class_counts().items())
         lines.append(f"  {part:<5} {len(s):>5} imágenes  ({counts})")
-    for key in ("particiones", "licencia", "cita", "aviso"):
+    for key in ("fuente", "particiones", "licencia", "creditos", "cita", "aviso"):
         if key in splits.train.info:
             lines.append(f"  {key}: {splits.train.info[key]}")
     return "\n".join(lines)

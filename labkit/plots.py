@@ -26,6 +26,7 @@ from .callbacks import History
 from .data import ImageSet, to_numpy_image
 from .errors import LabkitError
 from .fmt import pct
+from .photocredits import credit_footer, photo_credits
 
 __all__ = [
     "PALETTE", "DPI", "LabFigure", "new_figure", "text_figure", "axis_label", "format_lr",
@@ -180,7 +181,8 @@ def plot_image_grid(data: ImageSet, per_class: int = 6, seed: int = 0,
         title: título; por defecto, el nombre del conjunto.
 
     Returns:
-        La figura.
+        La figura. Con fotos de :func:`labkit.flowers` (CC BY 2.0) lleva la licencia al pie, y
+        ``print(fig.photo_credits)`` escribe el autor y el enlace de cada foto mostrada.
     """
     if per_class < 1:
         raise LabkitError(f"per_class debe ser 1 o más; llegó {per_class}.")
@@ -201,7 +203,18 @@ def plot_image_grid(data: ImageSet, per_class: int = 6, seed: int = 0,
     h, w = data.image_size
     fig.suptitle(title or f"{data.name or 'Conjunto'}: {len(data)} imágenes de {h}×{w} px",
                  fontsize=11)
+    _add_photo_credit(fig, data, [i for row in picks for i in row])
     return fig
+
+
+def _add_photo_credit(fig: Figure, data: ImageSet, shown: list[int]) -> None:
+    """Fotos con licencia (:func:`labkit.flowers`, :func:`labkit.beans`): la licencia al pie y,
+    en ``fig.photo_credits``, el crédito de cada foto mostrada, en orden (fila a fila)."""
+    footer = credit_footer(data)
+    if footer is None:
+        return
+    fig.supxlabel(footer, fontsize=7, color="#444444")  # el diseño «constrained» le deja sitio
+    fig.photo_credits = photo_credits(data, shown)
 
 
 # ---------------------------------------------------------------------------------------------
