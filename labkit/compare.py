@@ -157,6 +157,8 @@ class Comparison:
         runs = f"{d.n} semillas{', emparejadas' if d.paired else ''}"
         if d.method == "bootstrap":
             runs += f", y las mismas {self.n_test} imágenes de prueba (bootstrap emparejado)"
+        else:
+            runs += "; solo la variación entre semillas"
         return (f"«{arm}» {what} «{d.reference}»: diferencia {f(d.diff)} {unit} "
                 f"(IC 95 % de {f(d.low)} a {f(d.high)}; {runs}; {extra}).").replace("  ", " ")
 
