@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .bootstrap import as_outcomes, seed_metric
+from .bootstrap import METRICS, as_outcomes, seed_metric
 from .checks import (
     _MODE_ALIASES,
     _TEACHER,
@@ -250,7 +250,8 @@ def _prediction_text(predicted: str | None, measured: str, diff: float, arm: str
 @_verdict
 def check_measured_conclusion(prediction: object, measurement: object, conclusion: object, *,
                               arm: str, reference: str, n_test: int,
-                              min_seeds: int = 2) -> CheckResult:
+                              min_seeds: int = 2, labels: object = None,
+                              metric: str = "accuracy") -> CheckResult:
     """Comprueba que la conclusión escrita es la que dice la medición (la predicción se comenta).
 
     El veredicto de la medición es el de :func:`labkit.compare.compare` con ``n_test``: «gana»
@@ -261,12 +262,17 @@ def check_measured_conclusion(prediction: object, measurement: object, conclusio
     Args:
         prediction: lo que el alumno predijo antes de medir (ver :func:`check_prediction_made`).
         measurement: ``{brazo: [exactitud por semilla]}`` (o ``{brazo: {semilla: exactitud}}``),
-            con al menos ``arm`` y ``reference``; exactitudes entre 0 y 1.
+            con al menos ``arm`` y ``reference``; exactitudes entre 0 y 1. Mejor, los aciertos
+            por imagen de cada semilla (``{brazo: {semilla: vector de 0/1}}``): la comparación
+            cuenta entonces también las imágenes de prueba, emparejadas.
         conclusion: lo que concluye el alumno tras medir (mismas formas que la predicción).
         arm: el brazo que se compara.
         reference: el brazo de referencia.
         n_test: imágenes sobre las que se midió cada exactitud (prueba o validación).
         min_seeds: semillas mínimas por brazo.
+        labels: etiquetas de las imágenes (con aciertos por imagen y
+            ``metric="balanced_accuracy"``).
+        metric: ``"accuracy"`` o ``"balanced_accuracy"`` (ver :func:`labkit.compare.compare`).
 
     Returns:
         El resultado de la comprobación.
@@ -274,6 +280,9 @@ def check_measured_conclusion(prediction: object, measurement: object, conclusio
     arm, reference = _arms(arm, reference)
     n_test = _setting(check_int, "n_test", n_test, minimum=1)
     min_seeds = _setting(check_int, "min_seeds", min_seeds, minimum=1)
+    if metric not in METRICS or (metric == "balanced_accuracy" and labels is None):
+        raise LabkitError(f"{_TEACHER}: metric={metric!r} (usa 'accuracy', o "
+                          "'balanced_accuracy' con labels).")
     hint = ("la conclusión la decide el intervalo de la diferencia: entero por encima de 0, gana "
             f"«{arm}»; entero por debajo, gana «{reference}»; si incluye el 0, empate. Mira la "
             "frase que imprime `comparacion.sentence(...)`.\n" + _options_lines(arm, reference))
@@ -289,8 +298,11 @@ def check_measured_conclusion(prediction: object, measurement: object, conclusio
     concluded = _parse_verdict(conclusion, arm, reference)
     if concluded is None:
         return _wrong(f"No reconozco {conclusion!r} como una conclusión.", hint)
-    cmp = compare({arm: measurement[arm], reference: measurement[reference]},
-                  reference=reference, n_test=n_test)
+    try:
+        cmp = compare({arm: measurement[arm], reference: measurement[reference]},
+                      reference=reference, n_test=n_test, labels=labels, metric=metric)
+    except LabkitError as err:  # p. ej. aciertos por imagen de otra prueba: lo arregla el alumno
+        return _wrong(f"No se puede comparar tu medición: {err}", hint)
     measured, diff = cmp.verdict(arm), cmp.difference(arm).diff
     predicted = None if _unanswered(prediction) else _parse_verdict(prediction, arm, reference)
     parts = [f"Tu medición: {cmp.sentence(arm)}", _noise_text(cmp.difference(arm)),

@@ -469,6 +469,11 @@ def test_per_image_measurement_is_compared_paired_over_seeds_and_images() -> Non
     result = checks.check_measured_conclusion("a", measured, "a", **{**ARMS, "n_test": 300})
     assert result.passed is True and "gana a «extracción»" in result.message
     assert "imágenes de prueba" in result.message and "emparejada" in result.message
+    other_test = {**measured, "extracción": {s: v[:200] for s, v in base.items()}}
+    result = checks.check_measured_conclusion("a", other_test, "a", **{**ARMS, "n_test": 300})
+    assert result.passed is False and "misma prueba" in result.message
+    bad_metric = checks.check_measured_conclusion("a", measured, "a", **ARMS, metric="f1")
+    assert bad_metric.passed is None and "No se pudo comprobar" in bad_metric.message
 
 
 def test_a_wrong_prediction_does_not_fail_the_exercise() -> None:
