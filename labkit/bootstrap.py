@@ -148,7 +148,7 @@ def seed_inflation(n_seeds: int) -> float:
 
 def _indices(rng: np.random.Generator, where: np.ndarray, rows: int) -> np.ndarray:
     """``[rows, len(where)]``: remuestreos con reemplazo de los índices ``where``."""
-    idx = rng.integers(0, len(where), size=(rows, len(where)), dtype=np.int32)
+    idx = rng.integers(0, len(where), size=(rows, len(where)), dtype=np.intp)
     return idx if where[-1] == len(where) - 1 else where.take(idx)
 
 
@@ -214,8 +214,9 @@ def resample(arms: Mapping[str, tuple[tuple, np.ndarray]], labels: np.ndarray | 
     n = next(iter(arms.values()))[1].shape[1]
     strata, weight = _strata(labels, n)
     rng = np.random.default_rng(seed)
-    images = np.concatenate([_indices(rng, np.flatnonzero(strata == c), n_boot)
-                             for c in range(strata.max() + 1)], axis=1)
+    groups = [np.flatnonzero(strata == c) for c in range(strata.max() + 1)]
+    images = (_indices(rng, groups[0], n_boot) if len(groups) == 1 else
+              np.concatenate([_indices(rng, g, n_boot) for g in groups], axis=1))
     keys = list(dict.fromkeys(k for k, _ in arms.values()))
     seeds = {k: _indices(rng, np.arange(len(k)), n_boot) for k in keys}
     weighted = {name: raw * weight for name, (_, raw) in arms.items()}

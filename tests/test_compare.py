@@ -224,10 +224,10 @@ def test_paired_interval_is_calibrated_and_sees_a_3_point_effect(effect):
     truth = _true_difference(effect)
     rng = np.random.default_rng(7)
     covered = detected = old_detected = 0
-    runs = 300
+    runs = 200
     for _ in range(runs):
         a, b = _experiment(rng, effect)
-        d = compare({"a": a, "b": b}, n_boot=1000).difference("b")
+        d = compare({"a": a, "b": b}, n_boot=500).difference("b")
         covered += d.low <= truth <= d.high
         detected += d.low > 0
         old_detected += _old_interval(a, b, 600)[0] > 0
