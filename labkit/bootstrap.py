@@ -19,10 +19,12 @@ calibrada (lo comprueba ``tests/test_compare.py`` en simulación):
   arrastra y la parte de las semillas ya cuenta (remuestrear las dos tal cual lo cuenta dos o
   tres veces y el intervalo sale demasiado ancho: cubría el 100 % en vez del 95 %).
 
-Son sumas ponderadas (numpy): 10 semillas × 600 imágenes × 2000 réplicas tardan milisegundos.
+Son medias de índices remuestreados (numpy): 10 semillas × 600 imágenes × 2000 réplicas tardan
+unas centésimas de segundo.
 
-La exactitud balanceada (media de la sensibilidad de cada clase) se recalcula en cada réplica a
-partir de los aciertos y las etiquetas de las imágenes remuestreadas.
+La exactitud balanceada (media de la sensibilidad de cada clase) es una media pesada de los
+aciertos (cada imagen pesa ``n / (K·n_c)``, con ``n_c`` las imágenes de su clase); las imágenes se
+remuestrean dentro de cada clase, así que cada réplica conserva cuántas hay de cada una.
 """
 
 from __future__ import annotations
