@@ -112,15 +112,20 @@ def verdicts(rows: list[dict]) -> tuple[list[str], dict[str, object]]:
     for name in dict.fromkeys(r["set"] for r in rows):
         if {r["method"] for r in rows} != {"extraccion", "ajuste_fino"}:
             break  # con un solo método no hay comparación
-        arms = {m: {r["seed"]: r["test_acc"] for r in rows if (r["set"], r["n"], r["method"])
-                    == (name, "100", m)} for m in ("extraccion", "ajuste_fino")}
-        n_test = next(r["n_test"] for r in rows if r["set"] == name)
-        for label, cmp in (("semillas", compare(arms)), ("semillas+prueba",
-                                                          compare(arms, n_test=n_test))):
+        # Con los aciertos por imagen, la diferencia es emparejada por semilla y por imagen
+        # (bootstrap de labkit.compare); con la exactitud sola, t emparejada por semillas.
+        for label, cmp in (("semillas", compare(_arms(rows, name, "test_acc"))),
+                           ("semillas+imagenes", compare(_arms(rows, name, "test_correct")))):
             d = cmp.difference("ajuste_fino")
             out.append(f"{name} n=100, ajuste fino − extracción ({label}): {d.text()}")
             kv[f"{name}_100_ft_minus_head_{label.replace('+', '_')}"] = d.verdict
     return out, kv
+
+
+def _arms(rows: list[dict], name: str, value: str) -> dict:
+    """Extracción y ajuste fino con 100 imágenes: ``{método: {semilla: valor}}``."""
+    return {m: {r["seed"]: r[value] for r in rows if (r["set"], r["n"], r["method"])
+                == (name, "100", m)} for m in ("extraccion", "ajuste_fino")}
 
 
 def _mean(rows: list[dict], name: str, n: str, method: str) -> float:

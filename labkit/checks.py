@@ -935,7 +935,8 @@ def check_mode_measurement(prediction: object, measured: object, n_images: int =
     Args:
         prediction: ``"a"``/``"b"`` o el nombre del modo que el alumno cree que ganará.
         measured: ``{"extracción de características": …, "ajuste fino": …}`` (exactitudes o
-            resultados del playground).
+            resultados del playground, o una lista de ellos por modo: con una ejecución por modo
+            no hay veredicto, «n = 1»).
         n_images: imágenes de entrenamiento que pide el enunciado.
         n_test: imágenes de prueba.
 

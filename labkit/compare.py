@@ -2,31 +2,45 @@
 
 Una comparación es una distribución, no un número: cada brazo (configuración) se mide con varias
 semillas y el veredicto «gana / empate / pierde» lo decide el **intervalo de la diferencia**,
-nunca un umbral fijo. Los intervalos son al 95 %:
+nunca un umbral fijo. Todos los veredictos de labkit salen de :func:`compare`. Qué intervalo se
+usa depende de lo que se le da:
 
-- **Semillas** (t de Student): la variación entre ejecuciones (subconjunto, pesos iniciales,
-  orden de los lotes). Si dos brazos tienen las mismas semillas se comparan **emparejados**
-  (diferencia semilla a semilla); si no, con el intervalo de Welch.
-- **Tamaño de la prueba** (binomial), solo si se da ``n_test``: aunque las semillas coincidan,
-  la exactitud sobre ``n_test`` imágenes es una estimación. Para un brazo se usa el intervalo
-  de Wilson; para una diferencia se suma en cuadratura el término de las semillas y el
-  binomial de los dos brazos como si fueran independientes (conservador: en el mismo conjunto de
-  prueba los aciertos están correlacionados y el error real es menor).
+- **Aciertos por imagen** (lo recomendado: ``{semilla: vector de 0/1}`` o una matriz
+  ``[semillas, imágenes]``, p. ej. ``run_extraction(...)["test_correct"]`` o
+  :func:`labkit.evaluation.per_image_correct`): los brazos se miden sobre **las mismas imágenes
+  de prueba**, así que la diferencia se calcula **emparejada** con un bootstrap en dos niveles
+  (:mod:`labkit.bootstrap`): se remuestrean semillas (las mismas para los dos brazos si tienen
+  las mismas semillas) e imágenes (las mismas para los dos), y el intervalo es el de los
+  percentiles 2.5–97.5 de la diferencia. Cuenta los dos ruidos (entrenamiento e imágenes de
+  prueba) sin contar dos veces lo que comparten: una imagen difícil lo es para los dos brazos.
+  Con ``metric="balanced_accuracy"`` y ``labels`` (las etiquetas de la prueba) se compara la
+  exactitud balanceada, recalculada en cada réplica.
+- **Un número por semilla y las mismas semillas** en los dos brazos: t de Student **emparejada**
+  (diferencia semilla a semilla). No se suma el error binomial de los dos brazos como si fueran
+  independientes: en la misma prueba los aciertos están correlacionados y ese término ahogaba
+  cualquier efecto de menos de unos 5 puntos. El intervalo cuenta la variación del
+  entrenamiento sobre esta prueba; para contar también las imágenes, pasa los aciertos por imagen.
+- **Semillas distintas** (brazos no emparejados): intervalo de Welch.
+- **Una sola ejecución** por brazo: no hay intervalo de la diferencia; se escribe «n = 1» y no se
+  da veredicto.
 
-Con una sola ejecución y sin ``n_test`` no hay intervalo: se escribe «n = 1», nunca «± 0.0», y
-no se da veredicto.
+El intervalo de **cada brazo** (su media) sí incluye el tamaño de la prueba si se da ``n_test``
+(Wilson con una ejecución; t y binomial en cuadratura con varias), o el bootstrap de semillas e
+imágenes si trae aciertos por imagen.
 
 Ejemplo::
 
-    cmp = labkit.compare.compare({"extracción": [0.81, 0.83, 0.80],
-                                  "ajuste fino": [0.86, 0.88, 0.85]}, n_test=581)
+    cmp = labkit.compare.compare({"extracción": {0: aciertos_e0, 1: aciertos_e1, ...},
+                                  "ajuste fino": {0: aciertos_f0, 1: aciertos_f1, ...}})
     print(cmp.table())
     print(cmp.sentence("ajuste fino", "extracción"))
 
-O, ejecutando las configuraciones (cada brazo es una función ``semilla → exactitud``)::
+O, ejecutando las configuraciones (cada brazo es una función ``semilla → resultado``; el
+resultado puede ser la exactitud, el vector de aciertos o el diccionario de
+:func:`labkit.experiments.run_extraction`, del que se toman los aciertos por imagen)::
 
     cmp = labkit.compare.compare_runs({"extracción": entrenar_cabeza,
-                                       "ajuste fino": ajustar}, seeds=(0, 1, 2), n_test=581)
+                                       "ajuste fino": ajustar}, seeds=range(10))
 """
 
 from __future__ import annotations
@@ -35,50 +49,15 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from . import bootstrap as _boot
 from .errors import LabkitError
 from .fmt import pct
+from .intervals import _Z, binomial_se, mean_std, run_value, t_quantile, wilson_interval
 
 __all__ = ["ArmSummary", "Difference", "Comparison", "compare", "compare_runs", "arms_from_rows",
            "t_quantile", "wilson_interval", "VERDICTS"]
 
 VERDICTS = ("gana", "empate", "pierde")
-_Z = 1.959963984540054
-# Cuantil 0.975 de la t de Student para 1…30 grados de libertad.
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-         2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
-
-
-def t_quantile(df: int) -> float:
-    """Cuantil 0.975 de la t de Student (el del intervalo al 95 %).
-
-    Args:
-        df: grados de libertad (≥ 1); más de 30 se aproxima por la normal con corrección.
-
-    Returns:
-        El cuantil.
-    """
-    if df < 1:
-        raise LabkitError(f"Hacen falta al menos 2 ejecuciones para un intervalo (gl={df}).")
-    if df <= len(_T975):
-        return _T975[df - 1]
-    return _Z + (_Z**3 + _Z) / (4 * df)  # desarrollo de Cornish-Fisher, error < 0.001
-
-
-def wilson_interval(p: float, n: int) -> tuple[float, float]:
-    """Intervalo de Wilson al 95 % para una proporción ``p`` medida sobre ``n`` casos.
-
-    Args:
-        p: proporción observada (0–1).
-        n: número de casos (imágenes de prueba).
-
-    Returns:
-        ``(inferior, superior)``.
-    """
-    denom = 1 + _Z**2 / n
-    centre = (p + _Z**2 / (2 * n)) / denom
-    half = _Z * math.sqrt(p * (1 - p) / n + _Z**2 / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass
@@ -92,7 +71,9 @@ class ArmSummary:
     std: float
     low: float | None
     high: float | None
-    kind: str  # "semillas", "prueba (Wilson)" o "" si no hay intervalo
+    kind: str  # "semillas", "prueba (Wilson)", "semillas e imágenes (bootstrap)" o ""
+    boot: _boot.Resampled | None = field(default=None, repr=False)  # para el bootstrap
+    seed_key: tuple | None = field(default=None, repr=False)  # con qué semillas se remuestreó
 
     @property
     def n(self) -> int:
@@ -119,6 +100,7 @@ class Difference:
     verdict: str | None
     paired: bool
     n: int
+    method: str = ""  # "bootstrap", "t emparejada", "Welch" o "" sin intervalo
 
     def text(self, percent: bool = True) -> str:
         """«gana por +6.2 puntos [+3.1, +9.3]» o «sin intervalo (n = 1)»."""
@@ -165,15 +147,18 @@ class Comparison:
         """Una frase en español que dice qué pasó, calculada de los números."""
         d = self.difference(arm, reference)
         if d.verdict is None:
-            return (f"«{arm}» frente a «{d.reference}»: una sola ejecución (n = 1) y sin "
-                    f"tamaño de prueba, así que no hay intervalo y no se puede decidir.")
+            return (f"«{arm}» frente a «{d.reference}»: una sola ejecución (n = 1), así que no "
+                    f"hay intervalo de la diferencia y no se puede decidir.")
         what = {"gana": "gana a", "empate": "empata con", "pierde": "pierde frente a"}[d.verdict]
         unit = "puntos" if self.percent else ""
         f = _fmt_signed_pts if self.percent else _fmt_signed
         extra = ("el intervalo incluye el 0" if d.verdict == "empate" else
                  "el intervalo no incluye el 0")
-        runs = (f"{d.n} semillas{', emparejadas' if d.paired else ''}" if d.n > 1 else
-                "n = 1: el intervalo solo cuenta el tamaño de la prueba")
+        runs = f"{d.n} semillas{', emparejadas' if d.paired else ''}"
+        if d.method == "bootstrap":
+            runs += f", y las mismas {self.n_test} imágenes de prueba (bootstrap emparejado)"
+        else:
+            runs += "; solo la variación entre semillas"
         return (f"«{arm}» {what} «{d.reference}»: diferencia {f(d.diff)} {unit} "
                 f"(IC 95 % de {f(d.low)} a {f(d.high)}; {runs}; {extra}).").replace("  ", " ")
 
@@ -187,9 +172,16 @@ class Comparison:
                 row += f"  → frente a «{self.reference}»: " + self.difference(a.name).text(
                     self.percent)
             lines.append(row)
-        basis = "semillas (t de Student)"
-        if self.n_test:
-            basis += f" y tamaño de prueba ({self.n_test} imágenes, binomial)"
+        methods = {d.method for d in self.differences}
+        if "bootstrap" in methods:
+            basis = (f"bootstrap emparejado de semillas y de las {self.n_test} imágenes de "
+                     "prueba")
+        else:
+            basis = "semillas (t de Student" + (", emparejada" if "t emparejada" in methods
+                                                else "") + ")"
+            if self.n_test:
+                basis += (f"; el de cada brazo, también por el tamaño de la prueba "
+                          f"({self.n_test} imágenes, binomial)")
         lines.append(f"(intervalos al 95 % por {basis}; veredicto por el intervalo de la "
                      "diferencia)")
         return "\n".join(lines + self.notes)
@@ -214,21 +206,18 @@ def _fmt_signed_pts(x: float) -> str:
     return f"{100 * x:+.1f}"
 
 
-def _mean_std(values: list[float]) -> tuple[float, float]:
-    """Media y desviación típica muestral (n − 1; 0 con un valor)."""
-    n = len(values)
-    mean = sum(values) / n
-    var = sum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
-    return mean, math.sqrt(var)
-
-
 def _summarize(name: str, raw: Sequence[float] | Mapping, n_test: int | None) -> ArmSummary:
     """Media e intervalo de un brazo (semillas + prueba en cuadratura si se da ``n_test``)."""
     seeds = sorted(raw) if isinstance(raw, Mapping) else None
-    values = [float(raw[s]) for s in seeds] if seeds is not None else [float(v) for v in raw]
+    try:
+        values = ([float(raw[s]) for s in seeds] if seeds is not None else
+                  [float(v) for v in raw])
+    except (TypeError, ValueError):
+        raise LabkitError(f"El brazo '{name}' debe traer un número por semilla o los aciertos "
+                          "por imagen de cada semilla.") from None
     if not values or not all(math.isfinite(v) for v in values):
         raise LabkitError(f"El brazo '{name}' necesita al menos un valor, todos números finitos.")
-    mean, std = _mean_std(values)
+    mean, std = mean_std(values)
     n = len(values)
     if n == 1 and not n_test:
         return ArmSummary(name, values, seeds, mean, std, None, None, "")
@@ -237,66 +226,108 @@ def _summarize(name: str, raw: Sequence[float] | Mapping, n_test: int | None) ->
         return ArmSummary(name, values, seeds, mean, std, low, high, "prueba (Wilson)")
     half = t_quantile(n - 1) * std / math.sqrt(n)
     if n_test:
-        half = math.hypot(half, _Z * _binomial_se(mean, n_test))
+        half = math.hypot(half, _Z * binomial_se(mean, n_test))
     return ArmSummary(name, values, seeds, mean, std, mean - half, mean + half, "semillas")
 
 
-def _binomial_se(p: float, n_test: int) -> float:
-    p = min(max(p, 0.0), 1.0)
-    return math.sqrt(p * (1 - p) / n_test)
-
-
-def _seed_half_width(a: ArmSummary, b: ArmSummary) -> tuple[float, float, bool, int] | None:
-    """Diferencia de medias y su semiancho por semillas (emparejado o Welch)."""
+def _seed_half_width(a: ArmSummary, b: ArmSummary) -> tuple[float, float, bool, int, str] | None:
+    """Diferencia de medias y su semiancho por semillas (t emparejada o Welch)."""
     paired = a.n == b.n and a.n > 1 and (a.seeds == b.seeds)
     if paired:
         diffs = [x - y for x, y in zip(a.values, b.values)]
-        mean, std = _mean_std(diffs)
-        return mean, t_quantile(a.n - 1) * std / math.sqrt(a.n), True, a.n
+        mean, std = mean_std(diffs)
+        return mean, t_quantile(a.n - 1) * std / math.sqrt(a.n), True, a.n, "t emparejada"
     if a.n < 2 or b.n < 2:
         return None
     va, vb = a.std**2 / a.n, b.std**2 / b.n
     se = math.sqrt(va + vb)
     df = (va + vb) ** 2 / ((va**2 / (a.n - 1) + vb**2 / (b.n - 1)) or 1e-300)
     df = max(1, math.floor(df)) if se > 0 else a.n + b.n - 2
-    return a.mean - b.mean, t_quantile(df) * se, False, min(a.n, b.n)
+    return a.mean - b.mean, t_quantile(df) * se, False, min(a.n, b.n), "Welch"
 
 
-def _seed_half(arm: ArmSummary) -> float:
-    """Semiancho por semillas de la media de un brazo (0 con una sola ejecución)."""
-    return t_quantile(arm.n - 1) * arm.std / math.sqrt(arm.n) if arm.n > 1 else 0.0
+def _verdict_of(low: float, high: float) -> str:
+    return "gana" if low > 0 else "pierde" if high < 0 else "empate"
 
 
-def _difference(a: ArmSummary, b: ArmSummary, n_test: int | None) -> Difference:
-    """La diferencia ``a − b`` con intervalo y veredicto (``None`` si no hay intervalo)."""
+def _difference(a: ArmSummary, b: ArmSummary, n_test: int | None = None) -> Difference:
+    """La diferencia ``a − b`` con intervalo y veredicto (``None`` con una sola ejecución).
+
+    ``n_test`` se acepta por compatibilidad: el tamaño de la prueba ya no ensancha la
+    diferencia (ver la descripción del módulo).
+    """
+    diff, n = a.mean - b.mean, min(a.n, b.n)
+    paired = a.n > 1 and a.seed_key is not None and a.seed_key == b.seed_key
+    if a.boot is not None and b.boot is not None and n > 1:
+        low, high = _boot.percentile_interval(_boot.replicates(a.boot, b.boot, paired))
+        return Difference(a.name, b.name, diff, low, high, _verdict_of(low, high), paired, n,
+                          "bootstrap")
     seed = _seed_half_width(a, b)
-    if seed is None and not n_test:
-        return Difference(a.name, b.name, a.mean - b.mean, None, None, None, False,
-                          min(a.n, b.n))
-    if seed is None:  # un brazo con una sola ejecución: cuenta el término del otro, si lo hay
-        half = math.hypot(*(_seed_half(x) for x in (a, b)))
-        seed = (a.mean - b.mean, half, False, min(a.n, b.n))
-    diff, half, paired, n = seed
-    if n_test:
-        binom = math.hypot(_binomial_se(a.mean, n_test), _binomial_se(b.mean, n_test))
-        half = math.hypot(half, _Z * binom)
+    if seed is None:
+        return Difference(a.name, b.name, diff, None, None, None, False, n)
+    diff, half, paired, n, method = seed
     low, high = diff - half, diff + half
-    verdict = "gana" if low > 0 else "pierde" if high < 0 else "empate"
-    return Difference(a.name, b.name, diff, low, high, verdict, paired, n)
+    return Difference(a.name, b.name, diff, low, high, _verdict_of(low, high), paired, n, method)
+
+
+def _per_image_arms(results: Mapping, labels: object, metric: str, n_test: int | None,
+                    n_boot: int) -> tuple[dict[str, ArmSummary], int | None]:
+    """Los brazos con aciertos por imagen (bootstrap de semillas e imágenes) y sus imágenes."""
+    found = {}
+    for k, v in results.items():
+        parsed = _boot.as_outcomes(str(k), v)
+        if parsed is not None:
+            found[str(k)] = parsed
+    if metric == "balanced_accuracy" and len(found) != len(results):
+        raise LabkitError("metric='balanced_accuracy' necesita los aciertos por imagen de todos "
+                          "los brazos (y labels con las etiquetas de la prueba).")
+    if not found:
+        return {}, None
+    sizes = {o.shape[1] for _, o in found.values()}
+    if len(sizes) > 1:
+        raise LabkitError(f"Los brazos con aciertos por imagen traen {sorted(sizes)} imágenes: "
+                          "para compararlos emparejados deben medirse sobre la misma prueba.")
+    n = sizes.pop()
+    if n_test is not None and n_test != n:
+        raise LabkitError(f"n_test={n_test} pero los aciertos por imagen son de {n} imágenes.")
+    y = None
+    if metric == "balanced_accuracy":
+        if labels is None:
+            raise LabkitError("metric='balanced_accuracy' necesita labels: las etiquetas de las "
+                              "imágenes de prueba (p. ej. datos.test.labels).")
+        y = _boot.check_labels(labels, n)
+    keys = {name: (tuple(seeds) if seeds is not None else tuple(range(o.shape[0])), o)
+            for name, (seeds, o) in found.items()}
+    reps = _boot.resample(keys, y, n_boot=n_boot, seed=0)
+    arms = {}
+    for name, (seeds, o) in found.items():
+        values = [float(v) for v in _boot.seed_metric(o, y)]
+        mean, std = mean_std(values)
+        low, high = _boot.percentile_interval(_boot.replicates(reps[name]))
+        kind = "semillas e imágenes (bootstrap)" if len(values) > 1 else "prueba (bootstrap)"
+        arms[name] = ArmSummary(name, values, list(seeds) if seeds is not None else None, mean,
+                                std, low, high, kind, reps[name], keys[name][0])
+    return arms, n
 
 
 def compare(results: Mapping[str, Sequence[float] | Mapping], reference: str | None = None,
-            n_test: int | None = None, percent: bool = True) -> Comparison:
+            n_test: int | None = None, percent: bool = True, *, labels: object = None,
+            metric: str = "accuracy", n_boot: int = 2000) -> Comparison:
     """Resume dos o más brazos y decide cada uno frente a la referencia por el intervalo.
 
     Args:
-        results: ``{nombre del brazo: valores}``; los valores son una lista (una por semilla,
-            en el mismo orden de semillas en todos los brazos) o un ``{semilla: valor}``. Dos
-            brazos con las mismas semillas se comparan emparejados.
+        results: ``{nombre del brazo: valores}``. Los valores son, mejor, los **aciertos por
+            imagen** de cada semilla (``{semilla: vector 0/1}`` o matriz ``[semillas,
+            imágenes]``, todos sobre la misma prueba): diferencia por bootstrap emparejado. O un
+            número por semilla (lista en el mismo orden de semillas en todos los brazos, o
+            ``{semilla: valor}``): t emparejada si las semillas coinciden, Welch si no.
         reference: el brazo con que se compara el resto (``None`` = el primero).
-        n_test: imágenes de prueba; si se da, los intervalos incluyen el error binomial de la
-            prueba (ver la descripción del módulo).
+        n_test: imágenes de prueba; con números por semilla ensancha el intervalo de **cada
+            brazo** (binomial), no el de la diferencia (ver la descripción del módulo).
         percent: los valores son exactitudes (0–1) y se muestran en % y puntos.
+        labels: etiquetas de las imágenes de prueba (para ``metric="balanced_accuracy"``).
+        metric: ``"accuracy"`` o ``"balanced_accuracy"`` (esta, con aciertos por imagen).
+        n_boot: réplicas del bootstrap (generador de semilla fija: mismo resultado cada vez).
 
     Returns:
         Un :class:`Comparison` (``table()``, ``verdict(a, b)``, ``sentence(a, b)``).
@@ -308,35 +339,48 @@ def compare(results: Mapping[str, Sequence[float] | Mapping], reference: str | N
                                or n_test < 1):
         raise LabkitError(f"n_test={n_test!r}: debe ser el número de imágenes de prueba "
                           "(un entero ≥ 1) o None.")
-    arms = [_summarize(str(k), v, n_test) for k, v in results.items()]
-    if percent:  # una exactitud vive en [0, 1]: el intervalo de la t no debe salirse de ahí
-        for arm in arms:
-            if arm.low is not None:
-                arm.low, arm.high = max(0.0, arm.low), min(1.0, arm.high)
+    if metric not in _boot.METRICS:
+        raise LabkitError(f"metric={metric!r}: usa 'accuracy' o 'balanced_accuracy'.")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 100:
+        raise LabkitError(f"n_boot={n_boot!r}: usa un entero ≥ 100 (p. ej. 2000).")
+    per_image, n_images = _per_image_arms(results, labels, metric, n_test, n_boot)
+    n_test = n_images or n_test
+    arms = [per_image.get(str(k)) or _summarize(str(k), v, n_test) for k, v in results.items()]
+    for arm in arms:
+        if arm.seed_key is None and arm.seeds is not None:
+            arm.seed_key = tuple(arm.seeds)
+        if percent and arm.low is not None:  # una exactitud vive en [0, 1]
+            arm.low, arm.high = max(0.0, arm.low), min(1.0, arm.high)
     ref = str(reference) if reference is not None else arms[0].name
     by_name = {a.name: a for a in arms}
     if ref not in by_name:
         raise LabkitError(f"reference='{ref}' no es un brazo: usa uno de {', '.join(by_name)}.")
-    diffs = [_difference(a, by_name[ref], n_test) for a in arms if a.name != ref]
+    diffs = [_difference(a, by_name[ref]) for a in arms if a.name != ref]
     return Comparison(arms, diffs, ref, n_test, percent)
 
 
-def compare_runs(arms: Mapping[str, Callable[[int], float]], seeds: Sequence[int] = (0, 1, 2),
+def compare_runs(arms: Mapping[str, Callable[[int], object]], seeds: Sequence[int] = (0, 1, 2),
                  reference: str | None = None, n_test: int | None = None, percent: bool = True,
-                 progress: bool = True) -> Comparison:
+                 progress: bool = True, *, labels: object = None, metric: str = "accuracy",
+                 n_boot: int = 2000) -> Comparison:
     """Ejecuta cada configuración con cada semilla y compara los resultados por intervalo.
 
-    Cada brazo es una función ``semilla → valor`` (p. ej. entrenar una cabeza sobre
-    características guardadas y devolver la exactitud en prueba): con las mismas semillas en
-    todos los brazos la comparación es emparejada.
+    Cada brazo es una función ``semilla → resultado``: la exactitud, el vector de aciertos por
+    imagen (mejor: la comparación cuenta entonces también las imágenes de prueba, emparejadas)
+    o un diccionario con ``test_correct``/``test_acc`` (como el de
+    :func:`labkit.experiments.run_extraction`). Con las mismas semillas en todos los brazos la
+    comparación es emparejada.
 
     Args:
-        arms: ``{nombre: función(semilla) -> exactitud}``; dos o más.
+        arms: ``{nombre: función(semilla)}``; dos o más.
         seeds: las semillas (al menos 2 para tener intervalo; con 1 se escribe «n = 1»).
         reference: el brazo con que se compara el resto (``None`` = el primero).
         n_test: imágenes de prueba (ver :func:`compare`).
         percent: los valores son exactitudes (0–1).
         progress: barra de progreso por ejecución.
+        labels: etiquetas de la prueba (para ``metric="balanced_accuracy"``).
+        metric: ``"accuracy"`` o ``"balanced_accuracy"``.
+        n_boot: réplicas del bootstrap.
 
     Returns:
         El :class:`Comparison` de :func:`compare`.
@@ -350,15 +394,12 @@ def compare_runs(arms: Mapping[str, Callable[[int], float]], seeds: Sequence[int
     from .progress import progress_bar
 
     jobs = [(name, seed) for name in arms for seed in seeds]
-    results: dict[str, dict[int, float]] = {name: {} for name in arms}
+    results: dict[str, dict[int, object]] = {name: {} for name in arms}
     for name, seed in progress_bar(jobs, desc="ejecuciones", disable=not progress, leave=False,
                                    unit="ejecución"):
-        value = float(arms[name](seed))
-        if not math.isfinite(value):
-            raise LabkitError(f"El brazo «{name}» con semilla {seed} devolvió {value}: debe "
-                              "devolver un número finito (p. ej. la exactitud en prueba).")
-        results[name][seed] = value
-    return compare(results, reference=reference, n_test=n_test, percent=percent)
+        results[name][seed] = run_value(name, seed, arms[name](seed))
+    return compare(results, reference=reference, n_test=n_test, percent=percent, labels=labels,
+                   metric=metric, n_boot=n_boot)
 
 
 def arms_from_rows(rows: Sequence[dict], by: str = "method", value: str = "test_acc",

@@ -3,6 +3,7 @@
 Ejemplo::
 
     labkit.evaluate(modelo, datos.test)              # {"loss": ..., "accuracy": ...}
+    aciertos = labkit.evaluation.per_image_correct(modelo, datos.test)  # para labkit.compare
     etiquetas, probabilidades = labkit.predict(modelo, datos.test)
     labkit.confusion_matrix(datos.test.labels, etiquetas, datos.test.num_classes)
 """
@@ -23,7 +24,8 @@ from .speed import place
 from .trainargs import check_device, check_fingerprint, check_labels, check_model
 from .validate import check_int
 
-__all__ = ["evaluate", "predict", "confusion_matrix", "class_metrics", "class_weight_tensor"]
+__all__ = ["evaluate", "predict", "per_image_correct", "confusion_matrix", "class_metrics",
+           "class_weight_tensor"]
 
 Data = ImageSet | FeatureSet
 
@@ -75,7 +77,8 @@ def _logits_for(model: nn.Module, data: Data | torch.Tensor, batch_size: int | N
 
 
 def evaluate(model: nn.Module, data: Data, batch_size: int | None = None,
-             device: torch.device | str | None = None) -> dict[str, object]:
+             device: torch.device | str | None = None, *,
+             per_image: bool = False) -> dict[str, object]:
     """Pérdida (entropía cruzada) y exactitud del modelo sobre un conjunto.
 
     Args:
@@ -83,11 +86,15 @@ def evaluate(model: nn.Module, data: Data, batch_size: int | None = None,
         data: ``ImageSet`` o ``FeatureSet`` (con las mismas clases que la cabeza).
         batch_size: tamaño del lote (``None`` = automático: pequeño en CPU, grande en GPU).
         device: dispositivo; ``None`` = el del modelo.
+        per_image: añade ``"correct"``: un tensor ``bool [N]`` con el acierto de cada imagen
+            (sale de las mismas predicciones: no cuesta otra pasada). Es lo que necesita
+            :func:`labkit.compare.compare` para comparar emparejado sobre la misma prueba.
 
     Returns:
         ``{"loss": ..., "accuracy": ..., "balanced_accuracy": ..., "recall": {clase: ...}}``:
         exactitud, exactitud balanceada (media de la sensibilidad de las clases presentes) y
-        sensibilidad (recall) por clase, de 0 a 1 (``nan`` para una clase sin ejemplos).
+        sensibilidad (recall) por clase, de 0 a 1 (``nan`` para una clase sin ejemplos); y
+        ``"correct"`` si ``per_image``.
     """
     if not isinstance(data, (ImageSet, FeatureSet)):
         raise LabkitError(f"evaluate necesita un ImageSet o un FeatureSet; llegó "
@@ -96,8 +103,28 @@ def evaluate(model: nn.Module, data: Data, batch_size: int | None = None,
     check_labels(data, "evaluación")
     logits = _logits_for(model, data, batch_size, device)
     loss, acc = loss_and_accuracy(logits, data.labels)
-    return {"loss": loss, "accuracy": acc,
-            **class_metrics(data.labels, logits.argmax(1).cpu(), list(data.classes))}
+    predicted = logits.argmax(1).cpu()
+    out = {"loss": loss, "accuracy": acc,
+           **class_metrics(data.labels, predicted, list(data.classes))}
+    if per_image:
+        out["correct"] = predicted == data.labels.cpu()
+    return out
+
+
+def per_image_correct(model: nn.Module, data: Data, batch_size: int | None = None,
+                      device: torch.device | str | None = None) -> torch.Tensor:
+    """El acierto de cada imagen: lo que :func:`labkit.compare.compare` empareja.
+
+    Args:
+        model: un modelo del catálogo.
+        data: ``ImageSet`` o ``FeatureSet`` con etiquetas.
+        batch_size: tamaño del lote (``None`` = automático).
+        device: dispositivo; ``None`` = el del modelo.
+
+    Returns:
+        Un tensor ``bool [N]`` en CPU: ``True`` donde la clase predicha es la real.
+    """
+    return evaluate(model, data, batch_size, device, per_image=True)["correct"]
 
 
 def predict(model: nn.Module, data: Data | torch.Tensor, batch_size: int | None = None,

@@ -7,7 +7,8 @@ Las filas se resumen con :func:`summarize`, se imprimen con :func:`format_table`
   métodos: ``"extraccion"``, ``"ajuste_fino"`` y ``"desde_cero"``.
 * :func:`freeze_depth_sweep` — exactitud y tiempo según cuántos grupos se congelan.
 * :func:`lr_ratio_sweep` — exactitud según la razón entre tasas del ajuste fino.
-* :func:`crossover` — el menor tamaño en que un método alcanza a otro (calculado, no supuesto).
+* :func:`crossover` — el menor tamaño en que un método deja de perder frente a otro, por el
+  intervalo de :mod:`labkit.compare` (calculado, no supuesto).
 
 Recetas del barrido de tamaño de datos (:class:`Recipe`; las mismas para todos los tamaños). La
 extracción y el ajuste fino usan los valores de la receta del curso
@@ -150,7 +151,8 @@ def data_size_sweep(data: DataSplits, sizes: Sequence[int] = (10, 50, 100, 500, 
     Returns:
         Una fila por método × tamaño × semilla: ``method``, ``n_train``, ``seed``, ``test_acc``,
         ``val_acc``, ``train_seconds`` (solo entrenar; las características se calculan una vez),
-        ``epochs`` y ``model``.
+        ``epochs``, ``model`` y ``test_correct`` (el acierto de cada imagen de prueba: con él
+        :func:`labkit.compare.compare` empareja los brazos sobre la misma prueba).
     """
     check_splits(data, "Cada barrido", "labkit.surface_dataset()")
     methods, seeds = _check_methods(methods), _check_seeds(seeds)
@@ -236,7 +238,8 @@ def freeze_depth_sweep(model_name: str, data: DataSplits, depths: Sequence[int],
     Returns:
         Una fila por profundidad y semilla: ``depth``, ``group`` (primer grupo que entrena),
         ``trainable`` (parámetros), ``seed``, ``n_train``, ``test_acc``, ``val_acc``,
-        ``seconds`` (calcular la caché de esa profundidad más entrenar) y ``epochs``.
+        ``seconds`` (calcular la caché de esa profundidad más entrenar), ``epochs`` y
+        ``test_correct`` (acierto por imagen de prueba).
     """
     base, train = _prepare(model_name, data, n_train, pretrained, device)
     depths, seeds = _check_depths(base, depths), _check_seeds(seeds)
@@ -255,7 +258,8 @@ def freeze_depth_sweep(model_name: str, data: DataSplits, depths: Sequence[int],
                      "trainable": sum(g.num_trainable for g in groups), "seed": seed,
                      "n_train": len(train), "test_acc": out["test_acc"],
                      "val_acc": out["val_acc"], "seconds": extract_s + out["train_seconds"],
-                     "epochs": out["epochs"], "model": model_name})
+                     "epochs": out["epochs"], "model": model_name,
+                     "test_correct": out["test_correct"]})
         if callable(progress):
             progress(len(rows), len(plan), rows[-1])
     return rows
@@ -314,7 +318,7 @@ def lr_ratio_sweep(model_name: str, data: DataSplits, ratios: Sequence[float], *
         Una fila por razón y semilla: ``ratio``, ``lr_first`` (tasa del primer grupo que
         entrena, la misma que le da ``fit``: :func:`labkit.optim.group_lrs` sobre todos los
         grupos del modelo), ``seed``, ``depth``, ``n_train``, ``test_acc``, ``val_acc``, ``seconds`` (las
-        dos fases) y ``epochs``.
+        dos fases), ``epochs`` y ``test_correct`` (acierto por imagen de prueba).
     """
     base, train = _prepare(model_name, data, n_train, pretrained, device)
     depth = _check_depths(base, [depth])[0]
@@ -356,6 +360,7 @@ def _ratio_row(head: tuple[nn.Module, History], sets: list, depth: int, seed: in
     return {"ratio": float(ratio), "lr_first": first, "seed": seed, "depth": depth,
             "n_train": len(sets[0]), "test_acc": out["test_acc"], "val_acc": out["val_acc"],
             "seconds": head[1].seconds + out["train_seconds"],
-            "epochs": head[1].epochs + out["epochs"], "model": name}
+            "epochs": head[1].epochs + out["epochs"], "model": name,
+            "test_correct": out["test_correct"]}
 
 

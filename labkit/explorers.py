@@ -3,7 +3,8 @@
 * :class:`SampleSizeExplorer` — el control «Imágenes de entrenamiento» y el botón «Comparar»:
   con ese número de imágenes entrena la cabeza sobre el tronco preentrenado congelado y la CNN
   pequeña desde cero, y muestra las dos exactitudes en prueba. Cada comparación se añade a la
-  figura, así que probando varios tamaños se dibuja la curva.
+  figura, así que probando varios tamaños se dibuja la curva. Con una ejecución de cada método
+  no hay veredicto: :func:`labkit.compare.compare` escribe «n = 1».
 
 Como los controles de :mod:`labkit.widgets`, se muestra solo si es el último valor de una celda
 (ipywidgets 7.7 y 8) y las pruebas lo manejan sin navegador: ``explorador.slider.value = 40`` y
@@ -26,6 +27,7 @@ import torch
 from matplotlib.figure import Figure
 
 from .callbacks import Callback
+from .compare import Comparison, compare
 from .data import DataSplits, check_splits
 from .experiments import (
     Recipe,
@@ -58,6 +60,8 @@ class SampleSizeResult:
         scratch_epochs: épocas de la CNN desde cero.
         n_test: imágenes de prueba.
         test_name: nombre del conjunto de prueba.
+        transfer_correct: acierto de cada imagen de prueba con la transferencia (o ``None``).
+        scratch_correct: acierto de cada imagen de prueba desde cero (o ``None``).
     """
 
     n_train: int
@@ -68,6 +72,8 @@ class SampleSizeResult:
     scratch_epochs: int
     n_test: int
     test_name: str
+    transfer_correct: object = None
+    scratch_correct: object = None
 
     @property
     def gap(self) -> float:
@@ -79,6 +85,14 @@ class SampleSizeResult:
         return (f"Con {self.n_train} imágenes de entrenamiento: transferencia (extracción de "
                 f"características) {pct(self.transfer_acc)} · desde cero {pct(self.scratch_acc)} "
                 f"(exactitud en prueba sobre {self.n_test} imágenes de {self.test_name})")
+
+    def comparison(self) -> Comparison:
+        """La comparación por :func:`labkit.compare.compare`: con una ejecución, «n = 1»."""
+        per_image = self.transfer_correct is not None and self.scratch_correct is not None
+        arms = ({"desde cero": [self.scratch_correct], "transferencia": [self.transfer_correct]}
+                if per_image else {"desde cero": [self.scratch_acc],
+                                   "transferencia": [self.transfer_acc]})
+        return compare(arms, reference="desde cero")
 
     def rows(self) -> list[dict]:
         """Las dos ejecuciones como filas de :func:`labkit.experiments.data_size_sweep`."""
@@ -221,7 +235,8 @@ class SampleSizeExplorer(_Shows):
         return SampleSizeResult(n, transfer["test_acc"], scratch["test_acc"],
                                 transfer["train_seconds"], scratch["train_seconds"],
                                 scratch["epochs"], len(self.data.test),
-                                self.data.test.name or "prueba")
+                                self.data.test.name or "prueba", transfer.get("test_correct"),
+                                scratch.get("test_correct"))
 
     def figure(self) -> Figure:
         """Las comparaciones hechas hasta ahora: exactitud en prueba según el tamaño."""
@@ -229,11 +244,12 @@ class SampleSizeExplorer(_Shows):
         return plot_accuracy_vs_samples(labeled(rows), band="none")
 
     def _show(self, r: SampleSizeResult) -> None:
-        winner = ("la transferencia gana" if r.gap > 0 else
-                  "desde cero gana" if r.gap < 0 else "empatan")
+        diff = r.comparison().difference("transferencia").text()
         self.result_text.value = (
             f"<div style='font-size:115%'><b>{html.escape(r.text())}</b></div>"
-            f"<div style='color:#555555'>Diferencia: {abs(r.gap) * 100:.1f} puntos ({winner}). "
+            f"<div style='color:#555555'>Transferencia − desde cero: {html.escape(diff)}. "
+            "Con una ejecución de cada método no hay veredicto: para decidir hacen falta "
+            "varias semillas (labkit.compare.compare_runs). "
             f"Tiempo de entrenamiento: cabeza {r.transfer_seconds:.1f} s, desde cero "
             f"{r.scratch_seconds:.1f} s ({r.scratch_epochs} épocas).</div>")
         show_outputs(self.plot, self.figure())

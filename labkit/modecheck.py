@@ -1,9 +1,10 @@
 """Comprobación del ejercicio «predice y mide»: extracción frente a ajuste fino (cuaderno 09).
 
 El alumno predice qué modo dará más exactitud con pocas imágenes y después lo **mide** en el
-playground. :func:`check_mode_measurement` no corrige la predicción con una regla: lee las dos
-medidas, las compara con :mod:`labkit.compare` (una ejecución por modo: el intervalo solo cuenta
-el tamaño de la prueba) y dice si la predicción coincidió con lo medido. Nunca marca mal lo que
+playground. :func:`check_mode_measurement` no corrige la predicción con una regla: lee las
+medidas, las compara con :mod:`labkit.compare` y dice si la predicción coincidió con lo medido.
+Con una ejecución por modo no hay intervalo de la diferencia («n = 1»): la medida no decide; con
+varias ejecuciones por modo (una lista), el intervalo de Welch sí puede decidir. Nunca marca mal lo que
 la medida del alumno muestra; lo que sí exige es que haya medido los dos modos, con las imágenes
 del enunciado si la medida dice cuántas usó.
 
@@ -28,7 +29,6 @@ from .checks import (
 )
 from .compare import compare
 from .errors import LabkitError
-from .fmt import pct
 from .validate import check_int
 
 __all__ = ["check_mode_measurement", "MODE_NAMES"]
@@ -74,20 +74,24 @@ def _accuracy(value: object, mode: str, n_images: int) -> tuple[float | None, st
     return acc, ""
 
 
-def _measurements(measured: object, n_images: int) -> tuple[dict[str, float] | None, str]:
-    """Las dos exactitudes por modo (``"a"``, ``"b"``), o el motivo por el que no sirven."""
+def _measurements(measured: object,
+                  n_images: int) -> tuple[dict[str, list[float]] | None, str]:
+    """Las exactitudes de cada modo (``"a"``, ``"b"``), o el motivo por el que no sirven."""
     if not isinstance(measured, Mapping):
         return None, f"medidas debe ser un diccionario y es {type(measured).__name__}."
-    found: dict[str, float] = {}
+    found: dict[str, list[float]] = {}
     for key, value in measured.items():
         mode = _mode_of(key)
         if mode is None or mode in found:
             return None, (f"no sé a qué modo corresponde la clave {key!r} (o está repetido): usa "
                           '"extracción de características" y "ajuste fino".')
-        acc, why = _accuracy(value, mode, n_images)
-        if acc is None:
-            return None, why
-        found[mode] = acc
+        runs = list(value) if isinstance(value, (list, tuple)) and value else [value]
+        found[mode] = []
+        for run in runs:
+            acc, why = _accuracy(run, mode, n_images)
+            if acc is None:
+                return None, why
+            found[mode].append(acc)
     if set(found) != {"a", "b"}:
         return None, "faltan medidas: hacen falta los dos modos, uno de cada."
     return found, ""
@@ -102,9 +106,10 @@ def check_mode_measurement(prediction: object, measured: object, n_images: int =
         prediction: ``"a"``/``"b"`` o el nombre del modo que el alumno cree que ganará.
         measured: ``{"extracción de características": exactitud, "ajuste fino": exactitud}``;
             cada valor es un número de 0 a 1 o un resultado del playground (``pg.run()``), del
-            que se comprueban también el modo y las imágenes usadas.
+            que se comprueban también el modo y las imágenes usadas, o una lista de ellos (varias
+            ejecuciones del mismo modo).
         n_images: imágenes de entrenamiento que pide el enunciado.
-        n_test: imágenes de prueba (para el intervalo de la comparación).
+        n_test: imágenes de prueba (el intervalo de cada modo).
 
     Returns:
         ✅ si la predicción es un modo y las dos medidas son válidas (coincida o no la
@@ -123,21 +128,28 @@ def check_mode_measurement(prediction: object, measured: object, n_images: int =
     return _ok(_report(guess, found, n_test))
 
 
-def _report(guess: str, found: dict[str, float], n_test: int) -> str:
+def _report(guess: str, found: dict[str, list[float]], n_test: int) -> str:
     """Lo que se midió, el veredicto por intervalo y si la predicción coincidió."""
     names = {m: MODE_NAMES[m] for m in ("a", "b")}
+    # Las ejecuciones del playground no van emparejadas por semilla: claves distintas (Welch).
+    arms = {names[m]: {1000 * j + i: v for i, v in enumerate(found[m])}
+            for j, m in enumerate(("a", "b"))}
     try:
-        cmp = compare({names[m]: [found[m]] for m in ("a", "b")}, n_test=n_test)
+        cmp = compare(arms, n_test=n_test)
     except LabkitError as err:  # no debería pasar con medidas válidas
         raise LabkitError(f"{_TEACHER}: {err}") from None
     verdict = cmp.verdict(names["b"], names["a"])
     winner = {"gana": "b", "pierde": "a"}.get(verdict or "")
-    seen = (f"Mediste {pct(found['a'])} con extracción de características y {pct(found['b'])} "
-            f"con ajuste fino. {cmp.sentence(names['b'], names['a'])}")
+    seen = (f"Mediste {cmp.arm(names['a']).text()} con extracción de características y "
+            f"{cmp.arm(names['b']).text()} con ajuste fino. "
+            f"{cmp.sentence(names['b'], names['a'])}")
+    if verdict is None:
+        return (f"{seen} Con una ejecución por modo no hay intervalo de la diferencia: tu "
+                f"medida no distingue los dos modos, así que tu predicción («{names[guess]}») "
+                "ni se confirma ni se descarta. Para decidir, mide cada modo varias veces y "
+                "guarda una lista de resultados por modo.")
     if winner is None:
-        return (f"{seen} Con una ejecución por modo, la diferencia cabe en el ruido de la prueba: "
-                f"tu medida no distingue los dos modos, así que tu predicción («{names[guess]}») "
-                "ni se confirma ni se descarta. Repite con otra semilla o más imágenes de prueba "
-                "si quieres decidir.")
+        return (f"{seen} La diferencia cabe en el ruido: tu predicción («{names[guess]}») ni "
+                "se confirma ni se descarta.")
     outcome = "coincide con" if winner == guess else "no coincide con"
     return f"{seen} Tu predicción («{names[guess]}») {outcome} lo que mediste."

@@ -29,6 +29,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .bootstrap import METRICS, as_outcomes, seed_metric
 from .checks import (
     _MODE_ALIASES,
     _TEACHER,
@@ -41,9 +42,10 @@ from .checks import (
     _verdict,
     _wrong,
 )
-from .compare import _Z, compare
+from .compare import Difference, compare
 from .errors import LabkitError
 from .fmt import pct
+from .intervals import _Z
 from .validate import check_int, check_str
 
 __all__ = ["verdict_options", "check_prediction_made", "check_measured_conclusion",
@@ -162,7 +164,16 @@ def check_prediction_made(prediction: object, arm: str, reference: str) -> Check
 
 
 def _values(raw: object) -> list[float] | None:
-    """Los valores por semilla de un brazo (lista, tupla o ``{semilla: valor}``), o ``None``."""
+    """Los valores por semilla de un brazo (lista, tupla o ``{semilla: valor}``), o ``None``.
+
+    Si el brazo trae los aciertos por imagen de cada semilla, el valor es su exactitud.
+    """
+    try:
+        per_image = as_outcomes("", raw)
+    except LabkitError:
+        return None
+    if per_image is not None:
+        return [float(v) for v in seed_metric(per_image[1])]
     if isinstance(raw, Mapping):
         raw = [raw[k] for k in sorted(raw)]
     if isinstance(raw, (str, bytes)) or not isinstance(raw, Sequence):
@@ -198,22 +209,22 @@ def _measurement_problem(measurement: object, arm: str, reference: str,
     return None
 
 
-def _noise_text(measurement: Mapping, arm: str, reference: str, n_test: int) -> str:
-    """De dónde sale la anchura del intervalo: semillas y tamaño de la prueba."""
-    pair = {arm: measurement[arm], reference: measurement[reference]}
-    seeds_only = compare(pair, reference=reference).difference(arm)
-    total = compare(pair, reference=reference, n_test=n_test).difference(arm)
-    means = [sum(_values(pair[k])) / len(_values(pair[k])) for k in (arm, reference)]
-    binom = _Z * math.hypot(*(math.sqrt(min(max(p, 0), 1) * (1 - min(max(p, 0), 1)) / n_test)
-                              for p in means))
-    seed_half = ((seeds_only.high - seeds_only.low) / 2) if seeds_only.low is not None else 0.0
-    half = (total.high - total.low) / 2
-    n = len(_values(pair[arm]))
-    return (f"El intervalo de la diferencia mide ±{100 * half:.1f} puntos, y sale de dos ruidos: "
-            f"las semillas (±{100 * seed_half:.1f} puntos con {n}; más semillas lo estrechan) y "
-            f"el tamaño de la prueba (±{100 * binom:.1f} puntos con {n_test} imágenes; para "
-            "reducirlo a la mitad harían falta cuatro veces más). Una diferencia menor que eso "
-            "puede ser solo azar.")
+def _noise_text(d: Difference) -> str:
+    """De dónde sale la anchura del intervalo de la diferencia (según cómo se calculó)."""
+    half = 100 * (d.high - d.low) / 2 if d.low is not None else 0.0
+    if d.method == "bootstrap":
+        return (f"El intervalo de la diferencia mide unos ±{half:.1f} puntos y cuenta los dos "
+                f"ruidos a la vez: las semillas ({d.n}; más semillas lo estrechan) y las imágenes "
+                "de prueba, que son las mismas para los dos brazos: la comparación es "
+                "emparejada (una imagen difícil lo es para los dos). Una diferencia menor que "
+                "eso puede ser solo azar.")
+    if d.method:
+        how = "emparejadas" if d.paired else "sin emparejar (Welch)"
+        return (f"El intervalo de la diferencia mide unos ±{half:.1f} puntos: es la variación "
+                f"entre {d.n} semillas {how} sobre esta prueba (más semillas lo estrechan). No "
+                "cuenta el azar de qué imágenes tocaron en la prueba: para contarlo, guarda "
+                "los aciertos por imagen (p. ej. run_extraction(...)['test_correct']).")
+    return "Con una sola ejecución por brazo no hay intervalo de la diferencia (n = 1)."
 
 
 def _prediction_text(predicted: str | None, measured: str, diff: float, arm: str,
@@ -239,7 +250,8 @@ def _prediction_text(predicted: str | None, measured: str, diff: float, arm: str
 @_verdict
 def check_measured_conclusion(prediction: object, measurement: object, conclusion: object, *,
                               arm: str, reference: str, n_test: int,
-                              min_seeds: int = 2) -> CheckResult:
+                              min_seeds: int = 2, labels: object = None,
+                              metric: str = "accuracy") -> CheckResult:
     """Comprueba que la conclusión escrita es la que dice la medición (la predicción se comenta).
 
     El veredicto de la medición es el de :func:`labkit.compare.compare` con ``n_test``: «gana»
@@ -250,12 +262,17 @@ def check_measured_conclusion(prediction: object, measurement: object, conclusio
     Args:
         prediction: lo que el alumno predijo antes de medir (ver :func:`check_prediction_made`).
         measurement: ``{brazo: [exactitud por semilla]}`` (o ``{brazo: {semilla: exactitud}}``),
-            con al menos ``arm`` y ``reference``; exactitudes entre 0 y 1.
+            con al menos ``arm`` y ``reference``; exactitudes entre 0 y 1. Mejor, los aciertos
+            por imagen de cada semilla (``{brazo: {semilla: vector de 0/1}}``): la comparación
+            cuenta entonces también las imágenes de prueba, emparejadas.
         conclusion: lo que concluye el alumno tras medir (mismas formas que la predicción).
         arm: el brazo que se compara.
         reference: el brazo de referencia.
         n_test: imágenes sobre las que se midió cada exactitud (prueba o validación).
         min_seeds: semillas mínimas por brazo.
+        labels: etiquetas de las imágenes (con aciertos por imagen y
+            ``metric="balanced_accuracy"``).
+        metric: ``"accuracy"`` o ``"balanced_accuracy"`` (ver :func:`labkit.compare.compare`).
 
     Returns:
         El resultado de la comprobación.
@@ -263,6 +280,9 @@ def check_measured_conclusion(prediction: object, measurement: object, conclusio
     arm, reference = _arms(arm, reference)
     n_test = _setting(check_int, "n_test", n_test, minimum=1)
     min_seeds = _setting(check_int, "min_seeds", min_seeds, minimum=1)
+    if metric not in METRICS or (metric == "balanced_accuracy" and labels is None):
+        raise LabkitError(f"{_TEACHER}: metric={metric!r} (usa 'accuracy', o "
+                          "'balanced_accuracy' con labels).")
     hint = ("la conclusión la decide el intervalo de la diferencia: entero por encima de 0, gana "
             f"«{arm}»; entero por debajo, gana «{reference}»; si incluye el 0, empate. Mira la "
             "frase que imprime `comparacion.sentence(...)`.\n" + _options_lines(arm, reference))
@@ -278,11 +298,14 @@ def check_measured_conclusion(prediction: object, measurement: object, conclusio
     concluded = _parse_verdict(conclusion, arm, reference)
     if concluded is None:
         return _wrong(f"No reconozco {conclusion!r} como una conclusión.", hint)
-    cmp = compare({arm: measurement[arm], reference: measurement[reference]},
-                  reference=reference, n_test=n_test)
+    try:
+        cmp = compare({arm: measurement[arm], reference: measurement[reference]},
+                      reference=reference, n_test=n_test, labels=labels, metric=metric)
+    except LabkitError as err:  # p. ej. aciertos por imagen de otra prueba: lo arregla el alumno
+        return _wrong(f"No se puede comparar tu medición: {err}", hint)
     measured, diff = cmp.verdict(arm), cmp.difference(arm).diff
     predicted = None if _unanswered(prediction) else _parse_verdict(prediction, arm, reference)
-    parts = [f"Tu medición: {cmp.sentence(arm)}", _noise_text(measurement, arm, reference, n_test),
+    parts = [f"Tu medición: {cmp.sentence(arm)}", _noise_text(cmp.difference(arm)),
              _prediction_text(predicted, measured, diff, arm, reference)]
     if concluded == measured:
         return _ok(f"Tu conclusión («{_describe(concluded, arm, reference)}») es la de tu "
@@ -418,7 +441,9 @@ def _size_arms(rows: object, method: str, value: str) -> dict[int, dict]:
         if row.get("method", method) != method:
             continue
         try:
-            arms.setdefault(int(row["n_train"]), {})[row.get("seed", 0)] = float(row[value])
+            raw = row[value]
+            raw = raw if hasattr(raw, "__len__") else float(raw)  # aciertos por imagen o número
+            arms.setdefault(int(row["n_train"]), {})[row.get("seed", 0)] = raw
         except (KeyError, TypeError, ValueError) as err:
             raise LabkitError(f"{_TEACHER}: una fila de `rows` no tiene 'n_train' y '{value}' "
                               f"numéricos ({type(err).__name__}: {err}).") from None

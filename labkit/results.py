@@ -1,13 +1,15 @@
 """Resúmenes de los barridos: media y dispersión por grupo, cruce entre métodos y tablas.
 
 :func:`summarize` agrupa filas (un diccionario por ejecución) y resume una columna; :func:`crossover`
-dice en qué tamaño un método alcanza a otro; :func:`format_table` imprime la tabla de un barrido de
+dice en qué tamaño un método deja de perder frente a otro (por el intervalo de
+:func:`labkit.compare.compare`); :func:`format_table` imprime la tabla de un barrido de
 tamaño. Se usan también como ``labkit.experiments.summarize`` etc.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 
 from .errors import LabkitError
@@ -69,25 +71,41 @@ def _stats(values: list[float]) -> dict:
 
 
 def crossover(rows: Sequence[dict], a: str = "desde_cero", b: str = "extraccion",
-              margin: float = 0.02, value: str = "test_acc") -> int | None:
-    """El menor número de imágenes en que la media del método ``a`` alcanza a la de ``b``.
+              margin: float | None = None, value: str = "test_acc",
+              outcomes: str = "test_correct") -> int | None:
+    """El menor número de imágenes en que el método ``a`` ya no pierde frente a ``b``.
 
-    «Alcanzar» es quedar a menos de ``margin`` por debajo, o por encima. Solo cuentan los
+    Lo decide :func:`labkit.compare.compare` en cada tamaño (emparejado por semilla y, si las
+    filas traen ``outcomes``, por imagen de prueba): «alcanzar» es que el intervalo al 95 % de
+    la diferencia ``a − b`` no quede entero por debajo de 0 («empate» o «gana»). Un tamaño con
+    una sola ejecución de alguno de los dos no decide (n = 1) y no cuenta. Solo cuentan los
     tamaños en que se midieron los dos métodos.
 
     Args:
         rows: filas de :func:`data_size_sweep`.
         a: el método que persigue (por defecto, desde cero).
         b: el método de referencia (por defecto, extracción de características).
-        margin: diferencia que se tolera (0.02 = 2 puntos de exactitud).
-        value: columna que se compara.
+        margin: ya no se usa (antes, una tolerancia fija en puntos); se avisa si se da.
+        value: columna que se compara si no hay aciertos por imagen.
+        outcomes: columna con los aciertos por imagen (se usa si todas las filas la traen).
 
     Returns:
-        El número de imágenes, o ``None`` si ``a`` no alcanza a ``b`` en ningún tamaño medido.
+        El número de imágenes, o ``None`` si ``a`` pierde (o no se decide) en todos los tamaños.
     """
-    means = {(s["method"], s["n_train"]): s["mean"] for s in summarize(rows, value=value)}
-    sizes = sorted({n for (m, n) in means if m == a} & {n for (m, n) in means if m == b})
-    return next((n for n in sizes if means[(a, n)] >= means[(b, n)] - margin), None)
+    if margin is not None:
+        warnings.warn(f"crossover: margin={margin} ya no se usa; decide el intervalo de "
+                      "labkit.compare, sin umbral fijo.", stacklevel=2)
+    from .compare import arms_from_rows, compare
+
+    sizes = sorted({r["n_train"] for r in rows if r.get("method") == a}
+                   & {r["n_train"] for r in rows if r.get("method") == b})
+    for n in sizes:
+        chosen = [r for r in rows if r.get("n_train") == n and r.get("method") in (a, b)]
+        column = outcomes if all(outcomes in r for r in chosen) else value
+        arms = arms_from_rows(chosen, value=column)
+        if compare({a: arms[a], b: arms[b]}, reference=b).verdict(a) in ("gana", "empate"):
+            return n
+    return None
 
 
 def labeled(rows: Sequence[dict]) -> list[dict]:

@@ -306,8 +306,10 @@ def _fit(model: nn.Module, train: ImageSet | FeatureSet, val: ImageSet | Feature
 
 
 def _result(model: nn.Module, test: ImageSet | FeatureSet, history: History) -> dict:
-    return {"test_acc": evaluate(model, test)["accuracy"], "val_acc": max(history.val_acc),
-            "train_seconds": history.seconds, "epochs": history.epochs}
+    scores = evaluate(model, test, per_image=True)
+    return {"test_acc": scores["accuracy"], "val_acc": max(history.val_acc),
+            "train_seconds": history.seconds, "epochs": history.epochs,
+            "test_correct": scores["correct"]}
 
 
 def run_extraction(features: TransferFeatures, n: int, seed: int = 0,
@@ -325,7 +327,8 @@ def run_extraction(features: TransferFeatures, n: int, seed: int = 0,
         **kwargs: otras opciones de ``labkit.fit`` (p. ej. ``callbacks``).
 
     Returns:
-        ``{"test_acc", "val_acc", "train_seconds", "epochs"}``.
+        ``{"test_acc", "val_acc", "train_seconds", "epochs", "test_correct"}`` (el acierto de
+        cada imagen de prueba, para :func:`labkit.compare.compare`).
     """
     r = recipe or Recipe()
     feats = features.at_depth(_head_depth(features.model))
@@ -358,7 +361,8 @@ def run_fine_tune(features: TransferFeatures, n: int, seed: int = 0, depth: int 
         **kwargs: otras opciones de ``labkit.fit``.
 
     Returns:
-        ``{"test_acc", "val_acc", "train_seconds", "epochs"}`` (épocas de las dos fases).
+        ``{"test_acc", "val_acc", "train_seconds", "epochs", "test_correct"}`` (épocas de las
+        dos fases; ``test_correct``, el acierto de cada imagen de prueba).
     """
     r = recipe or Recipe()
     depth = _fine_tune_depth(features.model, depth)
@@ -400,7 +404,8 @@ def run_scratch(data: DataSplits, n: int, seed: int = 0, recipe: Recipe | None =
         callbacks: callbacks para ``labkit.fit`` (p. ej. ``TrainingProgress``).
 
     Returns:
-        ``{"test_acc", "val_acc", "train_seconds", "epochs"}``.
+        ``{"test_acc", "val_acc", "train_seconds", "epochs", "test_correct"}`` (el acierto de
+        cada imagen de prueba, para :func:`labkit.compare.compare`).
     """
     r = recipe or Recipe()
     seed_everything(seed)

@@ -18,7 +18,7 @@ from labkit.features import FeatureSet
 TINY = ex.Recipe(head_epochs=1, fine_tune_epochs=1, scratch_steps=1, scratch_min_epochs=1,
                  scratch_max_epochs=2, batch_size=8)
 ROW_KEYS = {"method", "n_train", "seed", "test_acc", "val_acc", "train_seconds", "epochs",
-            "model"}
+            "model", "test_correct"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -65,6 +65,8 @@ def test_data_size_sweep_one_row_per_method_size_and_seed(data, features):
     for row in rows:
         assert set(row) == ROW_KEYS
         assert 0.0 <= row["test_acc"] <= 1.0 and 0.0 <= row["val_acc"] <= 1.0
+        assert row["test_correct"].shape == (len(data.test),)  # aciertos por imagen
+        assert float(row["test_correct"].float().mean()) == pytest.approx(row["test_acc"])
         assert row["train_seconds"] > 0 and row["epochs"] >= 1
     assert {r["model"] for r in rows if r["method"] == "desde_cero"} == {"cnn_pequena"}
     assert [r["epochs"] for r in rows if r["method"] == "ajuste_fino"] == [2, 2]
@@ -125,7 +127,7 @@ def test_deepened_features_equal_a_direct_extraction(data, features):
 def test_run_fine_tune_leaves_the_shared_model_untouched(data, features):
     before = [p.detach().clone() for p in features.model.parameters()]
     out = ex.run_fine_tune(features, 8, seed=0, recipe=TINY)
-    assert set(out) == {"test_acc", "val_acc", "train_seconds", "epochs"}
+    assert set(out) == {"test_acc", "val_acc", "train_seconds", "epochs", "test_correct"}
     after = list(features.model.parameters())
     assert all(torch.equal(a, b) for a, b in zip(before, after))
 
@@ -172,12 +174,31 @@ def test_summarize_mean_std_min_max_count():
         ex.summarize([{"method": "x"}])
 
 
+def _curve(gaps, noise=None):
+    """Filas de extracción y desde cero en 3 semillas; ``gaps[n]`` = desde cero − extracción."""
+    rows = []
+    for n, gap in gaps.items():
+        for s in range(3):
+            wobble = (noise or {}).get(n, 0.0) * (-1) ** s
+            rows += [{"method": "extraccion", "n_train": n, "seed": s, "test_acc": 0.8 + 0.01 * s},
+                     {"method": "desde_cero", "n_train": n, "seed": s,
+                      "test_acc": 0.8 + 0.01 * s + gap + wobble}]
+    return rows
+
+
 def test_crossover_finds_where_scratch_closes_the_gap():
-    assert ex.crossover(SYNTHETIC) == 1000                  # en 100 faltan 3 puntos
-    assert ex.crossover(SYNTHETIC, margin=0.05) == 100
-    assert ex.crossover(SYNTHETIC[:6]) is None              # nunca lo alcanza
-    assert ex.crossover(SYNTHETIC, a="extraccion", b="desde_cero") == 10
+    # Antes: una tolerancia fija de 2 puntos sobre las medias. Ahora decide labkit.compare.
+    assert ex.crossover(SYNTHETIC) is None  # en 10 pierde; en 100 y 1000, n = 1: no decide
+    gaps = {10: -0.30, 100: -0.031, 1000: -0.004}
+    assert ex.crossover(_curve(gaps)) is None  # la misma diferencia en cada semilla: pierde
+    noisy = _curve(gaps, noise={1000: 0.02})
+    assert ex.crossover(noisy) == 1000  # con 1000 el ruido de las semillas tapa 0.4 puntos
+    assert ex.crossover(noisy, a="extraccion", b="desde_cero") == 10
     assert ex.crossover(SYNTHETIC, a="ajuste_fino") is None  # no medido
+    with pytest.warns(UserWarning, match="margin"):
+        ex.crossover(noisy, margin=0.02)
+    same = [{**r, "test_correct": torch.ones(20, dtype=torch.bool)} for r in _curve(gaps)]
+    assert ex.crossover(same) == 10  # los aciertos por imagen mandan: idénticos, empate
 
 
 def test_format_table_and_labels():
@@ -242,6 +263,10 @@ def test_sample_size_explorer_slider_bounds_and_run(data, features):
     assert result is explorer.result and result.n_train == 4
     assert 0 <= result.transfer_acc <= 1 and 0 <= result.scratch_acc <= 1
     assert "4 imágenes de entrenamiento" in explorer.result_text.value
+    # una ejecución por método: «n = 1», sin «gana» (antes decidía con una sola ejecución)
+    assert "n = 1" in explorer.result_text.value and "gana" not in explorer.result_text.value
+    assert result.comparison().verdict("transferencia") is None
+    assert result.transfer_correct.shape == (len(data.test),)
     assert "8 imágenes de mini/test" in result.text()
     assert explorer.plot.outputs and not explorer.button.disabled
     explorer.slider.value = 8

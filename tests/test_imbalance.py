@@ -8,7 +8,14 @@ from helpers import FAST, make_set
 
 import labkit.loop as loop
 from labkit import LabkitError, create_model
-from labkit.evaluation import class_metrics, class_weight_tensor, evaluate, predict
+from labkit.compare import compare
+from labkit.evaluation import (
+    class_metrics,
+    class_weight_tensor,
+    evaluate,
+    per_image_correct,
+    predict,
+)
 from labkit.training import fit
 
 
@@ -40,6 +47,14 @@ def test_evaluate_reports_balanced_accuracy_and_recall_consistent_with_predict()
     assert res["recall"] == pytest.approx(expected["recall"])
     assert res["balanced_accuracy"] == pytest.approx(expected["balanced_accuracy"])
     assert res["accuracy"] == pytest.approx(float((pred == test.labels).float().mean()))
+    assert "correct" not in res  # los aciertos por imagen, solo si se piden
+    correct = per_image_correct(model, test)
+    assert correct.dtype == torch.bool and torch.equal(correct, pred == test.labels)
+    assert torch.equal(evaluate(model, test, per_image=True)["correct"], correct)
+    # lo que labkit.compare empareja: la exactitud balanceada sale igual de los aciertos
+    same = compare({"a": [correct], "b": [correct]}, labels=test.labels,
+                   metric="balanced_accuracy")
+    assert same.arm("a").mean == pytest.approx(res["balanced_accuracy"])
 
 
 def test_balanced_weights_follow_the_counts():

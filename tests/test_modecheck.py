@@ -12,11 +12,20 @@ check = labkit.checks.check_mode_measurement
 
 
 def test_a_clear_win_says_whether_the_prediction_matched():
-    right = check("a", {"extracción de características": 0.95, "ajuste fino": 0.70})
+    runs = {"extracción de características": [0.95, 0.94, 0.96], "ajuste fino": [0.70, 0.72, 0.71]}
+    right = check("a", runs)
     assert right.passed is True and "coincide con lo que mediste" in right.message
-    wrong_guess = check("ajuste fino", {"extraccion": 0.95, "ajuste fino": 0.70})
+    wrong_guess = check("ajuste fino", {"extraccion": runs["extracción de características"],
+                                        "ajuste fino": runs["ajuste fino"]})
     assert wrong_guess.passed is True and "no coincide con lo que mediste" in wrong_guess.message
     assert "95.0 %" in right.message
+
+
+def test_one_run_per_mode_gives_no_verdict():
+    # Antes una ejecución por modo decidía con el error de la prueba solo; ahora es «n = 1».
+    result = check("a", {"extracción de características": 0.95, "ajuste fino": 0.70})
+    assert result.passed is True and "n = 1" in result.message
+    assert "ni se confirma ni se descarta" in result.message and "coincide" not in result.message
 
 
 def test_a_tie_neither_confirms_nor_refutes():
