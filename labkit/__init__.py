@@ -68,7 +68,7 @@ _SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", 
                "exercises", "course", "surfaces", "data", "models", "groups", "training",
                "schedules", "augment", "loop", "evaluation", "recipe", "lr_finder", "compare",
                "datasets", "compat", "grading", "claims", "fmt", "prose", "forgetting",
-               "practice", "modecheck", "loopcheck", "progress"}
+               "practice", "modecheck", "loopcheck", "progress", "gradcam", "toplosses"}
 
 
 def __getattr__(name: str):
