@@ -165,3 +165,28 @@ def test_plot_refuses_something_that_is_not_a_gradcam():
     with pytest.raises(LabkitError, match="grad_cam"):
         plot_grad_cam(np.zeros((1, 4, 4)))
     assert GradCam.__dataclass_fields__  # el resultado es un dataclass documentado
+
+
+def test_pretrained_lite0_looks_at_the_cat_wherever_it_is():
+    """Con pesos reales de ImageNet: la foto del gato (skimage) en un cuadrante de un lienzo gris.
+
+    Medido: «Egyptian cat» en las cuatro posiciones (p ≈ 0,63–0,70), con el 68–80 % de la
+    atribución en el cuadrante del gato (al azar, 25 %).
+    """
+    from skimage import data as skdata
+
+    from labkit.data import resize_images
+
+    model = labkit.create_model("efficientnet_lite0")
+    cat = resize_images(torch.as_tensor(skdata.chelsea()).permute(2, 0, 1)[None], 112)[0]
+    canvas = torch.full((4, 3, 224, 224), 128, dtype=torch.uint8)
+    masks = np.zeros((4, 224, 224), dtype=bool)
+    for q in range(4):
+        r, c = (q // 2) * 112, (q % 2) * 112
+        canvas[q, :, r:r + 112, c:c + 112] = cat
+        masks[q, r:r + 112, c:c + 112] = True
+    cam = grad_cam(model, canvas)
+    assert cam.group == "conv_head"
+    assert {labkit.imagenet_categories()[k] for k in cam.predicted} == {"Egyptian cat"}
+    assert mass_fraction(cam, masks).min() > 0.5
+    assert mass_fraction(cam, masks[::-1]).max() < 0.2  # el cuadrante opuesto, casi nada
