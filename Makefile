@@ -13,11 +13,13 @@ LAB_STAMP   := $(VENV)/.lab
 STAMP       := $(VENV)/.instalado
 PROFE_STAMP := $(VENV)/.profe
 # Opciones de `jupyter lab` para `make lab` y `make profe`: como root (contenedores, máquinas en la
-# nube) hace falta --allow-root, y sin pantalla ni BROWSER no se intenta abrir un navegador (Jupyter
-# escribe la URL con su token). LAB_ARGS añade opciones: `make lab LAB_ARGS=--port=9999`.
+# nube) hace falta --allow-root, y en un Linux sin pantalla (ni DISPLAY, ni WAYLAND_DISPLAY, ni
+# BROWSER) no se intenta abrir un navegador: Jupyter escribe la URL con su token. En macOS el
+# navegador se abre siempre. LAB_ARGS añade opciones: `make lab LAB_ARGS=--port=9999`.
 LAB_ARGS ?=
 LAB_OPTS = $$(test "$$(id -u)" = 0 && echo --allow-root) \
-	$$(test -z "$$DISPLAY$$BROWSER" && echo --no-browser) $(LAB_ARGS)
+	$$(test "$$(uname)" = Linux && test -z "$$DISPLAY$$WAYLAND_DISPLAY$$BROWSER" && \
+	echo --no-browser) $(LAB_ARGS)
 # Quien aprende no ve nbgrader aunque esté instalado (tras `make test`): sus extensiones de
 # servidor quedan apagadas en `make lab` (y no avisan «No nbgrader_config.py file found»).
 NO_NBGRADER := $(foreach e,formgrader assignment_list course_list validate_assignment,\

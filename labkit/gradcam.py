@@ -19,6 +19,7 @@ Uso::
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,8 +36,11 @@ from .models import model_info
 from .plots import new_figure
 from .validate import check_float, check_int
 
-__all__ = ["GradCam", "grad_cam", "spatial_groups", "border_mask", "mass_fraction",
+__all__ = ["MIN_MAP_SIDE", "GradCam", "grad_cam", "spatial_groups", "border_mask", "mass_fraction",
            "border_fraction", "outside_fraction", "plot_grad_cam"]
+
+MIN_MAP_SIDE = 4
+"""Lado mínimo de los mapas que usa Grad-CAM por defecto: con 2×2 solo distingue cuadrantes."""
 
 
 @dataclass
@@ -51,6 +55,7 @@ class GradCam:
         predicted: la clase predicha en cada imagen.
         probabilities: probabilidad que el modelo da a la clase explicada, ``[N]``.
         group: el grupo de capas cuyos mapas se usaron (p. ej. ``"layer4"``).
+        map_size: alto y ancho de esos mapas (la resolución real del mapa de calor).
     """
 
     heatmaps: np.ndarray
@@ -59,6 +64,7 @@ class GradCam:
     predicted: list[int]
     probabilities: np.ndarray
     group: str
+    map_size: tuple[int, int]
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -81,27 +87,32 @@ def _as_images(images: object) -> torch.Tensor:
     return images
 
 
-def spatial_groups(model: nn.Module, image_size: int | tuple[int, int] = 64) -> list[str]:
-    """Los grupos de capas cuya salida aún es un mapa ``[C, h, w]`` (los que admite Grad-CAM).
-
-    Args:
-        model: un modelo del catálogo.
-        image_size: lado de la imagen de prueba con que se recorre el modelo.
-
-    Returns:
-        Los nombres de esos grupos, del tallo a la última etapa convolucional.
-    """
-    side = image_size if isinstance(image_size, tuple) else (image_size, image_size)
-    x = torch.zeros(1, 3, *side, device=next(model.parameters()).device)
-    names = []
+def _spatial_sizes(model: nn.Module, size: tuple[int, int]) -> list[tuple[str, tuple[int, int]]]:
+    """``(grupo, (alto, ancho) de sus mapas)`` de los grupos que aún dan mapas ``[C, h, w]``."""
+    x = torch.zeros(1, 3, *size, device=next(model.parameters()).device)
+    out = []
     with _evaluating(model), torch.no_grad():
         for group in layer_groups(model):
             for piece in group.pieces:
                 x = piece(x)
             if x.ndim != 4:
                 break
-            names.append(group.name)
-    return names
+            out.append((group.name, (int(x.shape[2]), int(x.shape[3]))))
+    return out
+
+
+def spatial_groups(model: nn.Module, image_size: int | tuple[int, int] = 64) -> list[str]:
+    """Los grupos de capas cuya salida aún es un mapa ``[C, h, w]`` (los que admite Grad-CAM).
+
+    Args:
+        model: un modelo del catálogo.
+        image_size: lado de la imagen (o ``(alto, ancho)``) con que se recorre el modelo.
+
+    Returns:
+        Los nombres de esos grupos, del tallo a la última etapa convolucional.
+    """
+    side = image_size if isinstance(image_size, tuple) else (image_size, image_size)
+    return [name for name, _ in _spatial_sizes(model, side)]
 
 
 class _evaluating:
@@ -120,14 +131,22 @@ class _evaluating:
 
 
 def _pick_group(model: nn.Module, group: str | int | None, size: tuple[int, int]) -> int:
-    """Índice del grupo cuyos mapas se usan: por defecto, la última etapa convolucional."""
+    """Índice del grupo cuyos mapas se usan: por defecto, la última etapa convolucional con mapas
+    de al menos ``MIN_MAP_SIDE`` de lado (con imágenes pequeñas, la última da 2×2 o 1×1)."""
     names = [g.name for g in layer_groups(model)]
-    spatial = spatial_groups(model, size)
+    sizes = _spatial_sizes(model, size)
+    spatial = [name for name, _ in sizes]
     if not spatial:
         raise LabkitError("Este modelo no da mapas [C, h, w] en ningún grupo: Grad-CAM no se "
                           "puede calcular.")
     if group is None:
-        return names.index(spatial[-1])
+        fine = [name for name, (h, w) in sizes if min(h, w) >= MIN_MAP_SIDE]
+        if not fine:
+            warnings.warn(f"Con imágenes de {size[0]}×{size[1]} px ningún grupo da mapas de "
+                          f"{MIN_MAP_SIDE}×{MIN_MAP_SIDE} o más: Grad-CAM usa «{spatial[-1]}» "
+                          f"({sizes[-1][1][0]}×{sizes[-1][1][1]}) y apenas dirá dónde mira. Usa "
+                          "imágenes más grandes.", stacklevel=3)
+        return names.index(fine[-1] if fine else spatial[-1])
     if isinstance(group, str):
         if group not in spatial:
             raise LabkitError(f"El grupo «{group}» no da mapas de activación. Elige uno de: "
@@ -187,7 +206,8 @@ def grad_cam(model: nn.Module, images: ImageSet | torch.Tensor,
         images: ``uint8 [N, 3, H, W]``, una imagen ``[3, H, W]`` o un ``ImageSet``.
         target: la clase que se explica: ``None`` (la predicha), una para todas o una por imagen.
         group: nombre o índice del grupo cuyos mapas se usan (por defecto, la última etapa
-            convolucional: la de más significado que aún conserva el dónde).
+            convolucional con mapas de al menos ``MIN_MAP_SIDE`` de lado: la de más significado
+            que aún conserva el dónde; a 224 px, la última de todas).
         batch_size: imágenes por lote.
 
     Returns:
@@ -200,6 +220,7 @@ def grad_cam(model: nn.Module, images: ImageSet | torch.Tensor,
     depth = _pick_group(model, group, size)
     targets = _targets(target, len(images), info.num_classes)
     device = next(model.parameters()).device
+    map_size = dict(_spatial_sizes(model, size))[layer_groups(model)[depth].name]
     heat, probs, classes, predicted = [], [], [], []
     with _evaluating(model):
         for start in range(0, len(images), batch_size):
@@ -216,7 +237,7 @@ def grad_cam(model: nn.Module, images: ImageSet | torch.Tensor,
             probs.append(p.cpu())
             classes += c
     return GradCam(torch.cat(heat).numpy().astype(np.float32), images.cpu(), classes, predicted,
-                   torch.cat(probs).numpy(), layer_groups(model)[depth].name)
+                   torch.cat(probs).numpy(), layer_groups(model)[depth].name, map_size)
 
 
 # ---------------------------------------------------------------------------- cuánto mira dónde
@@ -353,5 +374,7 @@ def plot_grad_cam(cam: GradCam, classes: Sequence[str] | None = None,
         if truth is not None:
             title += f"\nreal: {name(truth[i])}"
         ax.set_title(title, fontsize=9)
-    fig.suptitle(f"Grad-CAM sobre «{cam.group}»: dónde mira el modelo", fontsize=11)
+    h, w = cam.map_size
+    fig.suptitle(f"Grad-CAM sobre «{cam.group}» (mapas de {h}×{w}): dónde mira el modelo",
+                 fontsize=11)
     return fig

@@ -95,16 +95,28 @@ def test_plot_grad_cam_overlays_each_image(patch_model):
 ])
 def test_default_group_is_the_last_convolutional_stage(name, last):
     model = labkit.create_model(name, num_classes=3, pretrained=False)
-    assert spatial_groups(model)[-1] == last
+    assert spatial_groups(model, 128)[-1] == last
     labkit.freeze(model)  # congelado: Grad-CAM funciona igual y no toca los parámetros
     before = [p.detach().clone() for p in model.parameters()]
-    images = torch.randint(0, 256, (2, 3, 64, 64), dtype=torch.uint8)
+    images = torch.randint(0, 256, (2, 3, 128, 128), dtype=torch.uint8)
     cam = grad_cam(model, images)
-    assert cam.group == last and cam.heatmaps.shape == (2, 64, 64)
+    assert cam.group == last and cam.heatmaps.shape == (2, 128, 128)
+    assert min(cam.map_size) >= 4
     assert cam.heatmaps.dtype == np.float32 and 0 <= cam.heatmaps.min() <= cam.heatmaps.max() <= 1
     assert all(p.grad is None for p in model.parameters())
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
     assert cam.targets == cam.predicted and len(cam.probabilities) == 2
+
+
+def test_small_images_use_the_last_stage_with_maps_of_four_or_more():
+    """A 64 px, la última etapa de Lite0 da mapas de 2×2 (solo cuadrantes): se usa «blocks.4»,
+    de 4×4; si ningún grupo llega a 4×4, la última etapa, con un aviso."""
+    model = labkit.create_model("efficientnet_lite0", num_classes=2, pretrained=False)
+    cam = grad_cam(model, torch.randint(0, 256, (1, 3, 64, 64), dtype=torch.uint8))
+    assert (cam.group, cam.map_size) == ("blocks.4", (4, 4))
+    with pytest.warns(UserWarning, match="ningún grupo"):
+        tiny = grad_cam(model, torch.randint(0, 256, (1, 3, 6, 6), dtype=torch.uint8))
+    assert tiny.group == "conv_head" and tiny.map_size == (1, 1)
 
 
 def test_explains_the_requested_class_and_another_group():

@@ -78,10 +78,11 @@ def test_makefile_lab_options_follow_the_user_and_the_screen():
     flags = subprocess.run(["bash", "-c", f"echo {opts}"], env=env, text=True,
                            capture_output=True, check=True).stdout.split()
     assert ("--allow-root" in flags) == (os.getuid() == 0)
-    assert "--no-browser" in flags
-    with_screen = subprocess.run(["bash", "-c", f"echo {opts}"], env={**env, "DISPLAY": ":0"},
-                                 text=True, capture_output=True, check=True).stdout.split()
-    assert "--no-browser" not in with_screen
+    assert ("--no-browser" in flags) == (os.uname().sysname == "Linux")
+    for screen in ({"DISPLAY": ":0"}, {"WAYLAND_DISPLAY": "wayland-0"}, {"BROWSER": "firefox"}):
+        with_screen = subprocess.run(["bash", "-c", f"echo {opts}"], env={**env, **screen},
+                                     text=True, capture_output=True, check=True).stdout.split()
+        assert "--no-browser" not in with_screen, screen
 
 
 @pytest.mark.slow
