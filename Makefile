@@ -97,8 +97,10 @@ test-py312:
 test-fast: $(STAMP)
 	$(PY) -m pytest tests -m "not browser and not slow"
 
+# Vuelve a ejecutar los cuadernos con soluciones y regenera la versión del alumno a partir de ellos.
 notebooks: $(STAMP)
 	LABKIT_STRICT_CLAIMS=1 $(PY) -m labkit ejecutar notebooks/
+	$(PY) -m labkit ejercicios --sin-soluciones notebooks/ alumnos/
 
 # Metadatos de nbgrader de los ejercicios (idempotente; repetir tras editar un cuaderno).
 nbgrader: $(STAMP)
