@@ -1,11 +1,29 @@
 # Laboratorio de Transfer Learning — dos órdenes hacen toda la preparación:
-#   make lab    instala el entorno (.venv) y abre el curso en JupyterLab
-#   make test   instala el mismo entorno y ejecuta todas las pruebas (cuadernos incluidos)
+#   make lab    instala lo que necesita quien aprende (.venv) y abre el curso (versión del alumno)
+#   make test   instala además las herramientas de desarrollo y ejecuta todas las pruebas
+#   make profe  instala además nbgrader y abre los cuadernos con soluciones (docentes)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.instalado
+# Tres marcas en el mismo .venv, cada una sobre la anterior: lab (lo de quien aprende), y encima
+# dev (pruebas) o profe (nbgrader). Así `make lab` y luego `make test` (o al revés) reutilizan el
+# entorno y solo instalan lo que falta.
+LAB_STAMP   := $(VENV)/.lab
+STAMP       := $(VENV)/.instalado
+PROFE_STAMP := $(VENV)/.profe
+# Opciones de `jupyter lab` para `make lab` y `make profe`: como root (contenedores, máquinas en la
+# nube) hace falta --allow-root, y en un Linux sin pantalla (ni DISPLAY, ni WAYLAND_DISPLAY, ni
+# BROWSER) no se intenta abrir un navegador: Jupyter escribe la URL con su token. En macOS el
+# navegador se abre siempre. LAB_ARGS añade opciones: `make lab LAB_ARGS=--port=9999`.
+LAB_ARGS ?=
+LAB_OPTS = $$(test "$$(id -u)" = 0 && echo --allow-root) \
+	$$(test "$$(uname)" = Linux && test -z "$$DISPLAY$$WAYLAND_DISPLAY$$BROWSER" && \
+	echo --no-browser) $(LAB_ARGS)
+# Quien aprende no ve nbgrader aunque esté instalado (tras `make test`): sus extensiones de
+# servidor quedan apagadas en `make lab` (y no avisan «No nbgrader_config.py file found»).
+NO_NBGRADER := $(foreach e,formgrader assignment_list course_list validate_assignment,\
+	--ServerApp.jpserver_extensions=nbgrader.server_extensions.$(e)=False)
 W7     := .ipywidgets7
 # Python 3.12 (el de Colab) para un subconjunto rápido de las pruebas: python3.12 o el de pyenv
 # (el primero que de verdad arranque: un «shim» de pyenv sin versión activa no vale).
@@ -21,14 +39,22 @@ PY312_TESTS := tests/test_validate.py tests/test_fileio.py tests/test_exercises.
 # torch se instala con pip en estas versiones exactas; pyproject.toml declara rangos que las admiten.
 TORCH  := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: lab test test-py312 test-fast notebooks nbgrader student bench clean
+.PHONY: lab profe test test-py312 test-fast notebooks nbgrader student alumnos bench clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+$(LAB_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install $(TORCH)
+	$(PY) -m pip install -e ".[lab]"
+	touch $@
+
+$(STAMP): $(LAB_STAMP) pyproject.toml
 	$(PY) -m pip install -e ".[lab,dev]"
-	touch $(STAMP)
+	touch $@
+
+$(PROFE_STAMP): $(LAB_STAMP) pyproject.toml
+	$(PY) -m pip install -e ".[lab,profe]"
+	touch $@
 
 # ipywidgets 7.7 (lo que trae Colab) al lado del 8, solo para las pruebas de compatibilidad.
 $(W7)/.instalado: $(STAMP)
@@ -45,8 +71,13 @@ $(VENV312)/.instalado: pyproject.toml
 	$(VENV312)/bin/python -m pip install --quiet --no-compile -e . pytest nbformat pyyaml
 	touch $@
 
-lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/00_guia.ipynb
+# El curso de quien aprende: la versión sin soluciones (alumnos/).
+lab: $(LAB_STAMP)
+	$(VENV)/bin/jupyter lab alumnos/00_guia.ipynb $(NO_NBGRADER) $(LAB_OPTS)
+
+# Docentes: los cuadernos con soluciones y nbgrader (formgrader) en JupyterLab.
+profe: $(PROFE_STAMP)
+	$(VENV)/bin/jupyter lab notebooks/00_guia.ipynb $(LAB_OPTS)
 
 test: $(STAMP) $(W7)/.instalado
 	$(PY) -m pytest tests notebooks --nbval-lax --durations=15
@@ -66,14 +97,18 @@ test-py312:
 test-fast: $(STAMP)
 	$(PY) -m pytest tests -m "not browser and not slow"
 
+# Vuelve a ejecutar los cuadernos con soluciones y regenera la versión del alumno a partir de ellos.
 notebooks: $(STAMP)
 	LABKIT_STRICT_CLAIMS=1 $(PY) -m labkit ejecutar notebooks/
+	$(PY) -m labkit ejercicios --sin-soluciones notebooks/ alumnos/
 
 # Metadatos de nbgrader de los ejercicios (idempotente; repetir tras editar un cuaderno).
 nbgrader: $(STAMP)
 	$(PY) -m labkit.grading notebooks/
 
-student: $(STAMP)
+# La versión del alumno (alumnos/, la que abren `make lab` y las insignias): se versiona y se
+# regenera con esta orden tras cambiar notebooks/ (tests/test_alumnos.py comprueba que está al día).
+alumnos student: $(LAB_STAMP)
 	$(PY) -m labkit ejercicios --sin-soluciones notebooks/ alumnos/
 
 bench: $(STAMP)

@@ -70,7 +70,8 @@ _SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", 
                "exercises", "course", "surfaces", "data", "models", "groups", "training",
                "schedules", "augment", "loop", "evaluation", "recipe", "lr_finder", "compare",
                "datasets", "compat", "grading", "claims", "fmt", "prose", "forgetting",
-               "practice", "modecheck", "loopcheck", "progress", "photos", "photocredits"}
+               "practice", "modecheck", "loopcheck", "progress", "photos", "photocredits",
+               "gradcam", "toplosses", "bootstrap", "intervals", "speed"}
 
 
 def __getattr__(name: str):

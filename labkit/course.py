@@ -3,6 +3,11 @@
 La URL del repositorio vive en un solo sitio, ``pyproject.toml`` (``[project.urls] Repository``);
 las insignias de Colab y Binder del README y de cada cuaderno se construyen a partir de ella y
 ``python -m labkit insignias`` las vuelve a escribir si cambia.
+
+Las insignias abren la versión del alumno (``alumnos/``, sin soluciones ni salidas guardadas; la
+escribe ``make alumnos``), también las de los cuadernos con soluciones de ``notebooks/``: así la
+versión del alumno, que se hace a partir de estos, lleva las mismas. Para docentes,
+:func:`colab_url` con ``folder="notebooks"`` da el enlace a la versión con soluciones.
 """
 
 from __future__ import annotations
@@ -16,12 +21,15 @@ from .errors import LabkitError
 from .fileio import atomic_write, read_notebook
 from .validate import check_path, check_str
 
-__all__ = ["DEFAULT_REPO_URL", "repo_url", "badges_markdown", "setup_cell_source",
-           "update_badges", "BADGES_START", "BADGES_END"]
+__all__ = ["DEFAULT_REPO_URL", "STUDENT_FOLDER", "TEACHER_FOLDER", "repo_url", "colab_url",
+           "binder_url", "badges_markdown", "setup_cell_source", "update_badges", "BADGES_START",
+           "BADGES_END"]
 
 DEFAULT_REPO_URL = "https://github.com/curso-transfer-learning/laboratorio-transfer-learning"
 BADGES_START = "<!-- insignias -->"
 BADGES_END = "<!-- /insignias -->"
+STUDENT_FOLDER = "alumnos"
+TEACHER_FOLDER = "notebooks"
 
 
 def repo_url() -> str:
@@ -40,19 +48,48 @@ def _github_path(url: str) -> str:
     return re.sub(r"^https?://github\.com/", "", url).removesuffix(".git")
 
 
-def badges_markdown(notebook: str, url: str | None = None) -> str:
+def colab_url(notebook: str, url: str | None = None, folder: str = STUDENT_FOLDER) -> str:
+    """La URL que abre un cuaderno del repositorio en Colab.
+
+    Args:
+        notebook: nombre del archivo, p. ej. ``"00_guia.ipynb"``.
+        url: URL del repositorio (por defecto, :func:`repo_url`).
+        folder: carpeta del cuaderno: ``"alumnos"`` (sin soluciones) o ``"notebooks"``.
+
+    Returns:
+        La URL de Colab.
+    """
+    gh = _github_path(url or repo_url())
+    return f"https://colab.research.google.com/github/{gh}/blob/main/{folder}/{notebook}"
+
+
+def binder_url(notebook: str, url: str | None = None, folder: str = STUDENT_FOLDER) -> str:
+    """La URL que abre un cuaderno del repositorio en Binder (JupyterLab).
+
+    Args:
+        notebook: nombre del archivo, p. ej. ``"00_guia.ipynb"``.
+        url: URL del repositorio (por defecto, :func:`repo_url`).
+        folder: carpeta del cuaderno: ``"alumnos"`` (sin soluciones) o ``"notebooks"``.
+
+    Returns:
+        La URL de Binder.
+    """
+    gh = _github_path(url or repo_url())
+    return f"https://mybinder.org/v2/gh/{gh}/HEAD?labpath={folder}%2F{notebook}"
+
+
+def badges_markdown(notebook: str, url: str | None = None, folder: str = STUDENT_FOLDER) -> str:
     """Las insignias de Colab y Binder para un cuaderno, entre sus marcadores.
 
     Args:
         notebook: nombre del archivo, p. ej. ``"00_guia.ipynb"``.
         url: URL del repositorio (por defecto, :func:`repo_url`).
+        folder: carpeta que abren: la versión del alumno (por defecto) o ``"notebooks"``.
 
     Returns:
         Tres líneas de Markdown: marcador, insignias y marcador.
     """
-    gh = _github_path(url or repo_url())
-    colab = f"https://colab.research.google.com/github/{gh}/blob/main/notebooks/{notebook}"
-    binder = f"https://mybinder.org/v2/gh/{gh}/HEAD?labpath=notebooks%2F{notebook}"
+    colab, binder = colab_url(notebook, url, folder), binder_url(notebook, url, folder)
     # Los marcadores van en su propia línea: en la misma, JupyterLab trataría la línea entera
     # como HTML y mostraría los enlaces como texto.
     return (f"{BADGES_START}\n[![Abrir en Colab](https://colab.research.google.com/assets/"
