@@ -19,7 +19,14 @@ from .errors import LabkitError
 from .features import FeatureSet, _resolve_device
 from .groups import split_at
 from .loop import Loop, all_logits, loss_and_accuracy
-from .trainargs import check_device, check_fingerprint, check_labels, check_model
+from .models import model_info
+from .trainargs import (
+    check_device,
+    check_fingerprint,
+    check_labels,
+    check_model,
+    class_permutation,
+)
 from .validate import check_int
 
 __all__ = ["evaluate", "predict", "confusion_matrix", "class_metrics", "class_weight_tensor"]
@@ -83,6 +90,10 @@ def evaluate(model: nn.Module, data: Data, batch_size: int | None = None,
         batch_size: tamaño del lote (``None`` = automático: pequeño en CPU, grande en GPU).
         device: dispositivo; ``None`` = el del modelo.
 
+    Las clases de ``data`` se comparan con las que lleva el modelo (si las sabe: las de
+    ``create_model(num_classes=datos)``, las del primer ``fit`` o las de un modelo cargado):
+    otras clases son un error; las mismas en otro orden se reordenan con un aviso.
+
     Returns:
         ``{"loss": ..., "accuracy": ..., "balanced_accuracy": ..., "recall": {clase: ...}}``:
         exactitud, exactitud balanceada (media de la sensibilidad de las clases presentes) y
@@ -93,7 +104,10 @@ def evaluate(model: nn.Module, data: Data, batch_size: int | None = None,
                           f"{type(data).__name__}.")
     check_model(model, data, need_trainable=False)
     check_labels(data, "evaluación")
+    order = class_permutation(model, data)
     logits = _logits_for(model, data, batch_size, device)
+    if order is not None:
+        logits = logits[:, order]
     loss, acc = loss_and_accuracy(logits, data.labels)
     return {"loss": loss, "accuracy": acc,
             **class_metrics(data.labels, logits.argmax(1).cpu(), list(data.classes))}
@@ -111,9 +125,21 @@ def predict(model: nn.Module, data: Data | torch.Tensor, batch_size: int | None 
         device: dispositivo; ``None`` = el del modelo.
 
     Returns:
-        ``(etiquetas [N] int64, probabilidades [N, clases] float32)``, en CPU.
+        ``(etiquetas [N] int64, probabilidades [N, clases] float32)``, en CPU, en el orden de
+        ``data.classes``.
+
+    Raises:
+        LabkitError: el modelo sabe sus clases y los datos son de otras. Si son las mismas en
+            otro orden, se reordenan las salidas con un
+            :class:`labkit.trainargs.ClassOrderWarning`.
     """
+    order = None
+    if isinstance(data, (ImageSet, FeatureSet)) and isinstance(model, nn.Module) \
+            and model_info(model).num_classes == data.num_classes:
+        order = class_permutation(model, data)
     probs = _logits_for(model, data, batch_size, device).softmax(1).cpu()
+    if order is not None:
+        probs = probs[:, order]
     return probs.argmax(1), probs
 
 

@@ -1,9 +1,11 @@
 """Usar el modelo entrenado: exportarlo a un archivo, volver a cargarlo y predecir una foto nueva.
 
 ``labkit.export(modelo, "mi_modelo.pt")`` guarda en un solo archivo los pesos, el nombre y la
-familia del modelo, los nombres de las clases y el preprocesado (media, desviación, tamaños); se
-escribe de forma atómica y nunca reemplaza un archivo que ya existe salvo con ``overwrite=True``.
-``labkit.load_model("mi_modelo.pt")`` lo reconstruye sin red (con ``weights_only=True``).
+familia del modelo, los nombres de las clases, el preprocesado (media, desviación, tamaños) y una
+suma de control; se escribe de forma atómica y nunca reemplaza un archivo que ya existe salvo con
+``overwrite=True`` (la creación es exclusiva: si dos procesos exportan a la vez a la misma ruta,
+uno gana y el otro recibe un error). ``labkit.load_model("mi_modelo.pt")`` lo reconstruye sin red
+(con ``weights_only=True``) y comprueba la suma y los metadatos antes de crear nada.
 ``labkit.predict_image(modelo, "foto.jpg")`` prepara la foto como se prepararon las de
 entrenamiento y devuelve las clases más probables con su probabilidad.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +24,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torch import nn
 
-from .checkpoints import load_into, read_checkpoint, save_checkpoint
+from .checkpoints import load_into, read_checkpoint, write_checkpoint
 from .data import normalize
 from .errors import LabkitError
 
@@ -49,18 +52,15 @@ def export(model: nn.Module, path: str | os.PathLike, overwrite: bool = False) -
         La ruta del archivo.
 
     Raises:
-        LabkitError: el archivo ya existe, los nombres de clase no cuadran con la cabeza o hay
-            pesos NaN o infinitos.
+        LabkitError: el archivo ya existe (también si otro proceso lo creó mientras se
+            escribía), la carpeta no se puede escribir, una parte de la ruta es un archivo, los
+            nombres de clase no cuadran con la cabeza o hay pesos NaN o infinitos.
     """
-    path = check_path("path", path)
+    path = _local_path("path", path, "exportar a")
     overwrite = check_bool("overwrite", overwrite)
-    if path.is_dir():
-        raise LabkitError(f"'{path}' es una carpeta: pon el nombre del archivo, p. ej. "
-                          f"'{path / 'mi_modelo.pt'}'.")
-    if path.exists() and not overwrite:
-        raise LabkitError(f"Ya existe '{path}' y no lo reemplazo. Elige otro nombre o usa "
-                          "labkit.export(modelo, ruta, overwrite=True).")
-    return save_checkpoint(model, path, exported=True)
+    return write_checkpoint(model, path, {"exported": True}, exclusive=not overwrite,
+                            what="el modelo",
+                            fix="Para reemplazarlo: labkit.export(modelo, ruta, overwrite=True).")
 
 
 def load_model(path: str | os.PathLike) -> nn.Module:
@@ -77,14 +77,32 @@ def load_model(path: str | os.PathLike) -> nn.Module:
         LabkitError: archivo que falta, dañado o alterado, de un modelo desconocido, con pesos
             NaN o infinitos, o con tantos nombres de clase como salidas no tiene la cabeza.
     """
-    path = check_path("path", path)
+    path = _local_path("path", path, "cargar un modelo de")
     data = read_checkpoint(path)
     return load_into(data["model_name"], data, path)
+
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _local_path(name: str, value: object, action: str) -> Path:
+    """Una ruta local; una dirección web (``https://…``) es un error que dice cómo descargarla."""
+    if isinstance(value, str) and _URL.match(value.strip()):
+        raise LabkitError(
+            f"{name}={value!r} es una dirección de internet: labkit no puede {action} una URL. "
+            "Descarga antes el archivo, p. ej. con\n"
+            f"    import urllib.request; urllib.request.urlretrieve({value!r}, 'archivo')\n"
+            "(o guárdalo desde el navegador), y pasa la ruta del archivo descargado.")
+    return check_path(name, value)
 
 
 # ---------------------------------------------------------------------------- leer la imagen
 def _open_file(path: Path) -> Image.Image:
     """Abre una imagen del disco (orientación EXIF aplicada) o da un error en español."""
+    if path.is_dir():
+        raise LabkitError(f"'{path}' es una carpeta, no una imagen: da la ruta de una foto "
+                          "(p. ej. 'carpeta/foto.jpg'). Para muchas fotos, carga la carpeta con "
+                          "labkit.image_folder y usa labkit.predict.")
     if not path.is_file():
         raise LabkitError(f"No encuentro la imagen '{path}'. Revisa la ruta.")
     try:
@@ -129,7 +147,7 @@ def _as_pil(image: object) -> Image.Image:
     elif isinstance(image, np.ndarray):
         pil = _from_array(image)
     elif isinstance(image, (str, os.PathLike)):
-        pil = _open_file(check_path("image", image))
+        pil = _open_file(_local_path("image", image, "abrir una imagen de"))
     else:
         raise LabkitError(f"image: llegó {describe(image)}; se espera la ruta de una foto, una "
                           "imagen de PIL o un arreglo de NumPy.")

@@ -13,6 +13,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -20,12 +21,13 @@ from torch import nn
 
 from .augment import Augment, apply_augment
 from .callbacks import Callback, History, TrainState
-from .checkpoints import save_checkpoint
+from .checkpoints import write_checkpoint
 from .data import normalize
 from .errors import LabkitError
 from .features import _autocast, _eval_mode, extraction_batch_size
 from .freezing import train_mode
 from .models import model_info
+from .writers import file_stamp
 
 __all__ = ["EXPLOSION_FACTOR", "Loop", "BestTracker", "Run", "supervise", "all_logits",
            "loss_and_accuracy", "batch_slices"]
@@ -112,6 +114,7 @@ class BestTracker:
     epoch: int | None = None
     weights: dict | None = None
     waited: int = 0
+    stamp: tuple | None = None
 
     def _value(self, val_loss: float, val_acc: float) -> float:
         return val_loss if self.monitor == "val_loss" else -val_acc
@@ -125,9 +128,27 @@ class BestTracker:
         self.score, self.epoch, self.waited = value, epoch, 0
         self.weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
         if self.checkpoint is not None:
-            save_checkpoint(model, self.checkpoint, classes=self.classes, epoch=epoch,
-                            val_loss=val_loss, val_acc=val_acc)
+            self._save(model, {"classes": self.classes, "epoch": epoch, "val_loss": val_loss,
+                               "val_acc": val_acc})
         return True
+
+    def _save(self, model: nn.Module, meta: dict) -> None:
+        """Crea el checkpoint (solo si no existe) o reemplaza el que escribimos en esta ejecución.
+
+        Si el archivo ya no es el que escribimos (otro proceso o alguien lo cambió), no se toca.
+        """
+        path = Path(self.checkpoint)
+        current = file_stamp(path)
+        if current is not None and current != self.stamp:
+            raise LabkitError(f"El checkpoint '{path}' cambió en el disco desde que lo escribió "
+                              "este entrenamiento (¿otro proceso o un export con ese nombre?): "
+                              "no lo reemplazo. Usa otro nombre de checkpoint.")
+        try:
+            write_checkpoint(model, path, meta, exclusive=current is None)
+        except LabkitError as err:
+            raise LabkitError(f"El entrenamiento no pudo guardar el checkpoint de la época "
+                              f"{meta['epoch']}: {err}") from err
+        self.stamp = file_stamp(path)
 
     def restore(self, model: nn.Module) -> int | None:
         """Vuelve a los pesos de la mejor época, si hay; devuelve esa época."""

@@ -49,7 +49,9 @@ from .optim import param_groups
 from .schedules import DEFAULT_WARMUP, check_schedule, make_scheduler
 from .trainargs import (
     OPTIMIZERS,
+    attach_classes,
     check_checkpoint,
+    check_classes,
     check_counts,
     check_device,
     check_feature_sets,
@@ -58,7 +60,7 @@ from .trainargs import (
     check_rates,
     check_sets,
 )
-from .validate import check_bool, check_seed
+from .validate import check_bool, check_seed, describe
 
 __all__ = ["fit", "evaluate", "predict", "confusion_matrix", "TqdmCallback",
            "OPTIMIZERS", "FitSettings", "AugmentCacheWarning"]
@@ -110,13 +112,29 @@ class FitSettings:
         if self.update_bn is not None:
             check_bool("update_bn", self.update_bn)
         resolve_augment(self.augment)
-        if isinstance(self.callbacks, (str, bytes)) or not all(
-                isinstance(c, Callback) for c in self.callbacks):
-            raise LabkitError("callbacks: se espera una lista de labkit.Callback.")
         return dataclasses.replace(
             self, lr=lr, ratio=ratio, schedule=schedule, warmup=warmup,
+            callbacks=_check_callbacks(self.callbacks),
             seed=check_seed(self.seed), device=check_device(self.device),
             checkpoint=check_checkpoint(self.checkpoint))
+
+
+def _check_callbacks(callbacks: object) -> list[Callback]:
+    """Una lista de callbacks; uno solo (sin lista) también vale."""
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    items = None
+    if not isinstance(callbacks, (str, bytes, dict)):
+        try:
+            items = list(callbacks)
+        except TypeError:
+            items = None
+    if items is None or not all(isinstance(c, Callback) for c in items):
+        bad = describe(callbacks) if items is None else next(
+            describe(c) for c in items if not isinstance(c, Callback))
+        raise LabkitError(f"callbacks: llegó {bad}; se espera una lista de objetos "
+                          "labkit.Callback, p. ej. callbacks=[progreso] (o uno solo).")
+    return items
 
 
 # ---------------------------------------------------------------- preparación
@@ -195,6 +213,7 @@ def _warn_augment_cache(model: nn.Module, train: Data, s: FitSettings) -> None:
 def _check_data(model: nn.Module, train: Data, val: Data, s: FitSettings) -> None:
     check_sets(train, val)
     check_model(model, train)
+    check_classes(model, train)
     check_feature_sets(model, train, val, resolve_augment(s.augment) is not None)
     class_weight_tensor(s.class_weights, train)  # falla antes de la primera época
 
@@ -330,6 +349,7 @@ def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float
                     progress, seed, device, cache, phase, checkpoint, update_bn,
                     class_weights).check()
     _check_data(model, train, val, s)
+    attach_classes(model, train)
     return _run_fit(model, train, val, s)
 
 
