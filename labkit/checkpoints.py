@@ -165,11 +165,11 @@ def _check_structure(data: object, path: Path) -> dict:
         raise LabkitError(f"El checkpoint '{path}' está incompleto o alterado (falta o no vale "
                           "model_name, num_classes o state_dict). Vuelve a guardarlo.")
     data["classes"] = _check_classes(data.get("classes", []), n, f"El checkpoint '{path.name}'")
-    verify_checksum(data, path)
     if any(not isinstance(k, str) or not isinstance(v, torch.Tensor)
            for k, v in data["state_dict"].items()):
         raise LabkitError(f"El checkpoint '{path.name}' está alterado: sus pesos deben ser "
                           "tensores con nombre. Vuelve a guardarlo.")
+    verify_checksum(data, path)
     check_head_size(data["state_dict"], n, path)
     data["preprocessing"] = check_preprocessing(data.get("preprocessing"), path)
     return data
