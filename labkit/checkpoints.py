@@ -26,8 +26,13 @@ from .checkpointmeta import check_head_size, check_preprocessing, checksum, veri
 from .errors import LabkitError
 from .fileio import atomic_write
 from .models import MODELS, create_model, model_info, replace_head
-from .validate import check_path
-from .writers import exclusive_write, existing_file_error, write_error
+from .writers import (
+    check_local_path,
+    exclusive_write,
+    existing_file_error,
+    looks_like_checkpoint,
+    write_error,
+)
 
 __all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "load_into",
            "write_checkpoint"]
@@ -97,7 +102,7 @@ def _payload(model: nn.Module, meta: dict) -> dict:
 
 
 def write_checkpoint(model: nn.Module, path: Path, meta: dict, exclusive: bool = False,
-                     what: str = "el checkpoint", fix: str = "") -> Path:
+                     what: str = "el checkpoint", fix: str = "", replace_any: bool = False) -> Path:
     """Escribe el checkpoint: reemplazando de forma atómica o, con ``exclusive``, solo si no existe.
 
     Args:
@@ -105,6 +110,8 @@ def write_checkpoint(model: nn.Module, path: Path, meta: dict, exclusive: bool =
         path: el destino (ya comprobado con ``check_path``).
         meta: metadatos (``classes`` incluido, si se da).
         exclusive: crear el archivo solo si no existe (si no, se reemplaza).
+        replace_any: sin ``exclusive``, reemplazar también un archivo que no es un checkpoint
+            (solo ``export(..., overwrite=True)``, que lo pide a propósito).
         what: qué se guarda (para los mensajes).
         fix: arreglo extra del error «ya existe».
 
@@ -125,6 +132,10 @@ def write_checkpoint(model: nn.Module, path: Path, meta: dict, exclusive: bool =
         with exclusive_write(path, what, fix) as fh:
             torch.save(payload, fh)
         return path
+    if not replace_any and path.exists() and not looks_like_checkpoint(path):
+        raise LabkitError(f"'{path}' ya existe y no es un checkpoint (¿un cuaderno, una foto, "
+                          f"un texto?): no guardo {what} encima. Elige otro nombre de archivo, "
+                          "p. ej. 'mi_modelo.pt'.")
     try:
         with atomic_write(path) as fh:
             torch.save(payload, fh)
@@ -138,7 +149,8 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, **meta: object) -
 
     Args:
         model: un modelo creado con ``labkit.create_model``.
-        path: archivo de destino (se crea su carpeta si no existe; si existe, se reemplaza).
+        path: archivo de destino (se crea su carpeta si no existe; si existe y es un
+            checkpoint, se reemplaza; si es otra cosa, un cuaderno p. ej., se niega).
         **meta: datos extra (época, pérdida…); ``classes=[...]`` guarda los nombres de las
             clases (si no, los de ``model.labkit_info.categories``): tantos como salidas.
 
@@ -150,7 +162,8 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, **meta: object) -
             metadatos que no son datos simples, o una carpeta que no se puede escribir. El
             archivo anterior queda intacto.
     """
-    return write_checkpoint(model, check_path("path", path), meta)
+    return write_checkpoint(model, check_local_path("path", path, "guardar un checkpoint en"),
+                            meta)
 
 
 def _check_structure(data: object, path: Path) -> dict:
@@ -185,7 +198,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         El diccionario con ``model_name``, ``num_classes``, ``classes``, ``meta``,
         ``state_dict`` y (en los guardados desde la versión 2) ``family`` y ``preprocessing``.
     """
-    path = check_path("path", path)
+    path = check_local_path("path", path, "leer un checkpoint de")
     if path.is_dir():
         raise LabkitError(f"'{path}' es una carpeta, no un archivo de modelo: da la ruta del "
                           f"archivo, p. ej. '{path / 'mi_modelo.pt'}'.")
@@ -290,5 +303,5 @@ def load_checkpoint(model_or_name: nn.Module | str, path: str | os.PathLike) -> 
     Raises:
         LabkitError: archivo que falta, dañado o alterado; pesos NaN o infinitos; otro modelo.
     """
-    path = check_path("path", path)
+    path = check_local_path("path", path, "leer un checkpoint de")
     return load_into(model_or_name, read_checkpoint(path), path)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +32,8 @@ from .imagedecode import _exif_upright, _to_rgb
 from .imagedecode import resize_center_crop as _resize_center_crop
 from .imagedecode import to_uint8 as _to_uint8
 from .models import ModelInfo, model_info
-from .validate import check_bool, check_int, check_path, describe
+from .validate import check_bool, check_int, describe
+from .writers import check_local_path
 
 __all__ = ["export", "load_model", "predict_image", "prepare_image"]
 
@@ -56,10 +56,10 @@ def export(model: nn.Module, path: str | os.PathLike, overwrite: bool = False) -
             escribía), la carpeta no se puede escribir, una parte de la ruta es un archivo, los
             nombres de clase no cuadran con la cabeza o hay pesos NaN o infinitos.
     """
-    path = _local_path("path", path, "exportar a")
+    path = check_local_path("path", path, "exportar a")
     overwrite = check_bool("overwrite", overwrite)
     return write_checkpoint(model, path, {"exported": True}, exclusive=not overwrite,
-                            what="el modelo",
+                            what="el modelo", replace_any=overwrite,
                             fix="Para reemplazarlo: labkit.export(modelo, ruta, overwrite=True).")
 
 
@@ -73,27 +73,18 @@ def load_model(path: str | os.PathLike) -> nn.Module:
         El modelo en modo evaluación, en la CPU, con sus clases y su preprocesado en
         ``model.labkit_info``.
 
+    Antes de crear nada se comprueban la suma de control de los pesos y los metadatos (número
+    de clases, media, desviación, tamaños: :mod:`labkit.checkpointmeta`). Los archivos
+    exportados antes de la suma de control (versión 2 o anterior) se cargan sin aviso.
+
     Raises:
-        LabkitError: archivo que falta, dañado o alterado, de un modelo desconocido, con pesos
-            NaN o infinitos, o con tantos nombres de clase como salidas no tiene la cabeza.
+        LabkitError: archivo que falta, una carpeta o una URL; dañado o alterado (suma de
+            control o metadatos); de un modelo desconocido; con pesos NaN o infinitos; o con
+            tantos nombres de clase como salidas no tiene la cabeza.
     """
-    path = _local_path("path", path, "cargar un modelo de")
+    path = check_local_path("path", path, "cargar un modelo de")
     data = read_checkpoint(path)
     return load_into(data["model_name"], data, path)
-
-
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-def _local_path(name: str, value: object, action: str) -> Path:
-    """Una ruta local; una dirección web (``https://…``) es un error que dice cómo descargarla."""
-    if isinstance(value, str) and _URL.match(value.strip()):
-        raise LabkitError(
-            f"{name}={value!r} es una dirección de internet: labkit no puede {action} una URL. "
-            "Descarga antes el archivo, p. ej. con\n"
-            f"    import urllib.request; urllib.request.urlretrieve({value!r}, 'archivo')\n"
-            "(o guárdalo desde el navegador), y pasa la ruta del archivo descargado.")
-    return check_path(name, value)
 
 
 # ---------------------------------------------------------------------------- leer la imagen
@@ -147,7 +138,7 @@ def _as_pil(image: object) -> Image.Image:
     elif isinstance(image, np.ndarray):
         pil = _from_array(image)
     elif isinstance(image, (str, os.PathLike)):
-        pil = _open_file(_local_path("image", image, "abrir una imagen de"))
+        pil = _open_file(check_local_path("image", image, "abrir una imagen de"))
     else:
         raise LabkitError(f"image: llegó {describe(image)}; se espera la ruta de una foto, una "
                           "imagen de PIL o un arreglo de NumPy.")

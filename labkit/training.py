@@ -327,19 +327,27 @@ def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float
         min_delta: mejora mínima de la métrica vigilada que cuenta como mejora.
         monitor: ``"val_loss"`` o ``"val_acc"``.
         restore_best: terminar con los pesos de la mejor época.
-        callbacks: objetos :class:`labkit.callbacks.Callback` que siguen el entrenamiento.
+        callbacks: objetos :class:`labkit.callbacks.Callback` que siguen el entrenamiento (una
+            lista, o uno solo).
         progress: mostrar una barra de progreso (:class:`TqdmCallback`).
         seed: semilla del orden de los lotes, del aumento y del dropout (entero ≥ 0).
         device: dispositivo; ``None`` = :func:`labkit.default_device` (CUDA → MPS → CPU).
         cache: ver arriba.
         phase: nombre de la fase que se apunta en el historial.
-        checkpoint: si se da una ruta, guarda ahí (de forma atómica) la mejor época.
+        checkpoint: si se da una ruta, guarda ahí (de forma atómica) la mejor época. Debe ser
+            un archivo nuevo: uno que ya existe (un modelo exportado, un cuaderno, el
+            checkpoint de otra ejecución) no se reemplaza nunca; el que escribe esta ejecución
+            se actualiza en cada mejora (y si otro lo cambia mientras tanto, se para con error).
         update_bn: si las BatchNorm que se entrenan reestiman sus estadísticas (``None``: no en
             modelos preentrenados, sí desde cero; ver :func:`labkit.train_mode`).
         class_weights: pesos por clase en la entropía cruzada de entrenamiento, para datos
             desbalanceados: ``None`` (todas igual), ``"balanced"`` (``n / (clases · n_clase)``,
             como scikit-learn) o una secuencia con un peso positivo por clase. La pérdida de
             validación (y la parada temprana) sigue sin pesos.
+
+    Clases: si el modelo ya sabe sus clases (``create_model(..., num_classes=datos)``, un
+    ``fit`` anterior o :func:`labkit.load_model`), ``train`` debe tener las mismas y en el mismo
+    orden (si no, un error dice cómo seguir); si no las sabe, toma las de ``train``.
 
     Returns:
         El :class:`labkit.callbacks.History` del entrenamiento.

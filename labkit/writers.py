@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,8 +26,12 @@ from pathlib import Path
 from typing import IO
 
 from .errors import LabkitError
+from .validate import check_path
 
-__all__ = ["exclusive_write", "file_stamp", "write_error", "existing_file_error"]
+__all__ = ["exclusive_write", "file_stamp", "write_error", "existing_file_error",
+           "check_local_path", "looks_like_checkpoint"]
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 FileStamp = tuple[int, int, int, int]
 
@@ -45,6 +50,39 @@ def file_stamp(path: str | os.PathLike) -> FileStamp | None:
     except OSError:
         return None
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def check_local_path(name: str, value: object, action: str) -> Path:
+    """Una ruta local; una dirección web (``https://…``) es un error que dice cómo descargarla.
+
+    ``pathlib`` convertiría ``https://sitio/a.jpg`` en ``https:/sitio/a.jpg`` y el mensaje
+    diría que «no existe»: aquí se nombra tal cual y se explica qué hacer.
+
+    Args:
+        name: el argumento (para el mensaje).
+        value: lo que llegó.
+        action: qué se quería hacer, p. ej. ``"abrir una imagen de"``.
+
+    Returns:
+        La ruta como ``Path``.
+    """
+    if isinstance(value, str) and _URL.match(value.strip()):
+        raise LabkitError(
+            f"{name}={value!r} es una dirección de internet: labkit no puede {action} una URL. "
+            "Descarga antes el archivo, p. ej. con\n"
+            f"    import urllib.request; urllib.request.urlretrieve({value!r}, 'archivo')\n"
+            "(o guárdalo desde el navegador), y pasa la ruta del archivo descargado.")
+    return check_path(name, value)
+
+
+def looks_like_checkpoint(path: Path) -> bool:
+    """Si un archivo que existe empieza como los de ``torch.save`` (un zip): no es un cuaderno,
+    una foto ni un texto que se pueda pisar sin querer."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def _file_in_path(path: Path) -> Path | None:

@@ -158,6 +158,18 @@ def test_export_under_a_path_whose_parent_is_a_file(tmp_path):
     assert blocker.read_text(encoding="utf-8") == "hola"
 
 
+def test_save_checkpoint_refuses_to_replace_a_file_that_is_not_a_checkpoint(tmp_path):
+    notebook = tmp_path / "03.ipynb"
+    notebook.write_text('{"cells": []}', encoding="utf-8")
+    with pytest.raises(LabkitError, match="no es un checkpoint"):
+        checkpoints.save_checkpoint(_model(), notebook)
+    assert notebook.read_text(encoding="utf-8") == '{"cells": []}'
+    path = checkpoints.save_checkpoint(_model(seed=0), tmp_path / "m.pt")
+    checkpoints.save_checkpoint(_model(seed=1), path)  # un checkpoint sí se reemplaza
+    assert torch.equal(read_checkpoint(path)["state_dict"]["classifier.1.bias"],
+                       _model(seed=1).state_dict()["classifier.1.bias"])
+
+
 # ------------------------------------------------------- suma de control y metadatos
 def _flip_inside_a_tensor(path, tensor: torch.Tensor) -> None:
     raw = path.read_bytes()
@@ -233,9 +245,12 @@ def test_load_model_on_a_folder_or_url(tmp_path):
     with pytest.raises(LabkitError, match="es una carpeta, no un archivo de modelo"):
         load_model(tmp_path)
     url = "https://ejemplo.org/modelos/gatos.pt"
-    with pytest.raises(LabkitError, match="dirección de internet") as info:
-        load_model(url)
-    assert url in str(info.value)
+    for call in (load_model, read_checkpoint,
+                 lambda u: checkpoints.load_checkpoint("cnn_pequena", u),
+                 lambda u: export(_model(), u)):
+        with pytest.raises(LabkitError, match="dirección de internet") as info:
+            call(url)
+        assert url in str(info.value)
 
 
 # ----------------------------------------------------------------------- predict_image
