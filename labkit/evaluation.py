@@ -18,7 +18,7 @@ from .data import ImageSet
 from .errors import LabkitError
 from .features import FeatureSet, _resolve_device
 from .groups import split_at
-from .loop import Loop, all_logits, loss_and_accuracy
+from .loop import Loop, all_logits, loss_and_accuracy, too_small_advice
 from .models import model_info
 from .trainargs import (
     check_device,
@@ -77,7 +77,14 @@ def _logits_for(model: nn.Module, data: Data | torch.Tensor, batch_size: int | N
     if len(x) == 0:
         raise LabkitError("No hay datos que evaluar: el conjunto está vacío.")
     model.to(dev)
-    return all_logits(Loop(model, forward, dev, raw), x, batch_size)
+    try:
+        return all_logits(Loop(model, forward, dev, raw), x, batch_size)
+    except (RuntimeError, MemoryError) as err:
+        advice = too_small_advice(err, x, model) or (
+            " Si falta memoria, pasa un batch_size menor." if isinstance(err, MemoryError)
+            or type(err).__name__ == "OutOfMemoryError" else "")
+        raise LabkitError(f"El modelo falló al calcular sus salidas: {type(err).__name__}: "
+                          f"{str(err)[:300]}.{advice}") from err
 
 
 def evaluate(model: nn.Module, data: Data, batch_size: int | None = None,

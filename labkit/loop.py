@@ -30,7 +30,7 @@ from .models import model_info
 from .writers import file_stamp
 
 __all__ = ["EXPLOSION_FACTOR", "Loop", "BestTracker", "Run", "supervise", "all_logits",
-           "loss_and_accuracy", "batch_slices"]
+           "loss_and_accuracy", "batch_slices", "too_small_advice"]
 
 EXPLOSION_FACTOR = 50.0
 """La pérdida «explota» si pasa de este factor por ``max(pérdida inicial, ln(clases))``."""
@@ -301,13 +301,33 @@ def _run_epochs(run: Run) -> None:
             return
 
 
+_TOO_SMALL = ("output size is too small", "greater than actual input size",
+              "kernel size can't be greater")
+
+
+def too_small_advice(err: BaseException, x: torch.Tensor, model: nn.Module) -> str:
+    """Consejo para «la imagen se queda en menos de un píxel dentro del modelo» (o ``""``).
+
+    Las capas de reducción (``MaxPool``, convoluciones con paso) dividen el lado: con imágenes
+    demasiado pequeñas la salida de alguna queda vacía. El arreglo es usar imágenes **más
+    grandes**, no más pequeñas.
+    """
+    if not isinstance(err, RuntimeError) or not any(t in str(err).lower() for t in _TOO_SMALL):
+        return ""
+    side = f" ({x.shape[-2]}×{x.shape[-1]} px)" if x.ndim == 4 else ""
+    name = getattr(getattr(model, "labkit_info", None), "name", "este modelo")
+    return (f" Las imágenes{side} son demasiado pequeñas para {name}: sus capas de reducción las "
+            "dejan en menos de un píxel. Usa imágenes más grandes (p. ej. image_size=32 o más "
+            "en labkit.image_folder).")
+
+
 def _failure(run: Run, err: BaseException) -> LabkitError:
     """El error en español que sustituye a uno que no es de labkit."""
     where = f"época {run.state.epoch}, lote {run.state.batch}"
     if isinstance(err, MemoryError) or type(err).__name__ == "OutOfMemoryError":
         advice = " Falta memoria: baja batch_size o el tamaño de las imágenes."
     else:
-        advice = ""
+        advice = too_small_advice(err, run.x_train, run.loop.model)
     kept = (f" El modelo quedó con los pesos de la época {run.best.epoch}."
             if run.best.epoch is not None else "")
     return LabkitError(f"El entrenamiento falló en {run.stage} ({where}): "

@@ -44,7 +44,7 @@ from .features import (
 from .freezing import frozen_depth
 from .groups import split_at
 from .imagecache import image_cache_key
-from .loop import BestTracker, Loop, Run, supervise
+from .loop import BestTracker, Loop, Run, supervise, too_small_advice
 from .optim import param_groups
 from .schedules import DEFAULT_WARMUP, check_schedule, make_scheduler
 from .trainargs import (
@@ -253,10 +253,13 @@ def _run_fit(model: nn.Module, train: Data, val: Data, s: FitSettings,
         raise
     except Exception as err:  # p. ej. sin memoria al calcular la caché
         model.eval()
+        advice = too_small_advice(err, train.images if isinstance(train, ImageSet)
+                                  else train.features, model)
         raise LabkitError(f"El entrenamiento falló al prepararse (mover el modelo al "
                           f"dispositivo o calcular la caché de características): "
-                          f"{type(err).__name__}: {err}. Si falta memoria, baja batch_size, el "
-                          "tamaño de las imágenes o usa cache=False.") from err
+                          f"{type(err).__name__}: {err}." + (advice or (
+                              " Si falta memoria, baja batch_size, el tamaño de las imágenes o "
+                              "usa cache=False."))) from err
     return supervise(run)
 
 

@@ -442,3 +442,13 @@ def test_photo_prediction_after_reload_is_unchanged(tmp_path):
     loaded = load_model(export(model, tmp_path / "m.pt"))
     assert [n for n, _ in predict_image(model, photo)] == [n for n, _ in predict_image(loaded,
                                                                                         photo)]
+
+
+# ------------------------------------------------------------- imágenes demasiado pequeñas
+def test_images_too_small_for_the_model_say_make_them_bigger():
+    tiny = make_set(8, k=2, size=8)
+    model = _model()
+    for call in (lambda: evaluate(model, tiny), lambda: predict(model, tiny),
+                 lambda: fit(model, tiny, tiny, epochs=1, **FAST)):
+        with pytest.raises(LabkitError, match=r"8×8 px\) son demasiado pequeñas.*más grandes"):
+            call()
