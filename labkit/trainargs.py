@@ -22,6 +22,7 @@ from .freezing import frozen_depth
 from .groups import layer_groups
 from .models import model_info
 from .validate import check_choice, check_float, check_int, check_path
+from .writers import write_error
 
 __all__ = ["OPTIMIZERS", "MONITORS", "check_rates", "check_counts", "check_options",
            "check_sets", "check_labels", "check_model", "check_feature_sets", "check_device",
@@ -268,7 +269,5 @@ def check_checkpoint(path: object) -> Path | None:
         os.close(fd)
         os.unlink(probe)
     except OSError as err:
-        raise LabkitError(f"No se puede escribir el checkpoint en la carpeta "
-                          f"{str(path.parent)!r} ({err.strerror or err}): elige otra carpeta "
-                          "con permiso de escritura.") from err
+        raise write_error(path, err, "el checkpoint") from err
     return path

@@ -84,6 +84,19 @@ def test_fit_checkpoint_is_new_and_then_updated_within_the_run(pets, tmp_path):
         fit(_model(), train, val, epochs=1, checkpoint=path, **FAST)
 
 
+def test_fit_checkpoint_in_an_unwritable_folder_is_refused_before_training(pets, tmp_path,
+                                                                           monkeypatch):
+    import labkit.trainargs as trainargs
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permiso denegado")
+
+    train, val = pets
+    monkeypatch.setattr(trainargs.tempfile, "mkstemp", denied)
+    with pytest.raises(LabkitError, match="No tengo permiso para escribir el checkpoint"):
+        fit(_model(), train, val, epochs=1, checkpoint=tmp_path / "m.pt", **FAST)
+
+
 def test_checkpoint_changed_by_someone_else_mid_run_is_not_replaced(tmp_path):
     path = tmp_path / "mejor.pt"
     best = BestTracker(checkpoint=path, classes=["gato", "perro"])
@@ -131,6 +144,20 @@ def test_exclusive_write_loses_to_a_file_created_while_writing(tmp_path):
         path.write_bytes(b"el del otro")  # otro proceso llega entre comprobar y publicar
     assert path.read_bytes() == b"el del otro"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["modelo.pt"]  # sin temporales
+
+
+def test_exclusive_write_without_hard_links_still_refuses_the_second(tmp_path, monkeypatch):
+    import errno
+
+    def no_links(*args, **kwargs):
+        raise OSError(errno.EPERM, "sin enlaces duros (FAT, algunos volúmenes de red)")
+
+    monkeypatch.setattr(writers.os, "link", no_links)
+    path = export(_model(), tmp_path / "m.pt")
+    assert load_model(path) is not None
+    with pytest.raises(LabkitError, match="Ya existe"), exclusive_write(path) as fh:
+        fh.write(b"otro")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.pt"]
 
 
 def test_export_overwrite_still_replaces_on_request(tmp_path):

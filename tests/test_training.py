@@ -602,7 +602,7 @@ def test_hostile_arguments_fail_before_the_first_epoch(data, tmp_path):
         ({"monitor": "val_f1"}, train, "monitor"),
         ({"schedule": "lineal"}, train, "schedule"),
         ({"augment": "mucho"}, train, "augment"),
-        ({"checkpoint": blocker / "m.pt"}, train, "No se puede escribir el checkpoint"),
+        ({"checkpoint": blocker / "m.pt"}, train, "es un archivo, no una carpeta"),
         ({"checkpoint": tmp_path}, train, "es una carpeta"),
         ({}, negative, "fuera de rango"),
     ]
