@@ -479,3 +479,33 @@ def test_images_too_small_for_the_model_say_make_them_bigger():
                  lambda: fit(model, tiny, tiny, epochs=1, **FAST)):
         with pytest.raises(LabkitError, match=r"8×8 px\) son demasiado pequeñas.*más grandes"):
             call()
+
+
+def test_property_any_flipped_byte_is_an_error_or_changes_nothing(tmp_path):
+    """Propiedad: un byte cambiado en cualquier sitio de un export da un LabkitError o un modelo
+    idéntico (pesos, clases, preprocesado), nunca un modelo alterado en silencio ni otro error."""
+    hypothesis = pytest.importorskip("hypothesis")
+    st = pytest.importorskip("hypothesis.strategies")
+    torch.manual_seed(0)
+    model = create_model("cnn_pequena", num_classes=labkit.DataSplits(*[make_set(4, k=2)] * 3),
+                         pretrained=False)
+    original = export(model, tmp_path / "m.pt").read_bytes()
+    info = model_info(model)
+    target = tmp_path / "roto.pt"
+
+    @hypothesis.settings(max_examples=120, deadline=None, database=None)
+    @hypothesis.given(where=st.floats(0, 1, exclude_max=True), mask=st.integers(1, 255))
+    def check(where, mask):
+        raw = bytearray(original)
+        raw[int(where * len(raw))] ^= mask
+        target.write_bytes(bytes(raw))
+        try:
+            loaded = load_model(target)
+        except LabkitError:
+            return
+        again = model_info(loaded)
+        assert (again.categories, again.mean, again.std, again.input_size, again.resize_size) \
+            == (info.categories, info.mean, info.std, info.input_size, info.resize_size)
+        assert all(torch.equal(v, model.state_dict()[k]) for k, v in loaded.state_dict().items())
+
+    check()
