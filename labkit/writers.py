@@ -31,7 +31,7 @@ from .validate import check_path
 __all__ = ["exclusive_write", "file_stamp", "write_error", "existing_file_error",
            "check_local_path", "looks_like_checkpoint"]
 
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")  # dos letras o más: «C://» no es una URL
 
 FileStamp = tuple[int, int, int, int]
 
