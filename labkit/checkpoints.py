@@ -1,33 +1,44 @@
 """Guardar y cargar pesos entrenados (checkpoints) sin riesgo de dejar archivos a medias.
 
 Un checkpoint de labkit guarda el ``state_dict`` junto con el nombre del modelo y su familia, su
-número de clases, los nombres de las clases y su preprocesado (media, desviación y tamaños). Se
-escribe en un archivo temporal de la misma carpeta y luego se renombra (``os.replace``): si algo
-falla a mitad, el checkpoint anterior queda intacto. Se lee solo con pesos
-(``weights_only=True``), sin ejecutar código del archivo, y antes de usarlo se comprueba: nombres
-de clase tantos como salidas de la cabeza, pesos sin NaN ni infinitos, mismo modelo.
+número de clases, los nombres de las clases, su preprocesado (media, desviación y tamaños) y una
+suma de control de todo ello (:mod:`labkit.checkpointmeta`). Se escribe en un archivo temporal de
+la misma carpeta y luego se renombra (``os.replace``): si algo falla a mitad, el checkpoint
+anterior queda intacto; con ``exclusive=True`` (``export`` y el primer guardado de ``fit``) solo
+se crea si no existía (:func:`labkit.writers.exclusive_write`). Se lee solo con pesos
+(``weights_only=True``), sin ejecutar código del archivo, y antes de crear nada se comprueba:
+suma de control, nombres de clase tantos como salidas de la cabeza, número de
+clases que corresponde a una capa del archivo, preprocesado razonable, pesos sin NaN ni
+infinitos, mismo modelo.
 
 ``labkit.export`` / ``labkit.load_model`` (:mod:`labkit.inference`) usan este mismo formato.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from .checkpointmeta import check_head_size, check_preprocessing, checksum, verify_checksum
 from .errors import LabkitError
 from .fileio import atomic_write
 from .models import MODELS, create_model, model_info, replace_head
-from .validate import check_path
+from .writers import (
+    check_local_path,
+    exclusive_write,
+    existing_file_error,
+    looks_like_checkpoint,
+    write_error,
+)
 
-__all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "load_into"]
+__all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "load_into",
+           "write_checkpoint"]
 
 _FORMAT = "labkit-checkpoint"
-_VERSION = 2
+_VERSION = 3
 _ALLOWED = (str, int, float, bool, type(None), torch.Tensor)
 
 
@@ -82,10 +93,55 @@ def _payload(model: nn.Module, meta: dict) -> dict:
     _check_finite(state, "No guardo el checkpoint")
     prep = {"mean": [float(v) for v in info.mean], "std": [float(v) for v in info.std],
             "input_size": int(info.input_size), "resize_size": int(info.resize_size)}
-    return {"format": _FORMAT, "version": _VERSION, "model_name": info.name,
-            "family": info.family, "num_classes": int(info.num_classes), "classes": classes,
-            "preprocessing": prep, "pretrained": bool(info.pretrained), "state_dict": state,
-            "meta": meta}
+    payload = {"format": _FORMAT, "version": _VERSION, "model_name": info.name,
+               "family": info.family, "num_classes": int(info.num_classes), "classes": classes,
+               "preprocessing": prep, "pretrained": bool(info.pretrained), "state_dict": state,
+               "meta": meta}
+    payload["checksum"] = checksum(payload)
+    return payload
+
+
+def write_checkpoint(model: nn.Module, path: Path, meta: dict, exclusive: bool = False,
+                     what: str = "el checkpoint", fix: str = "", replace_any: bool = False) -> Path:
+    """Escribe el checkpoint: reemplazando de forma atómica o, con ``exclusive``, solo si no existe.
+
+    Args:
+        model: el modelo.
+        path: el destino (ya comprobado con ``check_path``).
+        meta: metadatos (``classes`` incluido, si se da).
+        exclusive: crear el archivo solo si no existe (si no, se reemplaza).
+        replace_any: sin ``exclusive``, reemplazar también un archivo que no es un checkpoint
+            (solo ``export(..., overwrite=True)``, que lo pide a propósito).
+        what: qué se guarda (para los mensajes).
+        fix: arreglo extra del error «ya existe».
+
+    Returns:
+        La ruta.
+
+    Raises:
+        LabkitError: el archivo ya existe (con ``exclusive``), la carpeta no se puede escribir,
+            una parte de la ruta es un archivo, o el modelo o los metadatos no valen.
+    """
+    if path.is_dir():
+        raise LabkitError(f"'{path}' es una carpeta: pon el nombre del archivo, p. ej. "
+                          f"'{path / 'mi_modelo.pt'}'.")
+    payload = _payload(model, dict(meta))
+    if exclusive:
+        if path.exists():
+            raise existing_file_error(path, what, fix)
+        with exclusive_write(path, what, fix) as fh:
+            torch.save(payload, fh)
+        return path
+    if not replace_any and path.exists() and not looks_like_checkpoint(path):
+        raise LabkitError(f"'{path}' ya existe y no es un checkpoint (¿un cuaderno, una foto, "
+                          f"un texto?): no guardo {what} encima. Elige otro nombre de archivo, "
+                          "p. ej. 'mi_modelo.pt'.")
+    try:
+        with atomic_write(path) as fh:
+            torch.save(payload, fh)
+    except OSError as err:
+        raise write_error(path, err, what) from err
+    return path
 
 
 def save_checkpoint(model: nn.Module, path: str | os.PathLike, **meta: object) -> Path:
@@ -93,7 +149,8 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, **meta: object) -
 
     Args:
         model: un modelo creado con ``labkit.create_model``.
-        path: archivo de destino (se crea su carpeta si no existe; si existe, se reemplaza).
+        path: archivo de destino (se crea su carpeta si no existe; si existe y es un
+            checkpoint, se reemplaza; si es otra cosa, un cuaderno p. ej., se niega).
         **meta: datos extra (época, pérdida…); ``classes=[...]`` guarda los nombres de las
             clases (si no, los de ``model.labkit_info.categories``): tantos como salidas.
 
@@ -101,14 +158,12 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, **meta: object) -
         La ruta del checkpoint.
 
     Raises:
-        LabkitError: nombres de clase que no cuadran con la cabeza, pesos NaN o infinitos, o
-            metadatos que no son datos simples. El archivo anterior queda intacto.
+        LabkitError: nombres de clase que no cuadran con la cabeza, pesos NaN o infinitos,
+            metadatos que no son datos simples, o una carpeta que no se puede escribir. El
+            archivo anterior queda intacto.
     """
-    path = check_path("path", path)
-    payload = _payload(model, dict(meta))
-    with atomic_write(path) as fh:
-        torch.save(payload, fh)
-    return path
+    return write_checkpoint(model, check_local_path("path", path, "guardar un checkpoint en"),
+                            meta)
 
 
 def _check_structure(data: object, path: Path) -> dict:
@@ -123,6 +178,13 @@ def _check_structure(data: object, path: Path) -> dict:
         raise LabkitError(f"El checkpoint '{path}' está incompleto o alterado (falta o no vale "
                           "model_name, num_classes o state_dict). Vuelve a guardarlo.")
     data["classes"] = _check_classes(data.get("classes", []), n, f"El checkpoint '{path.name}'")
+    if any(not isinstance(k, str) or not isinstance(v, torch.Tensor)
+           for k, v in data["state_dict"].items()):
+        raise LabkitError(f"El checkpoint '{path.name}' está alterado: sus pesos deben ser "
+                          "tensores con nombre. Vuelve a guardarlo.")
+    verify_checksum(data, path)
+    check_head_size(data["state_dict"], n, path)
+    data["preprocessing"] = check_preprocessing(data.get("preprocessing"), path)
     return data
 
 
@@ -136,7 +198,10 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         El diccionario con ``model_name``, ``num_classes``, ``classes``, ``meta``,
         ``state_dict`` y (en los guardados desde la versión 2) ``family`` y ``preprocessing``.
     """
-    path = check_path("path", path)
+    path = check_local_path("path", path, "leer un checkpoint de")
+    if path.is_dir():
+        raise LabkitError(f"'{path}' es una carpeta, no un archivo de modelo: da la ruta del "
+                          f"archivo, p. ej. '{path / 'mi_modelo.pt'}'.")
     if not path.is_file():
         raise LabkitError(f"No existe el checkpoint '{path}'. Revisa la ruta (¿lo guardaste con "
                           "labkit.save_checkpoint, labkit.export o fit(..., checkpoint=ruta)?).")
@@ -191,17 +256,9 @@ def _apply_preprocessing(model: nn.Module, data: dict) -> None:
     prep = data.get("preprocessing")
     if not isinstance(prep, dict):
         return
-    try:
-        mean, std = tuple(float(v) for v in prep["mean"]), tuple(float(v) for v in prep["std"])
-        sizes = int(prep["input_size"]), int(prep["resize_size"])
-    except (KeyError, TypeError, ValueError):
-        raise LabkitError("El preprocesado guardado en el checkpoint está alterado.") from None
-    ok = (len(mean) == len(std) == 3 and all(math.isfinite(v) for v in mean + std)
-          and all(v > 0 for v in std) and 0 < sizes[0] <= sizes[1])
-    if not ok:
-        raise LabkitError(f"El preprocesado guardado en el checkpoint no es válido: {prep}.")
     info = model_info(model)
-    info.mean, info.std, (info.input_size, info.resize_size) = mean, std, sizes
+    info.mean, info.std = tuple(prep["mean"]), tuple(prep["std"])
+    info.input_size, info.resize_size = int(prep["input_size"]), int(prep["resize_size"])
     info.pretrained = bool(data.get("pretrained", info.pretrained))
 
 
@@ -246,5 +303,5 @@ def load_checkpoint(model_or_name: nn.Module | str, path: str | os.PathLike) -> 
     Raises:
         LabkitError: archivo que falta, dañado o alterado; pesos NaN o infinitos; otro modelo.
     """
-    path = check_path("path", path)
+    path = check_local_path("path", path, "leer un checkpoint de")
     return load_into(model_or_name, read_checkpoint(path), path)

@@ -19,9 +19,16 @@ from .data import ImageSet
 from .errors import LabkitError
 from .features import FeatureSet, _resolve_device
 from .groups import split_at
-from .loop import Loop, all_logits, loss_and_accuracy
+from .loop import Loop, all_logits, loss_and_accuracy, too_small_advice
+from .models import model_info
 from .speed import place
-from .trainargs import check_device, check_fingerprint, check_labels, check_model
+from .trainargs import (
+    check_device,
+    check_fingerprint,
+    check_labels,
+    check_model,
+    class_permutation,
+)
 from .validate import check_int
 
 __all__ = ["evaluate", "predict", "per_image_correct", "confusion_matrix", "class_metrics",
@@ -73,7 +80,14 @@ def _logits_for(model: nn.Module, data: Data | torch.Tensor, batch_size: int | N
     if len(x) == 0:
         raise LabkitError("No hay datos que evaluar: el conjunto está vacío.")
     place(model, dev)
-    return all_logits(Loop(model, forward, dev, raw), x, batch_size)
+    try:
+        return all_logits(Loop(model, forward, dev, raw), x, batch_size)
+    except (RuntimeError, MemoryError) as err:
+        advice = too_small_advice(err, x, model) or (
+            " Si falta memoria, pasa un batch_size menor." if isinstance(err, MemoryError)
+            or type(err).__name__ == "OutOfMemoryError" else "")
+        raise LabkitError(f"El modelo falló al calcular sus salidas: {type(err).__name__}: "
+                          f"{str(err)[:300]}.{advice}") from err
 
 
 def evaluate(model: nn.Module, data: Data, batch_size: int | None = None,
@@ -90,6 +104,10 @@ def evaluate(model: nn.Module, data: Data, batch_size: int | None = None,
             (sale de las mismas predicciones: no cuesta otra pasada). Es lo que necesita
             :func:`labkit.compare.compare` para comparar emparejado sobre la misma prueba.
 
+    Las clases de ``data`` se comparan con las que lleva el modelo (si las sabe: las de
+    ``create_model(num_classes=datos)``, las del primer ``fit`` o las de un modelo cargado):
+    otras clases son un error; las mismas en otro orden se reordenan con un aviso.
+
     Returns:
         ``{"loss": ..., "accuracy": ..., "balanced_accuracy": ..., "recall": {clase: ...}}``:
         exactitud, exactitud balanceada (media de la sensibilidad de las clases presentes) y
@@ -101,7 +119,10 @@ def evaluate(model: nn.Module, data: Data, batch_size: int | None = None,
                           f"{type(data).__name__}.")
     check_model(model, data, need_trainable=False)
     check_labels(data, "evaluación")
+    order = class_permutation(model, data)
     logits = _logits_for(model, data, batch_size, device)
+    if order is not None:
+        logits = logits[:, order]
     loss, acc = loss_and_accuracy(logits, data.labels)
     predicted = logits.argmax(1).cpu()
     out = {"loss": loss, "accuracy": acc,
@@ -139,9 +160,21 @@ def predict(model: nn.Module, data: Data | torch.Tensor, batch_size: int | None 
         device: dispositivo; ``None`` = el del modelo.
 
     Returns:
-        ``(etiquetas [N] int64, probabilidades [N, clases] float32)``, en CPU.
+        ``(etiquetas [N] int64, probabilidades [N, clases] float32)``, en CPU, en el orden de
+        ``data.classes``.
+
+    Raises:
+        LabkitError: el modelo sabe sus clases y los datos son de otras. Si son las mismas en
+            otro orden, se reordenan las salidas con un
+            :class:`labkit.trainargs.ClassOrderWarning`.
     """
+    order = None
+    if isinstance(data, (ImageSet, FeatureSet)) and isinstance(model, nn.Module) \
+            and model_info(model).num_classes == data.num_classes:
+        order = class_permutation(model, data)
     probs = _logits_for(model, data, batch_size, device).softmax(1).cpu()
+    if order is not None:
+        probs = probs[:, order]
     return probs.argmax(1), probs
 
 

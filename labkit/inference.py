@@ -1,9 +1,11 @@
 """Usar el modelo entrenado: exportarlo a un archivo, volver a cargarlo y predecir una foto nueva.
 
 ``labkit.export(modelo, "mi_modelo.pt")`` guarda en un solo archivo los pesos, el nombre y la
-familia del modelo, los nombres de las clases y el preprocesado (media, desviación, tamaños); se
-escribe de forma atómica y nunca reemplaza un archivo que ya existe salvo con ``overwrite=True``.
-``labkit.load_model("mi_modelo.pt")`` lo reconstruye sin red (con ``weights_only=True``).
+familia del modelo, los nombres de las clases, el preprocesado (media, desviación, tamaños) y una
+suma de control; se escribe de forma atómica y nunca reemplaza un archivo que ya existe salvo con
+``overwrite=True`` (la creación es exclusiva: si dos procesos exportan a la vez a la misma ruta,
+uno gana y el otro recibe un error). ``labkit.load_model("mi_modelo.pt")`` lo reconstruye sin red
+(con ``weights_only=True``) y comprueba la suma y los metadatos antes de crear nada.
 ``labkit.predict_image(modelo, "foto.jpg")`` prepara la foto como se prepararon las de
 entrenamiento y devuelve las clases más probables con su probabilidad.
 """
@@ -21,7 +23,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torch import nn
 
-from .checkpoints import load_into, read_checkpoint, save_checkpoint
+from .checkpoints import load_into, read_checkpoint, write_checkpoint
 from .data import normalize
 from .errors import LabkitError
 
@@ -30,7 +32,8 @@ from .imagedecode import _exif_upright, _to_rgb
 from .imagedecode import resize_center_crop as _resize_center_crop
 from .imagedecode import to_uint8 as _to_uint8
 from .models import ModelInfo, model_info
-from .validate import check_bool, check_int, check_path, describe
+from .validate import check_bool, check_int, describe
+from .writers import check_local_path
 
 __all__ = ["export", "load_model", "predict_image", "prepare_image"]
 
@@ -49,18 +52,15 @@ def export(model: nn.Module, path: str | os.PathLike, overwrite: bool = False) -
         La ruta del archivo.
 
     Raises:
-        LabkitError: el archivo ya existe, los nombres de clase no cuadran con la cabeza o hay
-            pesos NaN o infinitos.
+        LabkitError: el archivo ya existe (también si otro proceso lo creó mientras se
+            escribía), la carpeta no se puede escribir, una parte de la ruta es un archivo, los
+            nombres de clase no cuadran con la cabeza o hay pesos NaN o infinitos.
     """
-    path = check_path("path", path)
+    path = check_local_path("path", path, "exportar a")
     overwrite = check_bool("overwrite", overwrite)
-    if path.is_dir():
-        raise LabkitError(f"'{path}' es una carpeta: pon el nombre del archivo, p. ej. "
-                          f"'{path / 'mi_modelo.pt'}'.")
-    if path.exists() and not overwrite:
-        raise LabkitError(f"Ya existe '{path}' y no lo reemplazo. Elige otro nombre o usa "
-                          "labkit.export(modelo, ruta, overwrite=True).")
-    return save_checkpoint(model, path, exported=True)
+    return write_checkpoint(model, path, {"exported": True}, exclusive=not overwrite,
+                            what="el modelo", replace_any=overwrite,
+                            fix="Para reemplazarlo: labkit.export(modelo, ruta, overwrite=True).")
 
 
 def load_model(path: str | os.PathLike) -> nn.Module:
@@ -73,11 +73,16 @@ def load_model(path: str | os.PathLike) -> nn.Module:
         El modelo en modo evaluación, en la CPU, con sus clases y su preprocesado en
         ``model.labkit_info``.
 
+    Antes de crear nada se comprueban la suma de control de los pesos y los metadatos (número
+    de clases, media, desviación, tamaños: :mod:`labkit.checkpointmeta`). Los archivos
+    exportados antes de la suma de control (versión 2 o anterior) se cargan sin aviso.
+
     Raises:
-        LabkitError: archivo que falta, dañado o alterado, de un modelo desconocido, con pesos
-            NaN o infinitos, o con tantos nombres de clase como salidas no tiene la cabeza.
+        LabkitError: archivo que falta, una carpeta o una URL; dañado o alterado (suma de
+            control o metadatos); de un modelo desconocido; con pesos NaN o infinitos; o con
+            tantos nombres de clase como salidas no tiene la cabeza.
     """
-    path = check_path("path", path)
+    path = check_local_path("path", path, "cargar un modelo de")
     data = read_checkpoint(path)
     return load_into(data["model_name"], data, path)
 
@@ -85,6 +90,10 @@ def load_model(path: str | os.PathLike) -> nn.Module:
 # ---------------------------------------------------------------------------- leer la imagen
 def _open_file(path: Path) -> Image.Image:
     """Abre una imagen del disco (orientación EXIF aplicada) o da un error en español."""
+    if path.is_dir():
+        raise LabkitError(f"'{path}' es una carpeta, no una imagen: da la ruta de una foto "
+                          "(p. ej. 'carpeta/foto.jpg'). Para muchas fotos, carga la carpeta con "
+                          "labkit.image_folder y usa labkit.predict.")
     if not path.is_file():
         raise LabkitError(f"No encuentro la imagen '{path}'. Revisa la ruta.")
     try:
@@ -129,7 +138,7 @@ def _as_pil(image: object) -> Image.Image:
     elif isinstance(image, np.ndarray):
         pil = _from_array(image)
     elif isinstance(image, (str, os.PathLike)):
-        pil = _open_file(check_path("image", image))
+        pil = _open_file(check_local_path("image", image, "abrir una imagen de"))
     else:
         raise LabkitError(f"image: llegó {describe(image)}; se espera la ruta de una foto, una "
                           "imagen de PIL o un arreglo de NumPy.")

@@ -13,6 +13,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -20,16 +21,17 @@ from torch import nn
 
 from .augment import Augment, apply_augment
 from .callbacks import Callback, History, TrainState
-from .checkpoints import save_checkpoint
+from .checkpoints import write_checkpoint
 from .data import normalize
 from .errors import LabkitError
 from .features import _autocast, _eval_mode, extraction_batch_size
 from .freezing import train_mode
 from .models import model_info
 from .speed import layout, uses_channels_last
+from .writers import file_stamp
 
 __all__ = ["EXPLOSION_FACTOR", "Loop", "BestTracker", "Run", "supervise", "all_logits",
-           "loss_and_accuracy", "batch_slices"]
+           "loss_and_accuracy", "batch_slices", "too_small_advice"]
 
 EXPLOSION_FACTOR = 50.0
 """La pérdida «explota» si pasa de este factor por ``max(pérdida inicial, ln(clases))``."""
@@ -115,6 +117,7 @@ class BestTracker:
     epoch: int | None = None
     weights: dict | None = None
     waited: int = 0
+    stamp: tuple | None = None
 
     def _value(self, val_loss: float, val_acc: float) -> float:
         return val_loss if self.monitor == "val_loss" else -val_acc
@@ -128,9 +131,27 @@ class BestTracker:
         self.score, self.epoch, self.waited = value, epoch, 0
         self.weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
         if self.checkpoint is not None:
-            save_checkpoint(model, self.checkpoint, classes=self.classes, epoch=epoch,
-                            val_loss=val_loss, val_acc=val_acc)
+            self._save(model, {"classes": self.classes, "epoch": epoch, "val_loss": val_loss,
+                               "val_acc": val_acc})
         return True
+
+    def _save(self, model: nn.Module, meta: dict) -> None:
+        """Crea el checkpoint (solo si no existe) o reemplaza el que escribimos en esta ejecución.
+
+        Si el archivo ya no es el que escribimos (otro proceso o alguien lo cambió), no se toca.
+        """
+        path = Path(self.checkpoint)
+        current = file_stamp(path)
+        if current is not None and current != self.stamp:
+            raise LabkitError(f"El checkpoint '{path}' cambió en el disco desde que lo escribió "
+                              "este entrenamiento (¿otro proceso o un export con ese nombre?): "
+                              "no lo reemplazo. Usa otro nombre de checkpoint.")
+        try:
+            write_checkpoint(model, path, meta, exclusive=current is None)
+        except LabkitError as err:
+            raise LabkitError(f"El entrenamiento no pudo guardar el checkpoint de la época "
+                              f"{meta['epoch']}: {err}") from err
+        self.stamp = file_stamp(path)
 
     def restore(self, model: nn.Module) -> int | None:
         """Vuelve a los pesos de la mejor época, si hay; devuelve esa época."""
@@ -283,13 +304,33 @@ def _run_epochs(run: Run) -> None:
             return
 
 
+_TOO_SMALL = ("output size is too small", "greater than actual input size",
+              "kernel size can't be greater")
+
+
+def too_small_advice(err: BaseException, x: torch.Tensor, model: nn.Module) -> str:
+    """Consejo para «la imagen se queda en menos de un píxel dentro del modelo» (o ``""``).
+
+    Las capas de reducción (``MaxPool``, convoluciones con paso) dividen el lado: con imágenes
+    demasiado pequeñas la salida de alguna queda vacía. El arreglo es usar imágenes **más
+    grandes**, no más pequeñas.
+    """
+    if not isinstance(err, RuntimeError) or not any(t in str(err).lower() for t in _TOO_SMALL):
+        return ""
+    side = f" ({x.shape[-2]}×{x.shape[-1]} px)" if x.ndim == 4 else ""
+    name = getattr(getattr(model, "labkit_info", None), "name", "este modelo")
+    return (f" Las imágenes{side} son demasiado pequeñas para {name}: sus capas de reducción las "
+            "dejan en menos de un píxel. Usa imágenes más grandes (p. ej. image_size=32 o más "
+            "en labkit.image_folder).")
+
+
 def _failure(run: Run, err: BaseException) -> LabkitError:
     """El error en español que sustituye a uno que no es de labkit."""
     where = f"época {run.state.epoch}, lote {run.state.batch}"
     if isinstance(err, MemoryError) or type(err).__name__ == "OutOfMemoryError":
         advice = " Falta memoria: baja batch_size o el tamaño de las imágenes."
     else:
-        advice = ""
+        advice = too_small_advice(err, run.x_train, run.loop.model)
     kept = (f" El modelo quedó con los pesos de la época {run.best.epoch}."
             if run.best.epoch is not None else "")
     return LabkitError(f"El entrenamiento falló en {run.stage} ({where}): "

@@ -18,7 +18,7 @@ from .features import FeatureSet
 from .freezing import default_fine_tune_depth, freeze, freeze_to, head_depth
 from .loop import BestTracker
 from .schedules import DEFAULT_WARMUP
-from .trainargs import check_model, check_sets
+from .trainargs import attach_classes, check_classes, check_model, check_sets
 from .training import FitSettings, _run_fit
 from .validate import check_int
 
@@ -133,6 +133,8 @@ def fine_tune(model: nn.Module, train: DataSplits | ImageSet, val: ImageSet | No
                                phase="ajuste fino").check()
     check_sets(train, val)
     check_model(model, train, need_trainable=False)
+    check_classes(model, train)
+    attach_classes(model, train)
     best = BestTracker(head.monitor, head.min_delta, head.checkpoint, list(train.classes))
     history = History()
     if head_epochs:

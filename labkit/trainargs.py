@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import torch
@@ -21,10 +22,12 @@ from .freezing import frozen_depth
 from .groups import layer_groups
 from .models import model_info
 from .validate import check_choice, check_float, check_int, check_path
+from .writers import write_error
 
 __all__ = ["OPTIMIZERS", "MONITORS", "check_rates", "check_counts", "check_options",
            "check_sets", "check_labels", "check_model", "check_feature_sets", "check_device",
-           "check_checkpoint", "check_fingerprint"]
+           "check_checkpoint", "check_fingerprint", "check_classes", "class_permutation",
+           "attach_classes", "ClassOrderWarning"]
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 """Optimizadores que acepta ``fit`` (``"sgd"`` lleva momento 0.9)."""
@@ -131,6 +134,68 @@ def check_model(model: nn.Module, data: Data, need_trainable: bool = True) -> No
                           f"{len(layer_groups(model))}.")
 
 
+class ClassOrderWarning(UserWarning):
+    """Aviso: los datos tienen las clases del modelo en otro orden y se reordenan las salidas."""
+
+
+def _names(model: nn.Module) -> list[str]:
+    """Los nombres de clase que lleva el modelo (``[]`` si no los sabe)."""
+    return list(model_info(model).categories)
+
+
+def check_classes(model: nn.Module, data: Data, label: str = "entrenamiento") -> None:
+    """Las clases de los datos deben ser las del modelo, con el mismo orden (si el modelo las sabe).
+
+    Un modelo sin nombres (``create_model(..., num_classes=2)``) acepta cualquier dato.
+    """
+    names, classes = _names(model), list(data.classes)
+    if not names or names == classes:
+        return
+    if sorted(names) == sorted(classes):
+        raise LabkitError(
+            f"Los datos de {label} tienen las clases del modelo en otro orden ({classes}; el "
+            f"modelo: {names}): la salida 0 del modelo es «{names[0]}» y para estos datos la "
+            f"etiqueta 0 es «{classes[0]}». Carga los datos con el orden del modelo o empieza "
+            f"con una cabeza nueva: labkit.replace_head(modelo, {len(classes)}).")
+    raise LabkitError(
+        f"El modelo es de las clases {names[:10]} y los datos de {label} tienen {classes[:10]}: "
+        "sus salidas no significan esas clases. Para entrenar en estas clases, empieza con una "
+        f"cabeza nueva: labkit.replace_head(modelo, {len(classes)}); si son las mismas con otro "
+        "nombre, pon al modelo los nombres nuevos: "
+        "labkit.model_info(modelo).categories = list(datos.classes).")
+
+
+def class_permutation(model: nn.Module, data: Data) -> list[int] | None:
+    """Para evaluar: qué salida del modelo corresponde a cada clase de los datos.
+
+    Returns:
+        ``None`` si coinciden (o el modelo no sabe sus clases); si son las mismas en otro orden,
+        la lista de índices del modelo en el orden de los datos (con un
+        :class:`ClassOrderWarning`).
+
+    Raises:
+        LabkitError: el modelo es de otras clases.
+    """
+    names, classes = _names(model), list(data.classes)
+    if not names or names == classes:
+        return None
+    if sorted(names) == sorted(classes) and len(set(names)) == len(names):
+        warnings.warn(
+            f"Los datos tienen las clases del modelo en otro orden ({classes}; el modelo: "
+            f"{names}): reordeno las salidas del modelo para que cada una vaya con su clase.",
+            ClassOrderWarning, stacklevel=3)
+        return [names.index(c) for c in classes]
+    check_classes(model, data, "evaluación")
+    return None
+
+
+def attach_classes(model: nn.Module, data: Data) -> None:
+    """Un modelo sin nombres de clase toma los de los datos con que se entrena."""
+    info = model_info(model)
+    if not info.categories and len(data.classes) == info.num_classes:
+        info.categories = list(data.classes)
+
+
 def check_feature_sets(model: nn.Module, train: Data, val: Data, augment: bool) -> None:
     """Con ``FeatureSet``: sin aumento, prefijo congelado y calculado con los pesos actuales."""
     if not isinstance(train, FeatureSet):
@@ -180,20 +245,29 @@ def check_device(device: object) -> torch.device | None:
 
 
 def check_checkpoint(path: object) -> Path | None:
-    """La ruta del checkpoint: no es una carpeta y su carpeta se puede escribir (se prueba)."""
+    """La ruta del checkpoint: nueva (no pisa nada), no es una carpeta y se puede escribir.
+
+    ``fit`` y ``fine_tune`` solo reemplazan el checkpoint que ellos mismos escribieron en esta
+    ejecución (:class:`labkit.loop.BestTracker`): un archivo que ya existe al empezar (un modelo
+    exportado, un cuaderno, el checkpoint de otra ejecución) no se toca.
+    """
     if path is None:
         return None
     path = check_path("checkpoint", path)
     if path.is_dir():
         raise LabkitError(f"checkpoint={str(path)!r} es una carpeta: da la ruta de un archivo, "
                           "p. ej. 'modelos/mejor.pt'.")
+    if path.exists() or path.is_symlink():
+        raise LabkitError(f"checkpoint={str(path)!r}: ese archivo ya existe y no lo reemplazo "
+                          "(fit y fine_tune solo escriben un checkpoint nuevo y luego lo "
+                          "actualizan en la misma ejecución). Elige otro nombre, p. ej. "
+                          f"'{path.with_name(path.stem + '_2' + (path.suffix or '.pt'))}', o "
+                          "borra ese archivo si ya no lo quieres.")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=path.parent, prefix=".labkit-prueba-")
         os.close(fd)
         os.unlink(probe)
     except OSError as err:
-        raise LabkitError(f"No se puede escribir el checkpoint en la carpeta "
-                          f"{str(path.parent)!r} ({err.strerror or err}): elige otra carpeta "
-                          "con permiso de escritura.") from err
+        raise write_error(path, err, "el checkpoint") from err
     return path

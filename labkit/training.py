@@ -44,13 +44,15 @@ from .features import (
 from .freezing import frozen_depth
 from .groups import split_at
 from .imagecache import image_cache_key
-from .loop import BestTracker, Loop, Run, supervise
+from .loop import BestTracker, Loop, Run, supervise, too_small_advice
 from .optim import param_groups
 from .schedules import DEFAULT_WARMUP, check_schedule, make_scheduler
 from .speed import place
 from .trainargs import (
     OPTIMIZERS,
+    attach_classes,
     check_checkpoint,
+    check_classes,
     check_counts,
     check_device,
     check_feature_sets,
@@ -59,7 +61,7 @@ from .trainargs import (
     check_rates,
     check_sets,
 )
-from .validate import check_bool, check_seed
+from .validate import check_bool, check_seed, describe
 
 __all__ = ["fit", "evaluate", "predict", "confusion_matrix", "TqdmCallback",
            "OPTIMIZERS", "FitSettings", "AugmentCacheWarning"]
@@ -111,13 +113,29 @@ class FitSettings:
         if self.update_bn is not None:
             check_bool("update_bn", self.update_bn)
         resolve_augment(self.augment)
-        if isinstance(self.callbacks, (str, bytes)) or not all(
-                isinstance(c, Callback) for c in self.callbacks):
-            raise LabkitError("callbacks: se espera una lista de labkit.Callback.")
         return dataclasses.replace(
             self, lr=lr, ratio=ratio, schedule=schedule, warmup=warmup,
+            callbacks=_check_callbacks(self.callbacks),
             seed=check_seed(self.seed), device=check_device(self.device),
             checkpoint=check_checkpoint(self.checkpoint))
+
+
+def _check_callbacks(callbacks: object) -> list[Callback]:
+    """Una lista de callbacks; uno solo (sin lista) también vale."""
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    items = None
+    if not isinstance(callbacks, (str, bytes, dict)):
+        try:
+            items = list(callbacks)
+        except TypeError:
+            items = None
+    if items is None or not all(isinstance(c, Callback) for c in items):
+        bad = describe(callbacks) if items is None else next(
+            describe(c) for c in items if not isinstance(c, Callback))
+        raise LabkitError(f"callbacks: llegó {bad}; se espera una lista de objetos "
+                          "labkit.Callback, p. ej. callbacks=[progreso] (o uno solo).")
+    return items
 
 
 # ---------------------------------------------------------------- preparación
@@ -196,6 +214,7 @@ def _warn_augment_cache(model: nn.Module, train: Data, s: FitSettings) -> None:
 def _check_data(model: nn.Module, train: Data, val: Data, s: FitSettings) -> None:
     check_sets(train, val)
     check_model(model, train)
+    check_classes(model, train)
     check_feature_sets(model, train, val, resolve_augment(s.augment) is not None)
     class_weight_tensor(s.class_weights, train)  # falla antes de la primera época
 
@@ -236,10 +255,13 @@ def _run_fit(model: nn.Module, train: Data, val: Data, s: FitSettings,
         raise
     except Exception as err:  # p. ej. sin memoria al calcular la caché
         model.eval()
+        advice = too_small_advice(err, train.images if isinstance(train, ImageSet)
+                                  else train.features, model)
         raise LabkitError(f"El entrenamiento falló al prepararse (mover el modelo al "
                           f"dispositivo o calcular la caché de características): "
-                          f"{type(err).__name__}: {err}. Si falta memoria, baja batch_size, el "
-                          "tamaño de las imágenes o usa cache=False.") from err
+                          f"{type(err).__name__}: {err}." + (advice or (
+                              " Si falta memoria, baja batch_size, el tamaño de las imágenes o "
+                              "usa cache=False."))) from err
     return supervise(run)
 
 
@@ -310,19 +332,27 @@ def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float
         min_delta: mejora mínima de la métrica vigilada que cuenta como mejora.
         monitor: ``"val_loss"`` o ``"val_acc"``.
         restore_best: terminar con los pesos de la mejor época.
-        callbacks: objetos :class:`labkit.callbacks.Callback` que siguen el entrenamiento.
+        callbacks: objetos :class:`labkit.callbacks.Callback` que siguen el entrenamiento (una
+            lista, o uno solo).
         progress: mostrar una barra de progreso (:class:`TqdmCallback`).
         seed: semilla del orden de los lotes, del aumento y del dropout (entero ≥ 0).
         device: dispositivo; ``None`` = :func:`labkit.default_device` (CUDA → MPS → CPU).
         cache: ver arriba.
         phase: nombre de la fase que se apunta en el historial.
-        checkpoint: si se da una ruta, guarda ahí (de forma atómica) la mejor época.
+        checkpoint: si se da una ruta, guarda ahí (de forma atómica) la mejor época. Debe ser
+            un archivo nuevo: uno que ya existe (un modelo exportado, un cuaderno, el
+            checkpoint de otra ejecución) no se reemplaza nunca; el que escribe esta ejecución
+            se actualiza en cada mejora (y si otro lo cambia mientras tanto, se para con error).
         update_bn: si las BatchNorm que se entrenan reestiman sus estadísticas (``None``: no en
             modelos preentrenados, sí desde cero; ver :func:`labkit.train_mode`).
         class_weights: pesos por clase en la entropía cruzada de entrenamiento, para datos
             desbalanceados: ``None`` (todas igual), ``"balanced"`` (``n / (clases · n_clase)``,
             como scikit-learn) o una secuencia con un peso positivo por clase. La pérdida de
             validación (y la parada temprana) sigue sin pesos.
+
+    Clases: si el modelo ya sabe sus clases (``create_model(..., num_classes=datos)``, un
+    ``fit`` anterior o :func:`labkit.load_model`), ``train`` debe tener las mismas y en el mismo
+    orden (si no, un error dice cómo seguir); si no las sabe, toma las de ``train``.
 
     Returns:
         El :class:`labkit.callbacks.History` del entrenamiento.
@@ -332,6 +362,7 @@ def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float
                     progress, seed, device, cache, phase, checkpoint, update_bn,
                     class_weights).check()
     _check_data(model, train, val, s)
+    attach_classes(model, train)
     return _run_fit(model, train, val, s)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from labkit.checkpointmeta import checksum
 from labkit.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
 from labkit.errors import LabkitError
 from labkit.models import create_model, model_info
@@ -42,6 +43,7 @@ def test_nan_weights_refused_on_load(tmp_path):
     path = save_checkpoint(_model(), tmp_path / "m.pt")
     data = torch.load(path, weights_only=True)
     data["state_dict"]["classifier.1.bias"][1] = float("-inf")
+    data["checksum"] = checksum(data)  # guardado así (p. ej. por un entrenamiento que divergió)
     torch.save(data, path)
     target = _model(seed=3)
     before = {k: v.clone() for k, v in target.state_dict().items()}

@@ -9,6 +9,7 @@ from helpers import make_set
 from PIL import Image
 
 import labkit
+from labkit.checkpointmeta import checksum
 from labkit.checkpoints import read_checkpoint
 from labkit.errors import LabkitError
 from labkit.inference import export, load_model, predict_image, prepare_image
@@ -95,6 +96,8 @@ def _tampered(tmp_path, change) -> str:
     path = export(_model(), tmp_path / "bueno.pt")
     data = torch.load(path, weights_only=True)
     change(data)
+    if isinstance(data.get("state_dict"), dict):  # un escritor coherente: suma recalculada
+        data["checksum"] = checksum(data)
     bad = tmp_path / "alterado.pt"
     torch.save(data, bad)
     return bad
@@ -116,7 +119,7 @@ def _inf_bn(data):
     (lambda d: d.update(model_name="resnet9000"), "no conoce"),
     (lambda d: d.update(model_name=["cnn_pequena"]), "alterado"),
     (lambda d: d.update(num_classes=2.5), "alterado"),
-    (lambda d: d.update(num_classes=4, classes=[]), "formas distintas"),
+    (lambda d: d.update(num_classes=4, classes=[]), "ninguna capa lineal"),
     (lambda d: d["preprocessing"].update(std=[0, 1, 1]), "preprocesado"),
     (lambda d: d.update(format="otra cosa"), "no es un checkpoint"),
 ])
@@ -214,7 +217,7 @@ def test_predict_image_unreadable_files(tmp_path):
         predict_image(_model(), real)
     with pytest.raises(LabkitError, match="No encuentro la imagen"):
         predict_image(_model(), tmp_path / "no_existe.jpg")
-    with pytest.raises(LabkitError, match="No encuentro la imagen"):
+    with pytest.raises(LabkitError, match="es una carpeta, no una imagen"):
         predict_image(_model(), tmp_path)
 
 

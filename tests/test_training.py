@@ -12,6 +12,7 @@ import labkit.loop as loop_module
 import labkit.training as training
 from labkit import LabkitError, create_model, freeze_to, frozen_depth, layer_groups
 from labkit.callbacks import Callback
+from labkit.checkpointmeta import checksum
 from labkit.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
 from labkit.data import ImageSet
 from labkit.training import (
@@ -417,6 +418,7 @@ def test_checkpoint_mismatches_are_spanish_errors(tmp_path):
         load_checkpoint(lite, path)
     data = read_checkpoint(path)
     data["state_dict"]["classifier.1.weight"] = torch.zeros(4, 7)
+    data["checksum"] = checksum(data)  # coherente: solo la forma no encaja
     torch.save(data, tmp_path / "bad.pt")
     with pytest.raises(LabkitError, match="formas distintas"):
         load_checkpoint(small_model(k=4), tmp_path / "bad.pt")
@@ -435,7 +437,7 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
         raise OSError("disco lleno")
 
     monkeypatch.setattr(torch, "save", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(LabkitError, match="No se pudo escribir el checkpoint"):
         save_checkpoint(model, path, note="segundo")
     monkeypatch.undo()
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
@@ -600,7 +602,7 @@ def test_hostile_arguments_fail_before_the_first_epoch(data, tmp_path):
         ({"monitor": "val_f1"}, train, "monitor"),
         ({"schedule": "lineal"}, train, "schedule"),
         ({"augment": "mucho"}, train, "augment"),
-        ({"checkpoint": blocker / "m.pt"}, train, "No se puede escribir el checkpoint"),
+        ({"checkpoint": blocker / "m.pt"}, train, "es un archivo, no una carpeta"),
         ({"checkpoint": tmp_path}, train, "es una carpeta"),
         ({}, negative, "fuera de rango"),
     ]
