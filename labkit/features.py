@@ -109,9 +109,11 @@ def extraction_batch_size(image_size: tuple[int, int], device: torch.device) -> 
     """Un lote eficiente para inferencia: grande en GPU, pequeño en CPU.
 
     En CPU, los lotes grandes no van más rápido por imagen y sus activaciones (decenas de MB)
-    obligan al sistema a pedir y soltar memoria en cada lote: medido aquí con
-    EfficientNet-Lite0 a 128 px y un hilo, 8 imágenes por lote dan unas 170 imágenes/s y 64,
-    unas 60. Se usan unas 8 imágenes a 128 px, menos cuanto mayor sea la imagen.
+    obligan al sistema a pedir y soltar memoria en cada lote. Con *channels-last* y el prefijo
+    compilado (:mod:`labkit.speed`) el mejor lote medido en 2 núcleos con EfficientNet-Lite0
+    (``benchmarks/bench_speed.py``) es de unas 16 imágenes a 128 px, 8 a 160 px y 4 a 224 px
+    (el doble que con el camino de antes): se usan 16 a 128 px, menos cuanto mayor sea la
+    imagen (proporcional a su área), entre 2 y 64.
 
     Args:
         image_size: alto y ancho de las imágenes.
@@ -123,7 +125,7 @@ def extraction_batch_size(image_size: tuple[int, int], device: torch.device) -> 
     if device.type != "cpu":
         return 128
     pixels = max(1, image_size[0] * image_size[1])
-    return int(min(64, max(1, 8 * 128 * 128 // pixels)))
+    return int(min(64, max(2, 16 * 128 * 128 // pixels)))
 
 
 def extract_features(model: nn.Module, images: ImageSet | torch.Tensor, depth: int,

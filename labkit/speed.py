@@ -42,8 +42,12 @@ __all__ = ["channels_last_enabled", "compile_enabled", "place", "uses_channels_l
            "compiled_prefix",
            "override", "compile_stats", "MIN_COMPILE_IMAGES"]
 
-MIN_COMPILE_IMAGES = 256
-"""Con menos imágenes que esto no se compila: la compilación no se amortiza (ver el banco)."""
+MIN_COMPILE_IMAGES = 512
+"""Con menos imágenes que esto no se compila: no se amortizaría.
+
+Medido en 2 núcleos (``benchmarks/bench_speed.py``): compilar cuesta ~0.6–1.5 s y ahorra ~2.5 ms
+por imagen a 224 px (se amortiza hacia las 400 imágenes) y ~0.8 ms a 128 px (hacia las 1.500).
+Un grafo ya compilado se usa siempre, con cualquier número de imágenes."""
 
 _MAX_GRAPHS_PER_MODEL = 4
 _OVERRIDE: dict[str, bool] = {}
@@ -168,7 +172,8 @@ def _trace(prefix: nn.Module, example: torch.Tensor) -> Callable[[torch.Tensor],
         warnings.simplefilter("ignore")  # avisos de trazado y de que torch.jit está en desuso
         traced = torch.jit.trace(prefix.eval(), example, check_trace=False)
         frozen = torch.jit.freeze(traced)
-        frozen(example)  # la primera llamada optimiza el grafo: que se pague aquí
+        for _ in range(2):  # el ejecutor perfila y optimiza en las primeras llamadas: aquí
+            frozen(example)
     return frozen
 
 
@@ -191,15 +196,17 @@ def compiled_prefix(model: nn.Module, prefix: nn.Module, key: tuple, example: to
     Returns:
         Una función lote → características.
     """
-    if n_images < MIN_COMPILE_IMAGES or not compile_enabled(example.device):
+    if not compile_enabled(example.device):
         return prefix
     full_key = (key, tuple(example.shape[1:]), example.dtype, str(example.device),
                 example.is_contiguous(memory_format=torch.channels_last))
     graphs = _GRAPHS.setdefault(model, OrderedDict())
-    if full_key in graphs:
+    if full_key in graphs:  # ya pagado: vale también para conjuntos pequeños (validación, prueba)
         _STATS["reused"] += 1
         graphs.move_to_end(full_key)
         return graphs[full_key]
+    if n_images < MIN_COMPILE_IMAGES:
+        return prefix
     start = time.perf_counter()
     try:
         graph = _trace(prefix, example)

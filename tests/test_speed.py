@@ -177,6 +177,20 @@ def test_compile_failure_falls_back_silently(compile_always, monkeypatch, recwar
     assert not [w for w in recwarn if "labkit" in str(w.filename)]
 
 
+def test_a_compiled_graph_serves_small_sets_too(monkeypatch):
+    """Pagada la compilación con el entrenamiento, validación y prueba (pocas) la reutilizan."""
+    model = labkit.create_model("cnn_pequena", num_classes=2, pretrained=False)
+    depth = len(layer_groups(model)) - 1
+    monkeypatch.setattr(speed, "MIN_COMPILE_IMAGES", 8)
+    with speed.override(compile=True):
+        extract_features(model, _images(8, 32), depth)
+        before = speed.compile_stats()
+        extract_features(model, _images(3, 32, seed=1), depth)
+    after = speed.compile_stats()
+    assert after["reused"] == before["reused"] + 1
+    assert after["compiled"] == before["compiled"]
+
+
 def test_few_images_are_not_compiled():
     """Por debajo del umbral no se compila (no compensaría)."""
     model = labkit.create_model("cnn_pequena", num_classes=2, pretrained=False)
