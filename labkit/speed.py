@@ -42,11 +42,11 @@ __all__ = ["channels_last_enabled", "compile_enabled", "place", "uses_channels_l
            "compiled_prefix",
            "override", "compile_stats", "MIN_COMPILE_IMAGES"]
 
-MIN_COMPILE_IMAGES = 512
+MIN_COMPILE_IMAGES = 400
 """Con menos imágenes que esto no se compila: no se amortizaría.
 
-Medido en 2 núcleos (``benchmarks/bench_speed.py``): compilar cuesta ~0.6–1.5 s y ahorra ~2.5 ms
-por imagen a 224 px (se amortiza hacia las 400 imágenes) y ~0.8 ms a 128 px (hacia las 1.500).
+Medido en 2 núcleos (``benchmarks/bench_speed.py``, EfficientNet-Lite0): compilar cuesta
+0.5–0.9 s y se amortiza a partir de unas 140 imágenes a 224 px, 330 a 128 px y 390 a 160 px.
 Un grafo ya compilado se usa siempre, con cualquier número de imágenes."""
 
 _MAX_GRAPHS_PER_MODEL = 4
