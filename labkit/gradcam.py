@@ -31,10 +31,12 @@ from torch import nn
 
 from .data import ImageSet, normalize, to_numpy_image
 from .errors import LabkitError
+from .features import _eval_mode as _evaluating
 from .groups import layer_groups
 from .models import model_info
 from .plots import new_figure
 from .validate import check_float, check_int
+from .viz import _spatial_outputs
 
 __all__ = ["MIN_MAP_SIDE", "GradCam", "grad_cam", "spatial_groups", "border_mask", "mass_fraction",
            "border_fraction", "outside_fraction", "plot_grad_cam"]
@@ -89,16 +91,8 @@ def _as_images(images: object) -> torch.Tensor:
 
 def _spatial_sizes(model: nn.Module, size: tuple[int, int]) -> list[tuple[str, tuple[int, int]]]:
     """``(grupo, (alto, ancho) de sus mapas)`` de los grupos que aún dan mapas ``[C, h, w]``."""
-    x = torch.zeros(1, 3, *size, device=next(model.parameters()).device)
-    out = []
-    with _evaluating(model), torch.no_grad():
-        for group in layer_groups(model):
-            for piece in group.pieces:
-                x = piece(x)
-            if x.ndim != 4:
-                break
-            out.append((group.name, (int(x.shape[2]), int(x.shape[3]))))
-    return out
+    blank = torch.zeros(3, *size, dtype=torch.uint8)
+    return [(name, (int(t.shape[1]), int(t.shape[2]))) for name, t in _spatial_outputs(model, blank)]
 
 
 def spatial_groups(model: nn.Module, image_size: int | tuple[int, int] = 64) -> list[str]:
@@ -113,21 +107,6 @@ def spatial_groups(model: nn.Module, image_size: int | tuple[int, int] = 64) -> 
     """
     side = image_size if isinstance(image_size, tuple) else (image_size, image_size)
     return [name for name, _ in _spatial_sizes(model, side)]
-
-
-class _evaluating:
-    """Pone el modelo en evaluación y, al salir, devuelve a cada módulo su modo anterior."""
-
-    def __init__(self, model: nn.Module) -> None:
-        self.model = model
-        self.modes = {m: m.training for m in model.modules()}
-
-    def __enter__(self) -> None:
-        self.model.eval()
-
-    def __exit__(self, *exc: object) -> None:
-        for module, mode in self.modes.items():
-            module.training = mode
 
 
 def _pick_group(model: nn.Module, group: str | int | None, size: tuple[int, int]) -> int:
