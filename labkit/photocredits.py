@@ -17,7 +17,17 @@ import torch
 
 from .errors import LabkitError
 
-__all__ = ["PhotoCredits", "CreditText", "photo_credits", "credit_footer"]
+__all__ = ["PhotoCredits", "CreditText", "photo_credits", "credit_footer", "shown_path"]
+
+
+def shown_path(path: Path) -> str:
+    """La ruta para mostrarla: ``labkit/fotos/…`` si está dentro del paquete (igual en cualquier
+    máquina y en las salidas guardadas de los cuadernos); si no, tal cual."""
+    package = Path(__file__).resolve().parent
+    try:
+        return str(Path("labkit") / Path(path).resolve().relative_to(package))
+    except ValueError:
+        return str(path)
 
 _CC_BY = "CC BY 2.0 (https://creativecommons.org/licenses/by/2.0/)"
 
@@ -124,7 +134,7 @@ def photo_credits(data: object, indices: Sequence[int] | None = None) -> CreditT
     if not credits.per_photo:
         return CreditText(f"Fotos: {credits.licence}")
     lines = [f"Fotos de Flickr, {_CC_BY}, reescaladas y recortadas para el curso; todos los "
-             f"créditos en {credits.folder / 'ATTRIBUTION.txt'}:"]
+             f"créditos en {shown_path(credits.folder / 'ATTRIBUTION.txt')}:"]
     for k, i in enumerate(chosen, start=1):
         row = credits.find(data.images[i])
         if row is None:

@@ -31,7 +31,7 @@ from .data import ImageSet
 from .datasets import RealDataSplits, _check_size
 from .errors import LabkitError
 from .folders import DEFAULT_MAX_PIXELS
-from .photocredits import PhotoCredits, photo_credits
+from .photocredits import PhotoCredits, photo_credits, shown_path
 from .validate import check_path
 
 __all__ = ["flowers", "beans", "photo_credits", "PhotoCredits", "PHOTOS_DIR", "PHOTO_SETS",
@@ -247,9 +247,10 @@ def _load(set_key: str, image_size: object, folder: object) -> RealDataSplits:
 def _credit_note(base: Path, credits: PhotoCredits) -> str:
     """Dónde están los créditos, para el informe del conjunto."""
     if credits.per_photo:
-        return (f"autor y enlace de cada foto en {base / 'ATTRIBUTION.txt'} (y en manifest.csv); "
+        return (f"autor y enlace de cada foto en {shown_path(base / 'ATTRIBUTION.txt')} (y en manifest.csv); "
                 "labkit.photo_credits(partición, índices) escribe los de las fotos que muestres.")
-    return f"licencia y autores en {base / 'LICENSE'}; procedencia en {base / 'README.txt'}."
+    return (f"licencia y autores en {shown_path(base / 'LICENSE')}; procedencia en "
+            f"{shown_path(base / 'README.txt')}.")
 
 
 def flowers(image_size: int = 128, folder: str | Path | None = None) -> RealDataSplits:
