@@ -66,9 +66,11 @@ def _get(url: str, token: str) -> tuple[int, bytes]:
 def test_makefile_lab_options_follow_the_user_and_the_screen():
     """Las opciones salen del usuario y de la pantalla: root → --allow-root; sin pantalla → sin
     navegador; y el curso que se abre es la versión del alumno."""
-    out = subprocess.run(["make", "-n", "-o", ".venv/.lab", "lab"], cwd=ROOT, text=True,
-                         capture_output=True, check=True).stdout
-    command = out.strip().splitlines()[-1]
+    # --no-print-directory: dentro de `make test` (MAKELEVEL > 0) make escribiría además
+    # «Entering/Leaving directory» alrededor de la orden.
+    out = subprocess.run(["make", "--no-print-directory", "-n", "-o", ".venv/.lab", "lab"],
+                         cwd=ROOT, text=True, capture_output=True, check=True).stdout
+    command = [line for line in out.splitlines() if "jupyter lab" in line][-1]
     assert "jupyter lab alumnos/00_guia.ipynb" in command
     for extension in ("formgrader", "assignment_list", "course_list", "validate_assignment"):
         assert f"nbgrader.server_extensions.{extension}=False" in command
