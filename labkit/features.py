@@ -164,7 +164,8 @@ def extract_features(model: nn.Module, images: ImageSet | torch.Tensor, depth: i
                 chunk = normalize(chunk, info.mean, info.std)
             chunk = layout(chunk, fast)
             if run is None:  # el prefijo compilado, si compensa (ver labkit.speed)
-                run = compiled_prefix(model, prefix, (prefix_fingerprint(model, depth), depth),
+                run = compiled_prefix(model, prefix,
+                                      lambda: (prefix_fingerprint(model, depth), depth),
                                       chunk, len(x))
             out.append(run(chunk).float())
     return torch.cat(out).contiguous()

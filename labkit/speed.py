@@ -177,7 +177,8 @@ def _trace(prefix: nn.Module, example: torch.Tensor) -> Callable[[torch.Tensor],
     return frozen
 
 
-def compiled_prefix(model: nn.Module, prefix: nn.Module, key: tuple, example: torch.Tensor,
+def compiled_prefix(model: nn.Module, prefix: nn.Module, key: Callable[[], tuple],
+                    example: torch.Tensor,
                     n_images: int) -> Callable[[torch.Tensor], torch.Tensor]:
     """El prefijo compilado para este modelo, clave y forma de lote, o ``prefix`` sin compilar.
 
@@ -189,7 +190,9 @@ def compiled_prefix(model: nn.Module, prefix: nn.Module, key: tuple, example: to
     Args:
         model: el modelo del que sale el prefijo (el grafo vive mientras viva el modelo).
         prefix: el prefijo (``split_at(model, depth)[0]``), en evaluación.
-        key: lo que identifica los pesos del prefijo (p. ej. su huella y la profundidad).
+        key: función que da lo que identifica los pesos del prefijo (p. ej. su huella y la
+            profundidad); solo se llama si hay algo que compilar o reutilizar (cuesta una pasada
+            por los pesos).
         example: un lote de ejemplo, ya normalizado y en su formato.
         n_images: cuántas imágenes se van a extraer.
 
@@ -198,7 +201,9 @@ def compiled_prefix(model: nn.Module, prefix: nn.Module, key: tuple, example: to
     """
     if not compile_enabled(example.device):
         return prefix
-    full_key = (key, tuple(example.shape[1:]), example.dtype, str(example.device),
+    if n_images < MIN_COMPILE_IMAGES and model not in _GRAPHS:
+        return prefix  # nada que reutilizar y no compensa compilar: sin calcular la huella
+    full_key = (key(), tuple(example.shape[1:]), example.dtype, str(example.device),
                 example.is_contiguous(memory_format=torch.channels_last))
     graphs = _GRAPHS.setdefault(model, OrderedDict())
     if full_key in graphs:  # ya pagado: vale también para conjuntos pequeños (validación, prueba)
