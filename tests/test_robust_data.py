@@ -32,6 +32,20 @@ from labkit.imagecache import cache_dir, clear_image_cache
 SIZE = 16
 
 
+def _corrupted(data: bytes, at: float, mode: str, value: int) -> bytes:
+    """``data`` con un byte invertido («flip»), cortado («truncate») o cambiado por ``value``
+    en la posición relativa ``at`` (0–1)."""
+    raw = bytearray(data)
+    pos = min(len(raw) - 1, int(at * len(raw)))
+    if mode == "flip":
+        raw[pos] ^= 0xFF
+    elif mode == "truncate":
+        raw = raw[:pos]
+    else:
+        raw[pos] = value
+    return bytes(raw)
+
+
 @pytest.fixture(autouse=True)
 def own_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("LABKIT_DATA", str(tmp_path / "labkit_data"))
@@ -179,20 +193,13 @@ def test_random_corruption_never_gives_other_data_without_a_warning(photos):
     def corrupt(which, at, mode, value):
         for path, content in pristine.items():
             path.write_bytes(content)
-        raw = bytearray(pristine[which])
-        pos = min(len(raw) - 1, int(at * len(raw)))
-        if mode == "flip":
-            raw[pos] ^= 0xFF
-        elif mode == "truncate":
-            raw = raw[:pos]
-        else:
-            raw[pos] = value
-        which.write_bytes(bytes(raw))
+        raw = _corrupted(pristine[which], at, mode, value)
+        which.write_bytes(raw)
         clock[0] += 1  # otra fecha: como si lo hubiera cambiado otro proceso
         for path in pristine:
             os.utime(path, (clock[0], clock[0]))
         again, messages = load(photos)
-        changed = bytes(raw) != pristine[which]
+        changed = raw != pristine[which]
         good = (torch.equal(all_images(again), reference[0])
                 and torch.equal(all_labels(again), reference[1])
                 and [len(again.train), len(again.val), len(again.test)] == reference[2])
@@ -489,15 +496,7 @@ def test_random_corruption_of_npz_caches_is_caught(tmp_path, monkeypatch, kind):
     @hypothesis.given(at=st.floats(0, 1), mode=st.sampled_from(["flip", "truncate", "byte"]),
                       value=st.integers(0, 255))
     def corrupt(at, mode, value):
-        raw = bytearray(pristine)
-        pos = min(len(raw) - 1, int(at * len(raw)))
-        if mode == "flip":
-            raw[pos] ^= 0xFF
-        elif mode == "truncate":
-            raw = raw[:pos]
-        else:
-            raw[pos] = value
-        path.write_bytes(bytes(raw))
+        path.write_bytes(_corrupted(pristine, at, mode, value))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             got = read()

@@ -10,12 +10,6 @@ from labkit.scratchsame import METHOD, run_scratch_same, scratch_same_sweep
 TINY = ex.Recipe(scratch_steps=1, scratch_min_epochs=1, scratch_max_epochs=1, batch_size=8)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _set(n: int, seed: int, name: str) -> ImageSet:
