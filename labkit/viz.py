@@ -10,8 +10,7 @@ imágenes que más lo activan, como Zeiler y Fergus, 2014). Los mapas se calcula
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -21,6 +20,7 @@ from torch import nn
 
 from .data import normalize
 from .errors import LabkitError
+from .features import _eval_mode as _evaluating
 from .groups import layer_groups
 from .models import model_info
 from .plots import new_figure
@@ -124,18 +124,6 @@ def compare_first_layer_filters(pretrained_model: nn.Module, random_model: nn.Mo
                   f"Preentrenado: {_model_title(pretrained_model)}")
     _draw_filters(right, random_model, max_filters, f"Sin entrenar: {_model_title(random_model)}")
     return fig
-
-
-@contextmanager
-def _evaluating(model: nn.Module) -> Iterator[None]:
-    """Pone el modelo en evaluación y, al salir, devuelve a cada módulo su modo anterior."""
-    modes = {m: m.training for m in model.modules()}
-    model.eval()
-    try:
-        yield
-    finally:
-        for module, mode in modes.items():
-            module.training = mode
 
 
 def _as_chw_uint8(image) -> torch.Tensor:
