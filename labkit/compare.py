@@ -58,6 +58,7 @@ __all__ = ["ArmSummary", "Difference", "Comparison", "compare", "compare_runs", 
            "t_quantile", "wilson_interval", "VERDICTS"]
 
 VERDICTS = ("gana", "empate", "pierde")
+SPLITS = ("prueba", "validación")
 
 
 @dataclass
@@ -121,6 +122,7 @@ class Comparison:
     n_test: int | None = None
     percent: bool = True
     notes: list[str] = field(default_factory=list)
+    split: str = "prueba"  # dónde se midió: "prueba" o "validación" (solo para las frases)
 
     def arm(self, name: str) -> ArmSummary:
         """El resumen de un brazo por su nombre."""
@@ -156,7 +158,8 @@ class Comparison:
                  "el intervalo no incluye el 0")
         runs = f"{d.n} semillas{', emparejadas' if d.paired else ''}"
         if d.method == "bootstrap":
-            runs += f", y las mismas {self.n_test} imágenes de prueba (bootstrap emparejado)"
+            runs += (f", y las mismas {self.n_test} imágenes de {self.split} "
+                     "(bootstrap emparejado)")
         else:
             runs += "; solo la variación entre semillas"
         return (f"«{arm}» {what} «{d.reference}»: diferencia {f(d.diff)} {unit} "
@@ -175,12 +178,12 @@ class Comparison:
         methods = {d.method for d in self.differences}
         if "bootstrap" in methods:
             basis = (f"bootstrap emparejado de semillas y de las {self.n_test} imágenes de "
-                     "prueba")
+                     f"{self.split}")
         else:
             basis = "semillas (t de Student" + (", emparejada" if "t emparejada" in methods
                                                 else "") + ")"
             if self.n_test:
-                basis += (f"; el de cada brazo, también por el tamaño de la prueba "
+                basis += (f"; el de cada brazo, también por el tamaño de la {self.split} "
                           f"({self.n_test} imágenes, binomial)")
         lines.append(f"(intervalos al 95 % por {basis}; veredicto por el intervalo de la "
                      "diferencia)")
@@ -312,7 +315,7 @@ def _per_image_arms(results: Mapping, labels: object, metric: str, n_test: int |
 
 def compare(results: Mapping[str, Sequence[float] | Mapping], reference: str | None = None,
             n_test: int | None = None, percent: bool = True, *, labels: object = None,
-            metric: str = "accuracy", n_boot: int = 2000) -> Comparison:
+            metric: str = "accuracy", n_boot: int = 2000, split: str = "prueba") -> Comparison:
     """Resume dos o más brazos y decide cada uno frente a la referencia por el intervalo.
 
     Args:
@@ -328,6 +331,8 @@ def compare(results: Mapping[str, Sequence[float] | Mapping], reference: str | N
         labels: etiquetas de las imágenes de prueba (para ``metric="balanced_accuracy"``).
         metric: ``"accuracy"`` o ``"balanced_accuracy"`` (esta, con aciertos por imagen).
         n_boot: réplicas del bootstrap (generador de semilla fija: mismo resultado cada vez).
+        split: dónde se midieron los aciertos, ``"prueba"`` o ``"validación"`` (las frases lo
+            dicen: comparar en validación para elegir y en prueba solo al final).
 
     Returns:
         Un :class:`Comparison` (``table()``, ``verdict(a, b)``, ``sentence(a, b)``).
@@ -343,6 +348,8 @@ def compare(results: Mapping[str, Sequence[float] | Mapping], reference: str | N
         raise LabkitError(f"metric={metric!r}: usa 'accuracy' o 'balanced_accuracy'.")
     if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 100:
         raise LabkitError(f"n_boot={n_boot!r}: usa un entero ≥ 100 (p. ej. 2000).")
+    if split not in SPLITS:
+        raise LabkitError(f"split={split!r}: usa «prueba» o «validación» (dónde se midió).")
     per_image, n_images = _per_image_arms(results, labels, metric, n_test, n_boot)
     n_test = n_images or n_test
     arms = [per_image.get(str(k)) or _summarize(str(k), v, n_test) for k, v in results.items()]
@@ -356,13 +363,13 @@ def compare(results: Mapping[str, Sequence[float] | Mapping], reference: str | N
     if ref not in by_name:
         raise LabkitError(f"reference='{ref}' no es un brazo: usa uno de {', '.join(by_name)}.")
     diffs = [_difference(a, by_name[ref]) for a in arms if a.name != ref]
-    return Comparison(arms, diffs, ref, n_test, percent)
+    return Comparison(arms, diffs, ref, n_test, percent, split=split)
 
 
 def compare_runs(arms: Mapping[str, Callable[[int], object]], seeds: Sequence[int] = (0, 1, 2),
                  reference: str | None = None, n_test: int | None = None, percent: bool = True,
                  progress: bool = True, *, labels: object = None, metric: str = "accuracy",
-                 n_boot: int = 2000) -> Comparison:
+                 n_boot: int = 2000, split: str = "prueba") -> Comparison:
     """Ejecuta cada configuración con cada semilla y compara los resultados por intervalo.
 
     Cada brazo es una función ``semilla → resultado``: la exactitud, el vector de aciertos por
@@ -381,6 +388,7 @@ def compare_runs(arms: Mapping[str, Callable[[int], object]], seeds: Sequence[in
         labels: etiquetas de la prueba (para ``metric="balanced_accuracy"``).
         metric: ``"accuracy"`` o ``"balanced_accuracy"``.
         n_boot: réplicas del bootstrap.
+        split: dónde se midió (``"prueba"`` o ``"validación"``, ver :func:`compare`).
 
     Returns:
         El :class:`Comparison` de :func:`compare`.
@@ -399,7 +407,7 @@ def compare_runs(arms: Mapping[str, Callable[[int], object]], seeds: Sequence[in
                                    unit="ejecución"):
         results[name][seed] = run_value(name, seed, arms[name](seed))
     return compare(results, reference=reference, n_test=n_test, percent=percent, labels=labels,
-                   metric=metric, n_boot=n_boot)
+                   metric=metric, n_boot=n_boot, split=split)
 
 
 def arms_from_rows(rows: Sequence[dict], by: str = "method", value: str = "test_acc",

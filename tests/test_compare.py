@@ -238,3 +238,16 @@ def test_paired_interval_is_calibrated_and_sees_a_3_point_effect(effect):
         assert old_detected / runs <= 0.1  # el método de antes casi nunca lo veía
     else:
         assert detected / runs <= 0.05  # sin efecto, casi nunca dice «gana»
+
+
+def test_sentences_name_where_the_arms_were_measured():
+    rng = np.random.default_rng(3)
+    a = {s: (rng.random(200) < 0.7).astype(float) for s in range(3)}
+    b = {s: (rng.random(200) < 0.8).astype(float) for s in range(3)}
+    on_test = compare({"a": a, "b": b}, reference="a")
+    on_val = compare({"a": a, "b": b}, reference="a", split="validación")
+    assert "imágenes de prueba" in on_test.sentence("b")
+    assert "imágenes de validación" in on_val.sentence("b")
+    assert "prueba" not in on_val.sentence("b") and "prueba" not in on_val.table()
+    with pytest.raises(LabkitError, match="validación"):
+        compare({"a": a, "b": b}, split="test")
