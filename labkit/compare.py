@@ -49,6 +49,8 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import bootstrap as _boot
 from .errors import LabkitError
 from .fmt import pct
@@ -363,7 +365,26 @@ def compare(results: Mapping[str, Sequence[float] | Mapping], reference: str | N
     if ref not in by_name:
         raise LabkitError(f"reference='{ref}' no es un brazo: usa uno de {', '.join(by_name)}.")
     diffs = [_difference(a, by_name[ref]) for a in arms if a.name != ref]
-    return Comparison(arms, diffs, ref, n_test, percent, split=split)
+    notes = _majority_note(labels, metric, split) if percent else []
+    return Comparison(arms, diffs, ref, n_test, percent, notes, split=split)
+
+
+def _majority_note(labels: object, metric: str, split: str) -> list[str]:
+    """Con ``labels`` de una prueba desequilibrada, el suelo de la clase mayoritaria."""
+    if labels is None:
+        return []
+    values = np.asarray(labels).reshape(-1)
+    if values.size == 0:
+        return []
+    _, counts = np.unique(values, return_counts=True)
+    share = counts.max() / values.size
+    if len(counts) < 2 or share < 1 / len(counts) + 0.05:
+        return []
+    floor = (f"la exactitud balanceada de ese modelo es {_fmt_pct(1 / len(counts))}"
+             if metric == "balanced_accuracy" else
+             "por eso conviene mirar también la exactitud balanceada")
+    return [f"Referencia: la clase más frecuente es el {_fmt_pct(share)} de las {values.size} "
+            f"imágenes de {split}; un modelo que siempre la dijera acertaría eso ({floor})."]
 
 
 def compare_runs(arms: Mapping[str, Callable[[int], object]], seeds: Sequence[int] = (0, 1, 2),

@@ -32,7 +32,7 @@ from .trainargs import (
 from .validate import check_int
 
 __all__ = ["evaluate", "predict", "per_image_correct", "confusion_matrix", "class_metrics",
-           "class_weight_tensor"]
+           "class_weight_tensor", "majority_baseline"]
 
 Data = ImageSet | FeatureSet
 
@@ -111,8 +111,10 @@ def evaluate(model: nn.Module, data: Data, batch_size: int | None = None,
     Returns:
         ``{"loss": ..., "accuracy": ..., "balanced_accuracy": ..., "recall": {clase: ...}}``:
         exactitud, exactitud balanceada (media de la sensibilidad de las clases presentes) y
-        sensibilidad (recall) por clase, de 0 a 1 (``nan`` para una clase sin ejemplos); y
-        ``"correct"`` si ``per_image``.
+        sensibilidad (recall) por clase, de 0 a 1 (``nan`` para una clase sin ejemplos);
+        la referencia de la clase mayoritaria (``"majority_class"`` y ``"majority_accuracy"``:
+        lo que acertaría un modelo que siempre dijera esa clase, ver
+        :func:`majority_baseline`); y ``"correct"`` si ``per_image``.
     """
     if not isinstance(data, (ImageSet, FeatureSet)):
         raise LabkitError(f"evaluate necesita un ImageSet o un FeatureSet; llegó "
@@ -126,7 +128,8 @@ def evaluate(model: nn.Module, data: Data, batch_size: int | None = None,
     loss, acc = loss_and_accuracy(logits, data.labels)
     predicted = logits.argmax(1).cpu()
     out = {"loss": loss, "accuracy": acc,
-           **class_metrics(data.labels, predicted, list(data.classes))}
+           **class_metrics(data.labels, predicted, list(data.classes)),
+           **majority_baseline(data.labels, list(data.classes))}
     if per_image:
         out["correct"] = predicted == data.labels.cpu()
     return out
@@ -221,6 +224,30 @@ def class_metrics(y_true: torch.Tensor | Sequence[int], y_pred: torch.Tensor | S
     present = recall[support > 0]
     balanced = float(present.mean()) if len(present) else float("nan")
     return {"balanced_accuracy": balanced, "recall": dict(zip(classes, recall.tolist()))}
+
+
+def majority_baseline(labels: object, classes: Sequence[str]) -> dict[str, object]:
+    """Lo que acierta quien siempre dice la clase más frecuente: el suelo de la exactitud.
+
+    En una prueba desequilibrada (p. ej. 65 % de células sanas) un modelo inútil que siempre
+    responde «sana» ya tiene 65 % de exactitud (y 50 % de exactitud balanceada con dos clases):
+    una exactitud solo dice algo comparada con este suelo.
+
+    Args:
+        labels: etiquetas enteras de las imágenes (tensor, array o lista).
+        classes: nombres de las clases, en el orden de las etiquetas.
+
+    Returns:
+        ``{"majority_class": nombre, "majority_accuracy": fracción de 0 a 1}`` (vacío si no
+        hay etiquetas).
+    """
+    values = torch.as_tensor(labels).reshape(-1).long()
+    if values.numel() == 0:
+        return {}
+    counts = torch.bincount(values, minlength=len(classes))
+    top = int(counts.argmax())
+    name = classes[top] if top < len(classes) else str(top)
+    return {"majority_class": name, "majority_accuracy": float(counts[top]) / values.numel()}
 
 
 def class_weight_tensor(class_weights: str | Sequence[float] | None,

@@ -251,3 +251,24 @@ def test_sentences_name_where_the_arms_were_measured():
     assert "prueba" not in on_val.sentence("b") and "prueba" not in on_val.table()
     with pytest.raises(LabkitError, match="validación"):
         compare({"a": a, "b": b}, split="test")
+
+
+def test_an_imbalanced_test_set_prints_the_majority_floor():
+    labels = np.array([0] * 130 + [1] * 70)  # 65 % de la clase 0
+    rng = np.random.default_rng(4)
+    a = {s: (rng.random(200) < 0.7).astype(float) for s in range(3)}
+    b = {s: (rng.random(200) < 0.75).astype(float) for s in range(3)}
+    table = compare({"a": a, "b": b}, labels=labels).table()
+    assert "clase más frecuente es el 65.0 %" in table and "200 imágenes de prueba" in table
+    balanced = compare({"a": a, "b": b}, labels=labels, metric="balanced_accuracy").table()
+    assert "exactitud balanceada de ese modelo es 50.0 %" in balanced
+    even = np.array([0, 1] * 100)
+    assert "clase más frecuente" not in compare({"a": a, "b": b}, labels=even).table()
+
+
+def test_evaluate_reports_the_majority_baseline():
+    from labkit.evaluation import majority_baseline
+
+    out = majority_baseline([1, 1, 1, 0], ["sana", "defectuosa"])
+    assert out == {"majority_class": "defectuosa", "majority_accuracy": 0.75}
+    assert majority_baseline([], ["a"]) == {}
