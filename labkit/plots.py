@@ -643,8 +643,22 @@ def _style_y(ax: Axes, key: str) -> None:
     ax.grid(alpha=0.3)
 
 
+def _draw_floor(ax: Axes, floor: float | None) -> None:
+    """La línea de «siempre la clase mayoritaria»: el suelo con que se lee una exactitud."""
+    if floor is None:
+        return
+    if not _is_number(floor) or not 0 <= float(floor) <= 1:
+        raise LabkitError(f"floor={floor!r}: debe ser una fracción de 0 a 1 (p. ej. "
+                          "labkit.evaluate(modelo, datos.test)['majority_accuracy']).")
+    ax.axhline(float(floor), color="0.45", ls=":", lw=1.5,
+               label=f"siempre la clase mayoritaria ({pct(float(floor))})")
+    low, high = ax.get_ylim()
+    ax.set_ylim(min(low, float(floor) - 0.05), high)
+
+
 def plot_accuracy_vs_samples(rows, x: str = "n_train", y: str = "test_acc",
-                             hue: str | None = "method", band: str = "std") -> Figure:
+                             hue: str | None = "method", band: str = "std",
+                             floor: float | None = None) -> Figure:
     """Exactitud media por método frente al número de imágenes de entrenamiento (eje x log).
 
     Cada ejecución (semilla) es un punto tenue; la línea es la media y la banda, la dispersión.
@@ -656,6 +670,8 @@ def plot_accuracy_vs_samples(rows, x: str = "n_train", y: str = "test_acc",
         y: columna de la exactitud.
         hue: columna que separa las curvas (el método); ``None`` para una sola curva.
         band: ``"std"`` (media ± desviación), ``"minmax"`` (de la peor a la mejor) o ``"none"``.
+        floor: la exactitud de «siempre la clase mayoritaria» (línea punteada; el eje y la
+            incluye). Úsala con pruebas desequilibradas: ``evaluate(...)["majority_accuracy"]``.
 
     Returns:
         La figura.
@@ -682,6 +698,7 @@ def plot_accuracy_vs_samples(rows, x: str = "n_train", y: str = "test_acc",
     _style_x(ax, _x_order(records, x), log=True, categorical=False)
     ax.set_xlabel(axis_label(x) + " (escala log)")
     _style_y(ax, y)
+    _draw_floor(ax, floor)
     spread = {"std": "media ± desviación", "minmax": "media, mín. y máx.", "none": "media"}
     most = max(int(s.runs.max()) for s in series.values())
     least = min(int(s.runs.min()) for s in series.values())

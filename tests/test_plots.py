@@ -266,6 +266,16 @@ def test_accuracy_vs_samples_options_and_errors():
     assert "barrido" in _texts(plot_accuracy_vs_samples([]))
 
 
+def test_accuracy_vs_samples_draws_the_majority_floor_inside_the_axis():
+    fig = plot_accuracy_vs_samples(_sweep_rows(), floor=0.4)
+    (ax,) = fig.axes
+    assert len(ax.lines) == 3 and list(ax.lines[-1].get_ydata()) == [0.4, 0.4]
+    assert ax.get_ylim()[0] < 0.4
+    assert "clase mayoritaria (40.0 %)" in _texts(fig)
+    with pytest.raises(LabkitError, match="fracción"):
+        plot_accuracy_vs_samples(_sweep_rows(), floor=65)
+
+
 # --------------------------------------------------------------------------------- plot_sweep
 
 def test_sweep_with_secondary_axis():
