@@ -247,5 +247,6 @@ def test_no_graded_item_that_every_answer_passes(name):
 
 def test_extraction_or_fine_tuning_is_asked_at_most_twice_in_these_notebooks():
     asked = sum(1 for name in MINE for c in _nb(name).cells if c.cell_type == "code"
-                and "BEGIN SOLUTION" in c.source and "check_prediction_made(" in c.source)
+                and "BEGIN SOLUTION" in c.source and "check_prediction_made(" in c.source
+                and 'arm="ajuste fino"' in c.source)
     assert asked <= 2
