@@ -894,7 +894,8 @@ def _curve_reading(history: object) -> tuple[set[str], str]:
 
 _PRACTICE = ("verdict_options", "check_prediction_made", "check_measured_conclusion",
              "check_depth_choice", "check_data_needed")
-__all__ += list(_PRACTICE)
+_READINGS = ("check_class_recall", "check_threshold_choice", "check_fewer_errors")
+__all__ += list(_PRACTICE) + list(_READINGS)
 
 
 def __getattr__(name: str) -> Any:
@@ -903,6 +904,10 @@ def __getattr__(name: str) -> Any:
         from . import practice
 
         return getattr(practice, name)
+    if name in _READINGS:
+        from . import readings
+
+        return getattr(readings, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -11,7 +11,16 @@ puntos si la celda termina sin error. :func:`mark_notebook` prepara cada ejercic
   (``NBGRADER_EXECUTION``) repite la comprobación sin mostrarla y lanza ``AssertionError`` con el
   veredicto si la respuesta no es correcta.
 
-Una celda Markdown con ``=== BEGIN SOLUTION`` es una respuesta escrita: se corrige a mano.
+Dos excepciones:
+
+- Una **pregunta escrita** (celda Markdown con ``=== BEGIN SOLUTION``; dentro, la respuesta de
+  referencia para el profesor) es una «respuesta corregida a mano» de nbgrader (``grade_id``
+  ``pregunta_N``, 1 punto o los que diga un ``<!-- puntos: N -->`` en la celda). La versión del
+  alumno (:mod:`labkit.exercises`) cambia la referencia por ``_Escribe aquí tu respuesta._``.
+- Una **predicción** (``labkit.checks.check_prediction_made``) es una respuesta sin celda de
+  pruebas ni puntos: no hay predicción mala, y el punto llega con la medición y su lectura
+  (``check_measured_conclusion(..., reading=lectura)``).
+
 Todo es idempotente y se recalcula desde las celdas de ejercicio: ``python -m labkit.grading
 notebooks/`` es la fuente de verdad tras editar un cuaderno.
 """
@@ -41,6 +50,8 @@ TEST_HEADER = ("# Corrección automática con nbgrader (no cambies esta celda). 
 _BEGIN = re.compile(r"^[ \t]*(?:#+|=+)[ \t]*BEGIN SOLUTION\b")
 _END = re.compile(r"^[ \t]*(?:#+|=+)[ \t]*END SOLUTION\b")
 _TEST_ID = re.compile(r"^ejercicio_\d+_prueba$")
+_POINTS = re.compile(r"<!--\s*puntos:\s*(\d+)\s*-->")
+_UNGRADED = ("check_prediction_made(",)  # sin puntos: no hay respuesta mala
 
 
 def grading_mode() -> str | None:
@@ -135,13 +146,25 @@ def _test_source(tail: str, where: str) -> str:
     return f"{TEST_HEADER}\ndef _comprobacion():\n{code}\n\n\nlabkit.grading.require(_comprobacion)"
 
 
-def _nbgrader(kind: str, grade_id: str) -> dict:
+def _written_points(cell: NotebookNode, where: str) -> int:
+    """Los puntos de una pregunta escrita: 1, o los de ``<!-- puntos: N -->`` (de 1 a 10)."""
+    found = _POINTS.findall(cell.source)
+    if not found:
+        return 1
+    points = int(found[-1])
+    if not 1 <= points <= 10:
+        raise LabkitError(f"{where}: «<!-- puntos: {points} -->» debe estar entre 1 y 10.")
+    return points
+
+
+def _nbgrader(kind: str, grade_id: str, points: int = 1) -> dict:
     """Los metadatos de nbgrader de una celda (esquema 3).
 
     Args:
         kind: ``"answer"`` (respuesta autocorregida), ``"test"`` (pruebas, 1 punto, bloqueada) o
-            ``"written"`` (respuesta escrita, 1 punto, a mano).
+            ``"written"`` (respuesta escrita, corregida a mano).
         grade_id: el identificador de la celda, único en el cuaderno.
+        points: los puntos de una celda que puntúa.
 
     Returns:
         El diccionario para ``cell.metadata["nbgrader"]``.
@@ -149,7 +172,7 @@ def _nbgrader(kind: str, grade_id: str) -> dict:
     meta = {"grade": kind != "answer", "grade_id": grade_id, "locked": kind == "test",
             "schema_version": 3, "solution": kind != "test", "task": False}
     if meta["grade"]:
-        meta["points"] = 1
+        meta["points"] = points
     return meta
 
 
@@ -189,7 +212,7 @@ def mark_notebook(nb: NotebookNode, name: str | None = None) -> NotebookNode:
         LabkitError: si un ejercicio no tiene su ``END SOLUTION`` o su comprobación detrás.
     """
     out = copy.deepcopy(nb)
-    cells, number = [], 0
+    cells, number, written = [], 0, 0
     source_cells = list(out.cells)
     for index, cell in enumerate(source_cells):
         if _is_generated_test(cell):
@@ -197,16 +220,22 @@ def mark_notebook(nb: NotebookNode, name: str | None = None) -> NotebookNode:
         cells.append(cell)
         if not _is_exercise(cell):
             continue
+        where = f"«{name or 'cuaderno'}», celda {index}"
+        if cell.cell_type != "code":
+            written += 1
+            cell.metadata["nbgrader"] = _nbgrader("written", f"pregunta_{written}",
+                                                  _written_points(cell, where))
+            continue
         number += 1
         grade_id = f"ejercicio_{number}"
-        if cell.cell_type != "code":
-            cell.metadata["nbgrader"] = _nbgrader("written", grade_id)
-            continue
-        where = f"«{name or 'cuaderno'}», celda {index}"
+        check = _check_code(cell, where)
+        if any(f"labkit.checks.{u}" in check for u in _UNGRADED):
+            cell.metadata["nbgrader"] = _nbgrader("answer", grade_id)
+            continue  # sin celda de pruebas: la predicción no puntúa sola
         cell.metadata["nbgrader"] = _nbgrader("answer", grade_id)
         nxt = source_cells[index + 1] if index + 1 < len(source_cells) else None
         old = nxt if nxt is not None and _is_generated_test(nxt) else None
-        source = _test_source(_check_code(cell, where), where)
+        source = _test_source(check, where)
         cells.append(_test_cell(old, source, f"{grade_id}_prueba"))
     out.cells = cells
     return out

@@ -3,7 +3,9 @@
 Son las comprobaciones de los ejercicios en que el alumno **aplica** el método del curso, no en
 que recuerda una regla:
 
-- :func:`check_prediction_made` anota una predicción antes de medir (no hay predicción mala).
+- :func:`check_prediction_made` anota una predicción antes de medir (no hay predicción mala). No
+  da puntos por sí sola: el punto llega con :func:`check_measured_conclusion`, que exige la
+  predicción, la medición, la conclusión y una lectura en una línea (``reading``).
 - :func:`check_measured_conclusion` compara dos brazos medidos con varias semillas
   (:func:`labkit.compare.compare`, veredicto por el intervalo al 95 %) y da el ejercicio por
   bueno si la **conclusión escrita coincide con la medición**. La predicción solo se comenta:
@@ -46,6 +48,7 @@ from .compare import Difference, compare
 from .errors import LabkitError
 from .fmt import pct
 from .intervals import _Z
+from .readings import reading_problem
 from .validate import check_int, check_str
 
 __all__ = ["verdict_options", "check_prediction_made", "check_measured_conclusion",
@@ -160,7 +163,8 @@ def check_prediction_made(prediction: object, arm: str, reference: str) -> Check
     if verdict is None:
         return _wrong(f"No reconozco {prediction!r} como una predicción.", hint)
     return CheckResult(True, f"✅ Predicción anotada: {_describe(verdict, arm, reference)}. "
-                             "No hay predicción mala: ahora mide y compara.")
+                             "No hay predicción mala: ahora mide y compara (el punto llega "
+                             "con la medición y tu lectura de ella).")
 
 
 def _values(raw: object) -> list[float] | None:
@@ -251,7 +255,8 @@ def _prediction_text(predicted: str | None, measured: str, diff: float, arm: str
 def check_measured_conclusion(prediction: object, measurement: object, conclusion: object, *,
                               arm: str, reference: str, n_test: int,
                               min_seeds: int = 2, labels: object = None,
-                              metric: str = "accuracy") -> CheckResult:
+                              metric: str = "accuracy",
+                              reading: object = NotImplemented) -> CheckResult:
     """Comprueba que la conclusión escrita es la que dice la medición (la predicción se comenta).
 
     El veredicto de la medición es el de :func:`labkit.compare.compare` con ``n_test``: «gana»
@@ -273,10 +278,14 @@ def check_measured_conclusion(prediction: object, measurement: object, conclusio
         labels: etiquetas de las imágenes (con aciertos por imagen y
             ``metric="balanced_accuracy"``).
         metric: ``"accuracy"`` o ``"balanced_accuracy"`` (ver :func:`labkit.compare.compare`).
+        reading: la lectura en una línea del alumno. Si se pasa (aunque sea ``None``), el
+            ejercicio exige también la predicción y una lectura que cite la diferencia o su
+            intervalo, en puntos (ver :func:`labkit.readings.reading_problem`).
 
     Returns:
         El resultado de la comprobación.
     """
+    asks_reading = reading is not NotImplemented
     arm, reference = _arms(arm, reference)
     n_test = _setting(check_int, "n_test", n_test, minimum=1)
     min_seeds = _setting(check_int, "min_seeds", min_seeds, minimum=1)
@@ -293,6 +302,12 @@ def check_measured_conclusion(prediction: object, measurement: object, conclusio
     if problem:
         return _wrong(problem, f"guarda las exactitudes por semilla: {{«{arm}»: [0.81, 0.83, "
                                f"…], «{reference}»: [0.80, 0.79, …]}}.")
+    if asks_reading and _unanswered(prediction):
+        return _pending("anota tu predicción (celda anterior) antes de medir:\n"
+                        + _options_lines(arm, reference), "falta tu predicción")
+    if asks_reading and _parse_verdict(prediction, arm, reference) is None:
+        return _wrong(f"No reconozco {prediction!r} como una predicción.",
+                      _options_lines(arm, reference))
     if _unanswered(conclusion):
         return _pending(hint, "falta tu conclusión")
     concluded = _parse_verdict(conclusion, arm, reference)
@@ -307,6 +322,14 @@ def check_measured_conclusion(prediction: object, measurement: object, conclusio
     predicted = None if _unanswered(prediction) else _parse_verdict(prediction, arm, reference)
     parts = [f"Tu medición: {cmp.sentence(arm)}", _noise_text(cmp.difference(arm)),
              _prediction_text(predicted, measured, diff, arm, reference)]
+    if concluded == measured and asks_reading:
+        if _unanswered(reading):
+            return _pending("escribe en `lectura` una línea con lo que midió tu comparación: la "
+                            "diferencia en puntos y su intervalo.", "falta tu lectura")
+        problem = reading_problem(reading, cmp.difference(arm))
+        if problem:
+            return _wrong(problem, "copia de la frase de tu comparación la diferencia o su "
+                                   "intervalo, en puntos, y di qué significa.")
     if concluded == measured:
         return _ok(f"Tu conclusión («{_describe(concluded, arm, reference)}») es la de tu "
                    "medición.\n" + "\n".join(parts))

@@ -36,13 +36,24 @@ def test_every_course_notebook_carries_up_to_date_nbgrader_metadata(path):
     cells = nb.cells
     answers = [i for i, c in enumerate(cells) if "### BEGIN SOLUTION" in c.source]
     assert answers
+    predictions = [i for i in answers if "check_prediction_made(" in cells[i].source]
+    written = [c for c in cells if c.cell_type == "markdown" and "=== BEGIN SOLUTION" in c.source]
     for i in answers:
         assert _meta(cells[i])["solution"] is True and _meta(cells[i])["grade"] is False
+        if i in predictions:   # sin puntos: el punto llega con la medición y su lectura
+            assert not _is_test(cells[i + 1])
+            continue
         test = _meta(cells[i + 1])
         assert test["grade"] and test["locked"] and not test["solution"] and test["points"] == 1
         assert cells[i + 1].source.startswith(TEST_HEADER)
+    for cell in written:   # preguntas escritas: a mano
+        assert _meta(cell)["grade"] and _meta(cell)["solution"] and not _meta(cell)["locked"]
     ids = [_meta(c)["grade_id"] for c in cells if "nbgrader" in c.metadata]
-    assert len(ids) == len(set(ids)) == 2 * len(answers)
+    assert len(ids) == len(set(ids)) == 2 * len(answers) - len(predictions) + len(written)
+
+
+def _is_test(cell) -> bool:
+    return str(_meta(cell).get("grade_id", "")).endswith("_prueba")
 
 
 def test_marking_is_idempotent_and_keeps_the_test_cell():

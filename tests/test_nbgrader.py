@@ -37,8 +37,9 @@ ANSWERS = {
     "00_guia": {"ejercicio_1": 'respuesta = "a"'},
     "09_playground": {
         "ejercicio_1": 'entrenables = 12345',  # mal
-        "ejercicio_2": ('prediccion = "a"\nmedidas = {"extracción de características": 0.9, '
-                        '"ajuste fino": 0.8}'),  # bien (predice y mide)
+        "ejercicio_2": ('k = resultado.classes.index("grieta")\n'
+                        'deteccion = float(resultado.confusion[k, k] / '
+                        'resultado.confusion[k].sum())'),  # bien (lee su matriz)
         "ejercicio_3": None,  # sin hacer
     },
 }
