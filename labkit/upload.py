@@ -18,6 +18,7 @@ import dataclasses
 import html
 import io
 import os
+import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -281,6 +282,18 @@ def classify_file(model: nn.Module, path: str | os.PathLike, classes_from: objec
     return classify_photo(model, path.name, path.read_bytes(), classes_from, top_k)
 
 
+def _intro() -> str:
+    """El texto inicial bajo el botón (en Colab, con su límite de tamaño)."""
+    text = "Elige una foto (JPG o PNG); no se guarda en ningún sitio."
+    if "google.colab" in sys.modules:
+        # Colab corta los mensajes grandes entre el navegador y el núcleo: un archivo de 1 MB o
+        # más no llega (jupyter-widgets/ipywidgets#3452) y el botón no recibe nada.
+        text += (" En Colab, el botón solo recibe fotos de menos de 1 MB: para una mayor, "
+                 "súbela al panel «Archivos» y usa labkit.upload.classify_file(modelo, "
+                 "'foto.jpg', classes_from=datos).")
+    return f"<i>{html.escape(text)}</i>"
+
+
 def _message(text: str) -> str:
     return f"<div class='labkit-upload-msg' style='color:#a33'>❌ {html.escape(text)}</div>"
 
@@ -304,8 +317,7 @@ def photo_uploader(model: nn.Module, classes_from: object = None, top_k: int = 3
         _data_view(classes_from)  # datos equivocados: error ahora, no al subir
     upload = widgets.FileUpload(accept="image/*", multiple=False,
                                 description="Sube tu foto")
-    result = widgets.HTML(value="<i>Elige una foto (JPG o PNG); no se guarda en ningún "
-                                "sitio.</i>")
+    result = widgets.HTML(value=_intro())
     result.add_class("labkit-upload-result")
 
     def on_upload(change: dict) -> None:

@@ -216,6 +216,12 @@ def test_uploader_shows_the_prediction_then_a_message_for_a_bad_file(tmp_path, m
     assert list(tmp_path.iterdir()) == []  # nada escrito en el disco
 
 
+def test_on_colab_the_uploader_says_its_size_limit(monkeypatch):
+    assert "1 MB" not in photo_uploader(_model()).children[1].value
+    monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
+    assert "menos de 1 MB" in photo_uploader(_model()).children[1].value
+
+
 def test_uploader_refuses_the_wrong_data_at_once():
     with pytest.raises(LabkitError, match="datos con los que se entrenó"):
         photo_uploader(_model(), classes_from="flores")
