@@ -21,6 +21,10 @@ REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "tests" / "cuadernos" / "foto_propia.ipynb"
 PHOTO = REPO / "labkit" / "fotos" / "flores" / "roses" / "102501987_3cdb8e5394_n.jpg"
 RESULT = ".labkit-upload-result"
+IMAGE_LOADED = """() => {
+  const img = document.querySelector('.labkit-upload-result img');
+  return !!img && img.complete && img.naturalWidth > 0;
+}"""
 
 
 def _upload(page, path: Path) -> None:
@@ -46,8 +50,9 @@ def test_upload_a_photo_in_jupyterlab(lab, tmp_path):  # noqa: F811 (fixture)
         text = result.inner_text()
         assert f"«{PHOTO.name}»: el modelo dice «clase" in text
         assert text.count("%") == 4  # la línea de arriba y una barra por clase
-        image = result.locator("img").first
-        assert image.evaluate("e => e.complete && e.naturalWidth") == 128  # lo que ve el modelo
+        page.wait_for_function(IMAGE_LOADED, timeout=30_000, polling=250)
+        width = result.locator("img").first.evaluate("e => e.naturalWidth")
+        assert width == 128  # la foto tal como la ve el modelo (recortada y reescalada)
         page.wait_for_timeout(300)
         page.locator(".labkit-upload").first.screenshot(path=str(SHOTS / "foto_propia.png"))
 
