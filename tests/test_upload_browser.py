@@ -1,12 +1,13 @@
 """«Tu propia foto» en un navegador de verdad: JupyterLab + Chromium sin pantalla (Playwright).
 
 Abre un cuaderno pequeño hecho para esta prueba (``tests/cuadernos/foto_propia.ipynb``: un modelo
-diminuto y :func:`labkit.upload.photo_uploader`), lo ejecuta, elige una foto de flores con el
-selector de archivos del navegador (``set_input_files``, lo mismo que hace una persona) y espera
+diminuto y :func:`labkit.upload.photo_uploader`), lo ejecuta, pulsa el botón, elige una foto de
+flores en el selector de archivos del navegador (``FileChooser.set_files``) y espera
 a ver la predicción: la foto y una barra por clase. Después sube un archivo que no es una imagen
 y espera el mensaje en español, sin traza de error. Usa el servidor y el Chromium de
 ``tests/test_browser.py`` (fixture ``lab``). Colab no se puede probar aquí (necesita una cuenta
-de Google y red): ahí lo cubre la prueba con ipywidgets 7.7 de ``tests/test_upload.py``.
+de Google y red): de Colab solo se prueba la parte de Python, con su ipywidgets 7.7
+(``tests/test_upload.py``), no su interfaz.
 """
 
 import shutil
@@ -28,9 +29,14 @@ IMAGE_LOADED = """() => {
 
 
 def _upload(page, path: Path) -> None:
-    """Elige un archivo con el selector del botón, como una persona."""
-    chooser = page.locator(".labkit-upload input[type=file]").first
-    chooser.set_input_files(str(path))
+    """Pulsa «Sube tu foto» y elige el archivo en el selector que abre, como una persona.
+
+    ipywidgets 8 no pone su ``<input type="file">`` en la página (el botón lo abre con un clic):
+    por eso se espera el selector de archivos y no se busca el ``input``.
+    """
+    with page.expect_file_chooser(timeout=30_000) as chooser:
+        page.locator(".labkit-upload .widget-upload").first.click()
+    chooser.value.set_files(str(path))
 
 
 def test_upload_a_photo_in_jupyterlab(lab, tmp_path):  # noqa: F811 (fixture)
