@@ -13,7 +13,7 @@ Lo esencial en un vistazo::
     labkit.predict_image(modelo, "foto.png")                # [(clase, probabilidad), …]
 
 Los submódulos ``labkit.plots``, ``labkit.viz``, ``labkit.widgets``, ``labkit.checks``,
-``labkit.experiments`` y ``labkit.catalog`` se importan aparte (``import labkit.plots``).
+``labkit.experiments``, ``labkit.catalog`` y ``labkit.upload`` se importan aparte (``import labkit.plots``).
 """
 
 from .augment import Augment
@@ -71,7 +71,7 @@ _SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", 
                "schedules", "augment", "loop", "evaluation", "recipe", "lr_finder", "compare",
                "datasets", "compat", "grading", "claims", "fmt", "prose", "forgetting",
                "practice", "modecheck", "loopcheck", "progress", "photos", "photocredits",
-               "gradcam", "toplosses", "bootstrap", "intervals", "speed"}
+               "gradcam", "toplosses", "bootstrap", "intervals", "speed", "upload"}
 
 
 def __getattr__(name: str):
