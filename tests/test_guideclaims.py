@@ -101,3 +101,11 @@ def test_cada_afirmacion_apunta_a_una_celda_que_existe_y_dice_algo():
 def test_en_alumnos_nada_esta_ejecutado():
     table = claims_table(ROOT / "alumnos")
     assert all(r["says"].startswith(NOT_RUN) for r in table.rows)
+
+
+def test_la_guia_docente_cubre_cada_cuaderno_y_el_readme_la_enlaza():
+    guide = (ROOT / "docs" / "guia_docente.md").read_text(encoding="utf-8")
+    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        assert f"`{nb.stem}`" in guide, nb.stem
+    assert "Rúbrica" in guide and "empate" in guide
+    assert "docs/guia_docente.md" in (ROOT / "README.md").read_text(encoding="utf-8")
