@@ -196,6 +196,12 @@ class ClaimsTable:
     def __repr__(self) -> str:
         return str(self)
 
+    def summary(self) -> str:
+        """Una línea: cuántas afirmaciones tienen resultado guardado y cuántas faltan."""
+        c = self.counts()
+        return (f"{len(self.rows)} afirmaciones de la guía: {c['con resultado']} con resultado en "
+                f"tus cuadernos guardados, {c[NOT_RUN]} aún sin ejecutar.")
+
     def counts(self) -> dict[str, int]:
         """Cuántas afirmaciones tienen veredicto guardado y cuántas están sin ejecutar."""
         pending = sum(r["says"].startswith(NOT_RUN) for r in self.rows)

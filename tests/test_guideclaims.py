@@ -74,6 +74,7 @@ def test_la_tabla_lee_la_carpeta_y_marca_lo_que_falta(tmp_path):
     assert [r["says"] for r in table.rows][0] == "«A» gana a «B»: diferencia +3 puntos"
     assert table.rows[1]["says"].startswith(NOT_RUN) and "02_y.ipynb" in table.rows[1]["says"]
     assert table.counts() == {"con resultado": 1, NOT_RUN: 1}
+    assert table.summary().startswith("2 afirmaciones de la guía: 1 con resultado")
     md = table.markdown()
     assert "[01 · 1. Sección](01_x.ipynb)" in md and md.count("\n") == 3
 
