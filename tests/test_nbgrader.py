@@ -34,7 +34,7 @@ c.Execute.timeout = 600
 '''
 # Respuestas de la alumna: grade_id -> código (None = lo deja sin hacer).
 ANSWERS = {
-    "00_guia": {"ejercicio_1": 'respuesta = "a"'},
+    "00_guia": {"ejercicio_1": 'respuesta = 6'},
     "09_playground": {
         "ejercicio_1": 'entrenables = 12345',  # mal
         "ejercicio_2": ('k = resultado.classes.index("grieta")\n'
