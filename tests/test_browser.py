@@ -273,7 +273,7 @@ def _check_rendered(page, path: Path) -> int:
     saved = [o for o in _saved_outputs(page, path) if WIDGET_MIME in o.get("data", {})]
     views = page.evaluate(WIDGET_VIEWS, WIDGET_OUTPUT)
     assert len(views) == len(saved), f"{path.name}: {len(saved)} widgets, {len(views)} vistas"
-    if not saved:  # un cuaderno sin widgets (10, 11): basta con que no haya errores
+    if not saved:  # un cuaderno sin widgets: basta con que no haya errores
         return 0
     alive = set(page.evaluate(OPEN_WIDGETS))
     expected = [o["data"][WIDGET_MIME]["model_id"] in alive for o in saved]
