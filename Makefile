@@ -31,7 +31,7 @@ PY312  ?= $(shell for p in $$(command -v python3.12) $(HOME)/.pyenv/versions/3.1
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && echo "$$p" && break; done)
 VENV312 := .venv312
 # Pruebas que corren también en 3.12: todo labkit se importa y se ejercita sin modelos grandes
-# (unos 20 s; la suite rápida entera, 582 pruebas, pasa también en 3.12 pero tarda ~2,5 min).
+# (unos 20 s; la suite rápida entera también pasa en 3.12, pero tarda ~2,5 min).
 PY312_TESTS := tests/test_validate.py tests/test_fileio.py tests/test_exercises.py \
 	tests/test_grading.py tests/test_compat.py tests/test_checks.py tests/test_optim.py \
 	tests/test_data.py tests/test_course.py tests/test_folders.py tests/test_surfaces.py \

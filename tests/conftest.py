@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -15,3 +16,16 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def catalog_models() -> dict[str, nn.Module]:
+    """Cada modelo del catálogo (pesos aleatorios, 3 clases), creado una sola vez por sesión.
+
+    Lo comparten ``test_freezing.py`` y ``test_groups.py`` (antes cada uno creaba los ocho). Se
+    reciben a través de su fixture ``models``, que los descongela antes de cada prueba.
+    """
+    from labkit.models import MODELS, create_model
+
+    torch.manual_seed(0)
+    return {name: create_model(name, num_classes=3, pretrained=False) for name in MODELS}

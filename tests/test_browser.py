@@ -1,11 +1,15 @@
-"""Todos los cuadernos en un navegador de verdad: JupyterLab + Chromium sin pantalla (Playwright).
+"""Los controles de labkit en un navegador de verdad: JupyterLab + Chromium sin pantalla (Playwright).
 
-Un solo servidor de JupyterLab (sobre una copia de ``notebooks/``) y un solo Chromium para todo el
-módulo. Cada cuaderno se abre, se ejecuta entero («Run All») y se comprueba lo que solo se ve en
-un navegador: ningún «Error displaying widget», ninguna salida de error y cada vista de widget
-dibujada; se guarda una captura por cuaderno en ``salida/capturas/`` (ignorada por git). Con el
-playground, además, se mueve «Grupos congelados» (cambian los parámetros entrenables en pantalla)
-y «Entrenar» termina mostrando la exactitud en prueba.
+Un solo servidor de JupyterLab y un solo Chromium para todo el módulo. El curso entero lo ejecuta
+nbval una vez por ``make test``; aquí se abre el cuaderno pequeño de controles
+(``tests/widget_notebook.py``: cada widget de labkit con datos de 32 px, en segundos), se ejecuta
+entero («Run All») y se comprueba lo que solo se ve en un navegador: ningún «Error displaying
+widget», ninguna salida de error y cada vista de widget dibujada; luego se usan los controles como
+lo haría una persona: el panel de capas y la razón entre tasas cambian su texto al mover el
+control, el progreso y las barras de tqdm terminan, el explorador y la comprobación del ejercicio
+muestran su resultado, y en el playground «Grupos congelados» cambia los parámetros entrenables y
+«Entrenar» termina mostrando la exactitud en prueba. Se guarda una captura en
+``salida/capturas/`` (ignorada por git).
 
 Necesita Chromium (``apt-get install chromium``) y Playwright para Python; sin ellos se omite,
 salvo con la variable ``CI`` definida, donde falla (CI los instala).
@@ -23,12 +27,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from widget_notebook import CELLS, CONTROLS, NAME, write_notebook
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parent.parent
-NOTEBOOK = "09_playground.ipynb"
-COURSE = sorted(p.name for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SHOTS = REPO / "salida" / "capturas"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -213,8 +216,7 @@ def lab(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("jupyterlab")
     root = tmp / "notebooks"
     root.mkdir()
-    for name in COURSE:
-        shutil.copy(REPO / "notebooks" / name, root / name)
+    write_notebook(root / NAME)
     SHOTS.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -271,7 +273,7 @@ def _check_rendered(page, path: Path) -> int:
     saved = [o for o in _saved_outputs(page, path) if WIDGET_MIME in o.get("data", {})]
     views = page.evaluate(WIDGET_VIEWS, WIDGET_OUTPUT)
     assert len(views) == len(saved), f"{path.name}: {len(saved)} widgets, {len(views)} vistas"
-    if not saved:  # un cuaderno sin widgets (10, 11): basta con que no haya errores
+    if not saved:  # un cuaderno sin widgets: basta con que no haya errores
         return 0
     alive = set(page.evaluate(OPEN_WIDGETS))
     expected = [o["data"][WIDGET_MIME]["model_id"] in alive for o in saved]
@@ -282,100 +284,121 @@ def _check_rendered(page, path: Path) -> int:
     return sum(expected)
 
 
-def _screenshot(page, name: str) -> Path:
-    """Captura la pantalla con la primera vista de widget visible a la vista."""
-    shot = SHOTS / name.replace(".ipynb", ".png")
-    first = page.locator(f"{WIDGET_OUTPUT} .jupyter-widgets >> visible=true").first
-    if first.count() == 0:  # sin widgets: la primera figura o salida del cuaderno
-        first = page.locator(".jp-OutputArea-output >> visible=true").first
-    first.scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(shot))
-    return shot
+def _cell(page, source_start: str):
+    """La celda de código del cuaderno de controles que empieza por ``source_start``."""
+    index = next(i for i, c in enumerate(CELLS) if c.startswith(source_start))
+    return page.locator(".jp-CodeCell").nth(index)
 
 
-@pytest.mark.parametrize("name", [n for n in COURSE if n != NOTEBOOK])
-def test_notebook_runs_and_renders_its_widgets_in_jupyterlab(lab, name):
-    page = lab.open(name)
-    try:
-        seconds = _run_all(page)
-        views = _check_rendered(page, lab.root / name)
-        shot = _screenshot(page, name)
-    except Exception:
-        page.screenshot(path=str(SHOTS / name.replace(".ipynb", "_fallo.png")))
-        raise
-    finally:
-        lab.close(page)
-    print(f"{name}: {seconds:.0f} s, {views} vistas de widget, captura en {shot}")
-    assert shot.stat().st_size > 10_000
+def _nudge(page, slider, key: str = "ArrowRight") -> None:
+    """Mueve un control deslizante de ipywidgets 8 con el teclado, como una persona."""
+    slider.locator(".noUi-handle").first.focus()
+    page.keyboard.press(key)
 
 
-def _totals(page) -> str:
-    return page.locator(".labkit-totals").first.inner_text()
+def _drive_layer_controls(page) -> dict:
+    """La figura de 00, el panel de capas y la razón entre tasas: mover el control la cambia."""
+    from playwright.sync_api import expect
+
+    grid = _cell(page, "import ipywidgets")
+    image = grid.locator(".widget-output img").first
+    before = image.get_attribute("src")
+    _nudge(page, grid.locator(".widget-slider", has_text="Por clase").first)
+    expect(image).not_to_have_attribute("src", before, timeout=60_000)  # show_outputs redibujó
+
+    panel = _cell(page, "modelo = ")
+    totals = panel.locator(".widget-html", has_text="Entrenables:").first
+    before = totals.inner_text()
+    _nudge(page, panel.locator(".widget-slider", has_text="Grupos congelados").first)
+    expect(totals).not_to_have_text(before, timeout=60_000)
+    assert "Entrenables:" in totals.inner_text()
+
+    ratios = _cell(page, "explorador_tasas = ")
+    slider = ratios.locator(".widget-slider", has_text="Razón entre tasas").first
+    readout = slider.locator(".widget-readout").first
+    text = ratios.locator(".widget-html").first
+    shown, before_ratio = text.inner_text(), readout.inner_text()
+    _nudge(page, slider)
+    expect(readout).not_to_have_text(before_ratio, timeout=30_000)
+    expect(text).not_to_have_text(shown, timeout=60_000)
+    return {"panel": totals.inner_text(), "ratio": readout.inner_text()}
+
+
+def _check_finished_outputs(page) -> None:
+    """El progreso, las barras de tqdm, el explorador y el ejercicio muestran su final."""
+    progress = _cell(page, "progreso = ")
+    assert "Época actual: 2/2" in progress.inner_text()         # TrainingProgress, al final
+    assert progress.locator(".widget-hprogress", has_text="Lotes").count() == 1  # su barra
+    assert "2/2" in progress.inner_text()                     # la barra de tqdm de fit, al final
+    assert "5/5" in _cell(page, "total = 0").inner_text()     # progress_bar, al final
+    explorer = _cell(page, "receta = ")
+    assert explorer.locator("button.jupyter-button", has_text="Comparar").count() == 1
+    assert "8 imágenes de entrenamiento" in explorer.inner_text()
+    assert "✅" in _cell(page, "labkit.checks.").inner_text()
 
 
 def _drive_playground(page, shot: Path) -> dict:
     """Con el cuaderno ya ejecutado, usa el playground como lo haría una persona."""
+    from playwright.sync_api import expect
+
     timings = {}
     start = time.monotonic()
-    result = page.locator(".widget-html", has_text="Entrenamiento n.º").first
+    playground = page.locator(".widget-vbox", has_text="Playground de Transfer Learning").first
+    result = playground.locator(".widget-html", has_text="Entrenamiento n.º").first
     runs = int(re.search(r"n\.º (\d+)", result.inner_text()).group(1))
+    totals = playground.locator(".widget-html", has_text="Entrenables:").first
 
-    mode = page.locator("button.widget-toggle-button", has_text="Ajuste fino").first
+    mode = playground.locator("button.widget-toggle-button", has_text="Ajuste fino").first
     if "mod-active" not in (mode.get_attribute("class") or ""):
-        before = _totals(page)
+        before = totals.inner_text()
         mode.click()
-        page.wait_for_function(
-            "t => document.querySelector('.labkit-totals').textContent !== t", arg=before,
-            timeout=60_000)
-    before = _totals(page)
-    freeze = page.locator(".widget-slider", has_text="Grupos congelados").first
-    freeze.locator(".noUi-handle").first.focus()
-    page.keyboard.press("ArrowRight")
-    page.wait_for_function(
-        "t => document.querySelector('.labkit-totals').textContent !== t", arg=before,
-        timeout=60_000)
-    after = _totals(page)
+        expect(totals).not_to_have_text(before, timeout=60_000)
+    before = totals.inner_text()
+    _nudge(page, playground.locator(".widget-slider", has_text="Grupos congelados").first)
+    expect(totals).not_to_have_text(before, timeout=60_000)
+    after = totals.inner_text()
     assert after != before and "Entrenables:" in after
 
-    epochs = page.locator(".widget-slider", has_text="Épocas").first  # 2 épocas: rápido
-    epochs.locator(".noUi-handle").first.focus()
-    page.keyboard.press("Home")
+    epochs = playground.locator(".widget-slider", has_text="Épocas").first  # 2 épocas: rápido
+    _nudge(page, epochs, "Home")
     page.keyboard.press("ArrowRight")
     epochs.locator(".widget-readout").filter(has_text=re.compile(r"^\s*2\s*$")).wait_for(
         timeout=30_000)
     # La lectura del control cambia en el navegador; la línea «Al pulsar «Entrenar»» la escribe
     # Python: esperarla asegura que el núcleo tiene las 2 épocas antes del clic (sin esto, el
     # clic podía llegar antes que el valor y entrenar 1 época).
-    page.locator(".labkit-plan", has_text="· 2 épocas").first.wait_for(timeout=30_000)
+    playground.locator(".labkit-plan", has_text="· 2 épocas").first.wait_for(timeout=30_000)
     # El icono de Font Awesome entra en el nombre accesible: se busca por el texto visible.
-    page.locator("button.jupyter-button", has_text="Entrenar").first.click()
-    done = page.get_by_text(f"Entrenamiento n.º {runs + 1}:")
-    done.wait_for(timeout=180_000)
+    playground.locator("button.jupyter-button", has_text="Entrenar").first.click()
+    playground.get_by_text(f"Entrenamiento n.º {runs + 1}:").wait_for(timeout=180_000)
     timings["click_to_result"] = time.monotonic() - start
-    accuracy = page.locator(".widget-html", has_text="Exactitud en prueba").first.inner_text()
-    assert re.search(r"Exactitud en prueba: \d+\.\d %", accuracy)
+    accuracy = playground.locator(".widget-html", has_text="Exactitud en prueba").first
+    assert re.search(r"Exactitud en prueba: \d+\.\d %", accuracy.inner_text())
     assert "ajuste fino" in result.inner_text() and "· 2 épocas ·" in result.inner_text()
-    playground = page.locator(".widget-vbox", has_text="Playground de Transfer Learning").first
     playground.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     playground.screenshot(path=str(shot))
-    return {"before": before, "after": after, "accuracy": accuracy, **timings}
+    return {"before": before, "after": after, "accuracy": accuracy.inner_text(), **timings}
 
 
-def test_playground_in_jupyterlab(lab):
-    page = lab.open(NOTEBOOK)
-    shot = SHOTS / NOTEBOOK.replace(".ipynb", ".png")
+def test_every_labkit_widget_renders_and_responds_in_jupyterlab(lab):
+    page = lab.open(NAME)
+    shot = SHOTS / NAME.replace(".ipynb", ".png")
     try:
         seconds = _run_all(page)
-        views = _check_rendered(page, lab.root / NOTEBOOK)
+        views = _check_rendered(page, lab.root / NAME)
+        _check_finished_outputs(page)
+        controls = _drive_layer_controls(page)
         info = _drive_playground(page, shot)
+        assert _check_rendered(page, lab.root / NAME) >= views  # sin errores tras usarlo
     except Exception:
-        page.screenshot(path=str(SHOTS / "09_playground_fallo.png"))
+        page.screenshot(path=str(SHOTS / NAME.replace(".ipynb", "_fallo.png")))
         raise
     finally:
         lab.close(page)
-    print(f"{NOTEBOOK}: {seconds:.0f} s, {views} vistas de widget; {info}; captura en {shot}")
+    print(f"{NAME}: {seconds:.0f} s, {views} vistas de widget; {controls}; {info}; "
+          f"captura en {shot}")
+    assert views >= CONTROLS  # los controles vivos y dibujados (las barras de tqdm, cerradas)
     assert shot.stat().st_size > 10_000
 
 

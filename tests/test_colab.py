@@ -1,6 +1,8 @@
 """Como en Colab: un entorno que ya trae torch, torchvision e ipywidgets 7.7.1, labkit instalado
-desde su rueda como lo hace la celda de preparación (``pip install``, no editable) y los cuadernos
-01 y 09 ejecutados sin navegador con ese entorno.
+desde su rueda como lo hace la celda de preparación (``pip install``, no editable), y en un kernel
+de ese entorno, sin navegador: la celda de preparación de cada cuaderno del curso y el cuaderno
+pequeño de controles (``tests/widget_notebook.py``: cada widget de labkit, un entrenamiento y una
+comprobación de ejercicio). Los cuadernos enteros ya los ejecuta nbval una vez.
 
 Para no reinstalar 5 GB, el entorno nuevo ve los paquetes del entorno de pruebas a través de un
 ``.pth`` (que va *detrás* de su propio site-packages): primero ``.ipywidgets7/`` (ipywidgets 7.7.1,
@@ -14,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -22,12 +23,13 @@ from pathlib import Path
 
 import pytest
 from test_install import build_wheel, pip_env
+from widget_notebook import CELLS, CHECKS, VIEWS
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
 W7 = REPO / ".ipywidgets7"
-NOTEBOOKS = ("01_que_hace.ipynb", "09_playground.ipynb")
+COURSE = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 # Lo que no se enlaza desde .venv: labkit (se instala de la rueda) e ipywidgets 8 y compañía.
 HIDDEN = re.compile(r"^(_*editable_*\.?labkit|labkit|ipywidgets|widgetsnbextension|"
                     r"jupyterlab_widgets|ipython_genutils)", re.IGNORECASE)
@@ -112,23 +114,47 @@ def test_colab_like_environment_has_ipywidgets_7_and_labkit_from_the_wheel(colab
     assert "__editable__" not in labkit_file and torch_version
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs_in_the_colab_like_environment(colab, name, tmp_path):
+def _setup_cells() -> list[str]:
+    """La celda de preparación (la primera de código) de cada cuaderno, sin repetir."""
     import nbformat
 
-    shutil.copy(REPO / "notebooks" / name, tmp_path / name)
-    result = subprocess.run([str(colab), "-c", RUN, str(tmp_path / name), str(tmp_path)],
+    cells = []
+    for path in COURSE:
+        nb = nbformat.read(path, as_version=4)
+        first = next(c.source for c in nb.cells if c.cell_type == "code")
+        assert "import labkit" in first, f"{path.name}: la primera celda no prepara labkit"
+        if first not in cells:
+            cells.append(first)
+    return cells
+
+
+def test_setup_cells_and_widgets_run_in_the_colab_like_environment(colab, tmp_path):
+    import nbformat
+
+    setup = _setup_cells()
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in [*setup, *CELLS]]
+    path = tmp_path / "colab.ipynb"
+    nbformat.write(nb, path)
+    result = subprocess.run([str(colab), "-c", RUN, str(path), str(tmp_path)],
                             env=_kernel_env(), cwd=tmp_path, capture_output=True, text=True,
                             timeout=900)
-    assert result.returncode == 0, f"{name} falló en el entorno tipo Colab:\n{result.stderr[-5000:]}"
-    nb = nbformat.read(tmp_path / name, as_version=4)
+    assert result.returncode == 0, f"falló en el entorno tipo Colab:\n{result.stderr[-5000:]}"
+    nb = nbformat.read(path, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
+    # la preparación encontró labkit (instalado de la rueda): no intentó el pip install
+    first = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    assert first.startswith("labkit ") and "pip" not in first.lower()
     views = [o["data"]["application/vnd.jupyter.widget-view+json"] for o in outputs
              if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
-    assert views and all(v["version_major"] == 2 for v in views)
+    # los controles (figura de 00, panel, tasas, progreso, explorador, playground) y tqdm
+    # (con 7.7 cada barra de tqdm queda guardada dos veces, su estado inicial y el final, con el
+    # mismo modelo: se cuentan modelos distintos)
+    assert len({v["model_id"] for v in views}) == VIEWS
+    assert all(v["version_major"] == 2 for v in views)
     state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
     assert not state or state.get("version_major") == 2
     text = "".join(str(o.get("data", {}).get("text/plain", o.get("text", ""))) for o in outputs)
-    exercises = sum("### BEGIN SOLUTION" in c.source for c in nb.cells)
-    assert text.count("✅") == exercises and "❌" not in text, "un ejercicio no pasó su comprobación"
+    assert text.count("✅") == CHECKS and "❌" not in text, "la comprobación del ejercicio no pasó"

@@ -16,11 +16,12 @@ BN_MODELS = [n for n in ALL_MODELS if n != "vgg16"]  # VGG-16 no tiene BatchNorm
 SIZE = 32
 
 
-@pytest.fixture(scope="module")
-def models() -> dict[str, nn.Module]:
-    """Cada modelo del catálogo (pesos aleatorios, 3 clases), creado una sola vez."""
-    torch.manual_seed(0)
-    return {name: create_model(name, num_classes=3, pretrained=False) for name in ALL_MODELS}
+@pytest.fixture()
+def models(catalog_models) -> dict[str, nn.Module]:
+    """Los modelos del catálogo de la sesión (conftest), todos descongelados."""
+    for model in catalog_models.values():
+        unfreeze(model)
+    return catalog_models
 
 
 def _grad_flags(model: nn.Module) -> list[set[bool]]:

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from labkit.errors import LabkitError
+from labkit.freezing import unfreeze
 from labkit.groups import layer_groups, model_family, split_at
 from labkit.models import MODELS, create_model
 
@@ -15,11 +16,12 @@ ALL_MODELS = list(MODELS)
 SIZE = 32
 
 
-@pytest.fixture(scope="module")
-def models() -> dict[str, nn.Module]:
-    """Cada modelo del catálogo (pesos aleatorios, 3 clases), creado una sola vez."""
-    torch.manual_seed(0)
-    return {name: create_model(name, num_classes=3, pretrained=False) for name in ALL_MODELS}
+@pytest.fixture()
+def models(catalog_models) -> dict[str, nn.Module]:
+    """Los modelos del catálogo de la sesión (conftest), todos descongelados."""
+    for model in catalog_models.values():
+        unfreeze(model)
+    return catalog_models
 
 
 @pytest.mark.parametrize("name", ALL_MODELS)

@@ -1,11 +1,13 @@
-"""nbgrader de verdad sobre los cuadernos del curso: generate_assignment y autograde.
+"""nbgrader de verdad: generate_assignment con los cuadernos del curso y autograde con una tarea mínima.
 
 Un curso de nbgrader en una carpeta temporal (la configuración es la del README, sección para
-docentes). ``generate_assignment`` se hace con los diez cuadernos (no ejecuta nada: es rápido) y
-se comprueba que ninguna solución llega a la versión publicada. ``autograde`` ejecuta el cuaderno
-entero, así que se hace con los dos más baratos (00_guia, un ejercicio, y 09_playground, tres, unos
-10 s cada uno): una alumna responde bien en unos ejercicios, mal en otro y deja otro sin hacer, y
-se comprueban las notas celda a celda. Sin red.
+docentes). ``generate_assignment`` se hace con todos los cuadernos del curso (no ejecuta nada: es
+rápido) y se comprueba que ninguna solución llega a la versión publicada. ``autograde`` ejecuta el
+cuaderno entero, así que no usa el curso (nbval ya lo ejecuta una vez): usa una tarea mínima hecha
+para la prueba con las mismas herramientas de docente (``python -m labkit.grading``): tres
+ejercicios autocorregidos (la comprobación de una línea y la de varias, que pasa a ser una función)
+y una respuesta escrita que se corrige a mano. Una alumna responde bien uno, mal otro y deja otro
+sin hacer; otra lo responde todo bien; se comprueban las notas celda a celda. Sin red.
 """
 
 from __future__ import annotations
@@ -26,26 +28,37 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
 COURSE = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 STUB = "# TU RESPUESTA AQUÍ"
+TEXT_STUB = "_Escribe aquí tu respuesta._"
 CONFIG = f'''c = get_config()
 c.CourseDirectory.course_id = "laboratorio"
 c.ClearSolutions.code_stub = {{"python": "{STUB}"}}
-c.ClearSolutions.text_stub = "_Escribe aquí tu respuesta._"
+c.ClearSolutions.text_stub = "{TEXT_STUB}"
 c.Execute.timeout = 600
 '''
-# Respuestas de la alumna: grade_id -> código (None = lo deja sin hacer).
+MINI = "mini"  # la tarea mínima (un cuaderno, segundos por alumna)
+MINI_SOURCE = [
+    ("code", "import labkit"),
+    ("code", "respuesta = None\n### BEGIN SOLUTION\nrespuesta = 6 * 7\n### END SOLUTION\n"
+             "labkit.checks.check_value(respuesta, 42, tol=0)"),
+    ("code", "doble = None\n### BEGIN SOLUTION\ndoble = 2 * 21\n### END SOLUTION\n"
+             "esperado = 40 + 2\nlabkit.checks.check_value(doble, esperado, tol=0)"),
+    ("code", "mitad = None\n### BEGIN SOLUTION\nmitad = 42 // 2\n### END SOLUTION\n"
+             "labkit.checks.check_value(mitad, 21, tol=0)"),
+    ("markdown", "¿Por qué?\n\n=== BEGIN SOLUTION\nPorque 6 × 7 = 42.\n=== END SOLUTION"),
+]
+# Respuestas de cada alumna: grade_id -> código (None = lo deja sin hacer).
 ANSWERS = {
-    "00_guia": {"ejercicio_1": 'respuesta = 6'},
-    "09_playground": {
-        "ejercicio_1": 'entrenables = 12345',  # mal
-        "ejercicio_2": ('k = resultado.classes.index("grieta")\n'
-                        'deteccion = float(resultado.confusion[k, k] / '
-                        'resultado.confusion[k].sum())'),  # bien (lee su matriz)
-        "ejercicio_3": None,  # sin hacer
-    },
+    "alumna": {"ejercicio_1": "respuesta = 42",       # bien
+               "ejercicio_2": "doble = 41",           # mal (comprobación de varias líneas)
+               "ejercicio_3": None,                   # sin hacer
+               "ejercicio_4": "Porque sí."},          # escrita: la corrige el docente
+    "alumno": {"ejercicio_1": "respuesta = 6 * 7", "ejercicio_2": "doble = 42",
+               "ejercicio_3": "mitad = 21", "ejercicio_4": None},
 }
-EXPECTED = {"00_guia": {"ejercicio_1_prueba": 1.0},
-            "09_playground": {"ejercicio_1_prueba": 0.0, "ejercicio_2_prueba": 1.0,
-                              "ejercicio_3_prueba": 0.0}}
+EXPECTED = {"alumna": {"ejercicio_1_prueba": 1.0, "ejercicio_2_prueba": 0.0,
+                       "ejercicio_3_prueba": 0.0},
+            "alumno": {"ejercicio_1_prueba": 1.0, "ejercicio_2_prueba": 1.0,
+                       "ejercicio_3_prueba": 1.0}}
 
 
 def _path_with_venv() -> str:
@@ -69,20 +82,49 @@ def _solution_lines(nb) -> list[str]:
     return lines
 
 
+def _mini_notebook() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell(src) if kind == "code" else
+                nbformat.v4.new_markdown_cell(src) for kind, src in MINI_SOURCE]
+    return nb
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
+    """El curso de nbgrader: ps1 (los cuadernos del curso) y la tarea mínima, ya publicados."""
+    from labkit.grading import main as mark
+
     root = tmp_path_factory.mktemp("curso")
     (root / "nbgrader_config.py").write_text(CONFIG)
     (root / "source" / "ps1").mkdir(parents=True)
     for path in COURSE:
         shutil.copy(path, root / "source" / "ps1" / path.name)
+    mini = root / "source" / MINI
+    mini.mkdir()
+    nbformat.write(_mini_notebook(), mini / f"{MINI}.ipynb")
+    assert mark([str(mini)]) == 0  # los metadatos de nbgrader, con la herramienta del docente
     _nbgrader(root, "generate_assignment", "ps1", "--force")
+    _nbgrader(root, "generate_assignment", MINI, "--force")
     return root
 
 
-@pytest.mark.parametrize("path", COURSE, ids=[p.stem for p in COURSE])
+def test_the_mini_assignment_is_marked_like_the_course(course):
+    nb = nbformat.read(course / "source" / MINI / f"{MINI}.ipynb", as_version=4)
+    meta = [c.metadata.get("nbgrader", {}) for c in nb.cells]
+    answers = [m["grade_id"] for m in meta if m.get("solution") and not m.get("grade")]
+    tests = [m["grade_id"] for m in meta if m.get("locked") and m.get("grade")]
+    written = [m["grade_id"] for m in meta if m.get("solution") and m.get("grade")]
+    assert answers == ["ejercicio_1", "ejercicio_2", "ejercicio_3"]
+    assert tests == [f"{a}_prueba" for a in answers] and written == ["ejercicio_4"]
+    assert "def _comprobacion():" in nb.cells[4].source  # la comprobación de varias líneas
+
+
+@pytest.mark.parametrize("path", [*COURSE, None], ids=[p.stem for p in COURSE] + [MINI])
 def test_released_version_has_no_solution(course, path):
-    released = nbformat.read(course / "release" / "ps1" / path.name, as_version=4)
+    assignment = "ps1" if path is not None else MINI
+    path = path or course / "source" / MINI / f"{MINI}.ipynb"
+    released = nbformat.read(course / "release" / assignment / path.name, as_version=4)
     text = "\n".join(c.source for c in released.cells)
     assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
     shown = set(text.split("\n"))
@@ -95,32 +137,38 @@ def test_released_version_has_no_solution(course, path):
     assert locked and all(c.metadata.get("editable") is False for c in locked)
 
 
-def _submit(course: Path, student: str, name: str, answers: dict) -> None:
-    nb = nbformat.read(course / "release" / "ps1" / f"{name}.ipynb", as_version=4)
+def _submit(course: Path, student: str, answers: dict) -> None:
+    nb = nbformat.read(course / "release" / MINI / f"{MINI}.ipynb", as_version=4)
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if answers.get(grade_id):
-            assert STUB in cell.source
-            cell.source = cell.source.replace(STUB, answers[grade_id])
-    folder = course / "submitted" / student / "ps1"
+            stub = STUB if cell.cell_type == "code" else TEXT_STUB
+            assert stub in cell.source
+            cell.source = cell.source.replace(stub, answers[grade_id])
+    folder = course / "submitted" / student / MINI
     folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, folder / f"{name}.ipynb")
+    nbformat.write(nb, folder / f"{MINI}.ipynb")
 
 
 def test_autograde_gives_the_expected_points(course, monkeypatch):
     from nbgrader.api import Gradebook
 
     monkeypatch.setenv("PATH", _path_with_venv())
-    for name, answers in ANSWERS.items():
-        _submit(course, "alumna", name, answers)
-    _nbgrader(course, "autograde", "ps1", "--student=alumna", "--force")
-    scores = {}
+    for student, answers in ANSWERS.items():
+        _submit(course, student, answers)
+    _nbgrader(course, "autograde", MINI, "--force")
+    scores, manual = {}, {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for name, expected in EXPECTED.items():
-            scores[name] = {gid: gb.find_grade(gid, name, "ps1", "alumna").score
-                            for gid in expected}
+        for student, expected in EXPECTED.items():
+            scores[student] = {gid: gb.find_grade(gid, MINI, MINI, student).score
+                               for gid in expected}
+            written = gb.find_grade("ejercicio_4", MINI, MINI, student)
+            manual[student] = (written.needs_manual_grade, written.max_score)
+        blank = gb.find_grade("ejercicio_4", MINI, MINI, "alumno").score
     assert scores == EXPECTED
-    graded = nbformat.read(course / "autograded" / "alumna" / "ps1" / "09_playground.ipynb", 4)
+    # la respuesta escrita queda para el docente; sin escribir (el texto de la plantilla), un 0
+    assert manual == {"alumna": (True, 1.0), "alumno": (False, 1.0)} and blank == 0
+    graded = nbformat.read(course / "autograded" / "alumna" / MINI / f"{MINI}.ipynb", 4)
     errors = "\n".join(o.get("evalue", "") for c in graded.cells for o in c.get("outputs", [])
                        if o.get("output_type") == "error")
     assert "Ejercicio sin responder" in errors  # el veredicto en español llega al docente

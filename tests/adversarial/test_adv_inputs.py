@@ -7,6 +7,8 @@ entrenamiento); los que aún no han llegado están marcados ``xfail(strict=False
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 import torch
@@ -97,9 +99,21 @@ def test_seed_everything_checks_the_seed(seed):
         seed_everything(seed)
 
 
-def test_seed_everything_accepts_big_and_numpy_seeds():
-    seed_everything(2**40)
-    seed_everything(np.int64(7))
+def _draws() -> tuple[float, float, float]:
+    return random.random(), float(np.random.rand()), torch.rand(1).item()
+
+
+@pytest.mark.parametrize("seed, as_int", [(2**40, 2**40), (np.int64(7), 7)])
+def test_seed_everything_accepts_big_and_numpy_seeds(seed, as_int):
+    seed_everything(seed)
+    assert torch.initial_seed() == as_int
+    first = _draws()
+    seed_everything(seed)
+    assert _draws() == first                      # la misma semilla repite las tres fuentes
+    np.random.seed(as_int % 2**32)                # NumPy, con la semilla reducida a 32 bits
+    assert float(np.random.rand()) == first[1]
+    seed_everything(as_int + 1)
+    assert _draws() != first                      # y otra semilla no
 
 
 # ------------------------------------------------------------------------- comprobaciones
