@@ -51,9 +51,9 @@ ANSWERS = {
     "alumna": {"ejercicio_1": "respuesta = 42",       # bien
                "ejercicio_2": "doble = 41",           # mal (comprobación de varias líneas)
                "ejercicio_3": None,                   # sin hacer
-               "ejercicio_4": "Porque sí."},          # escrita: la corrige el docente
+               "pregunta_1": "Porque sí."},          # escrita: la corrige el docente
     "alumno": {"ejercicio_1": "respuesta = 6 * 7", "ejercicio_2": "doble = 42",
-               "ejercicio_3": "mitad = 21", "ejercicio_4": None},
+               "ejercicio_3": "mitad = 21", "pregunta_1": None},
 }
 EXPECTED = {"alumna": {"ejercicio_1_prueba": 1.0, "ejercicio_2_prueba": 0.0,
                        "ejercicio_3_prueba": 0.0},
@@ -116,7 +116,7 @@ def test_the_mini_assignment_is_marked_like_the_course(course):
     tests = [m["grade_id"] for m in meta if m.get("locked") and m.get("grade")]
     written = [m["grade_id"] for m in meta if m.get("solution") and m.get("grade")]
     assert answers == ["ejercicio_1", "ejercicio_2", "ejercicio_3"]
-    assert tests == [f"{a}_prueba" for a in answers] and written == ["ejercicio_4"]
+    assert tests == [f"{a}_prueba" for a in answers] and written == ["pregunta_1"]
     assert "def _comprobacion():" in nb.cells[4].source  # la comprobación de varias líneas
 
 
@@ -162,9 +162,9 @@ def test_autograde_gives_the_expected_points(course, monkeypatch):
         for student, expected in EXPECTED.items():
             scores[student] = {gid: gb.find_grade(gid, MINI, MINI, student).score
                                for gid in expected}
-            written = gb.find_grade("ejercicio_4", MINI, MINI, student)
+            written = gb.find_grade("pregunta_1", MINI, MINI, student)
             manual[student] = (written.needs_manual_grade, written.max_score)
-        blank = gb.find_grade("ejercicio_4", MINI, MINI, "alumno").score
+        blank = gb.find_grade("pregunta_1", MINI, MINI, "alumno").score
     assert scores == EXPECTED
     # la respuesta escrita queda para el docente; sin escribir (el texto de la plantilla), un 0
     assert manual == {"alumna": (True, 1.0), "alumno": (False, 1.0)} and blank == 0
