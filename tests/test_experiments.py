@@ -127,7 +127,8 @@ def test_deepened_features_equal_a_direct_extraction(data, features):
 def test_run_fine_tune_leaves_the_shared_model_untouched(data, features):
     before = [p.detach().clone() for p in features.model.parameters()]
     out = ex.run_fine_tune(features, 8, seed=0, recipe=TINY)
-    assert set(out) == {"test_acc", "val_acc", "train_seconds", "epochs", "test_correct"}
+    assert set(out) == {"test_acc", "val_acc", "train_seconds", "epochs", "test_correct",
+                        "best_phase"}
     after = list(features.model.parameters())
     assert all(torch.equal(a, b) for a, b in zip(before, after))
 

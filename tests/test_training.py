@@ -511,7 +511,9 @@ def test_fine_tune_defaults_come_from_the_one_recipe(data):
     h = fine_tune(small_model(), train, val, callbacks=[Settings()], **FAST)
     assert h.phase == ["cabeza"] * D["head_epochs"] + ["ajuste fino"] * D["epochs"]
     assert seen == ["cabeza", "ajuste fino"]
-    assert max(h.lr[D["head_epochs"]:]) == pytest.approx(D["lr"], rel=0.05)
+    tuned = h.lr[D["head_epochs"]:]  # tasa del último lote de cada época
+    assert D["lr"] / 2 < max(tuned) <= D["lr"] * (1 + 1e-9)
+    assert D["schedule"] == "constante" or tuned[-1] < D["lr"] / 10  # one_cycle baja al final
 
 
 def test_fine_tune_accepts_data_splits_and_uses_the_default_depth(data):
