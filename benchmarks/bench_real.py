@@ -21,7 +21,9 @@ ejecución (en una máquina compartida, compara solo proporciones de una misma e
 
 Uso: ``python benchmarks/bench_real.py [--sets flores,frijoles,elpv,pneumonia]
 [--sizes 100,todas] [--seeds 0,1,2] [--methods extraccion,ajuste_fino,desde_cero]
-[--recipe defecto,anterior] [--scratch-seeds 0] [--image-size flores=128] [--threads 2]``.
+[--recipe defecto,anterior] [--scratch-seeds 0] [--image-size flores=128] [--threads 2]
+[--save filas.json]``. En una máquina compartida se mide por partes (cada una con ``--save``) y
+``--merge a.json,b.json`` da la tabla y los veredictos de todas juntas sin volver a entrenar.
 """
 
 from __future__ import annotations
@@ -201,6 +203,11 @@ def verdicts(rows: list[dict]) -> tuple[list[str], dict[str, object]]:
                          ft: _correct(rows, name, n, ft)}).difference(ft, "extraccion")
             out.append(f"{name} n={n}: {ft} − extracción: {d.text()}")
             kv[f"{name}_{n}_{ft}_vs_extr"] = d.verdict
+        for ft in [m for m in fts if m != "ft_anterior"] if "ft_anterior" in fts else []:
+            d = compare({"ft_anterior": _correct(rows, name, n, "ft_anterior"),
+                         ft: _correct(rows, name, n, ft)}).difference(ft, "ft_anterior")
+            out.append(f"{name} n={n}: {ft} − receta anterior: {d.text()}")
+            kv[f"{name}_{n}_{ft}_vs_anterior"] = d.verdict
         transfer = [m for m in methods if m == "extraccion" or m.startswith("ft_")]
         if "desde_cero" in methods and transfer:
             best = max(transfer, key=lambda m: _mean(rows, name, n, m))
