@@ -11,10 +11,12 @@ import torch
 
 import labkit
 import labkit.experiments as ex
+import labkit.loop
 from labkit import DataSplits, ImageSet, LabkitError, create_model, freeze_to, layer_groups
 from labkit.explorers import SampleSizeExplorer
 from labkit.features import FeatureSet
 
+_REAL_LOSS_AND_ACCURACY = labkit.loop.loss_and_accuracy
 TINY = ex.Recipe(head_epochs=1, fine_tune_epochs=1, scratch_steps=1, scratch_min_epochs=1,
                  scratch_max_epochs=2, batch_size=8)
 ROW_KEYS = {"method", "n_train", "seed", "test_acc", "val_acc", "train_seconds", "epochs",
@@ -325,14 +327,12 @@ def test_sweeps_check_their_data_with_the_shared_check():
 
 def _scripted_val_losses(monkeypatch, losses):
     """La pérdida de validación de cada época, fijada (la exactitud sigue siendo la real)."""
-    import labkit.loop as loop_module
-
-    it, real = iter(losses), loop_module.loss_and_accuracy
+    it = iter(losses)
 
     def fake(logits, y):
-        return next(it), real(logits, y)[1]
+        return next(it), _REAL_LOSS_AND_ACCURACY(logits, y)[1]
 
-    monkeypatch.setattr(loop_module, "loss_and_accuracy", fake)
+    monkeypatch.setattr(labkit.loop, "loss_and_accuracy", fake)
 
 
 def test_run_fine_tune_keeps_the_best_epoch_of_both_phases(data, features, monkeypatch):
