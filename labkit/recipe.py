@@ -206,15 +206,20 @@ def fine_tune(model: nn.Module, train: DataSplits | ImageSet, val: ImageSet | No
           s por ejecución       4.5           32.5           46.1             69.5
         flores (100)           77.6 ± 0.8     75.3 ± 1.8     75.8 ± 3.8       76.7 ± 2.0
           s por ejecución       3.4           11.9           17.2             27.2
+        ELPV (1515, todas)     82.1 ± 0.6     —              83.5 ± 0.9       —
+          s por ejecución       9.2           —              124.0            —
+
     Lo que decidieron: en los frijoles (dominio lejano de ImageNet) la receta de antes no se
     separa de la cabeza sola (−0.4 puntos): 5 épocas a 1e-4 apenas mueven la red. Con
     ``one_cycle`` hasta 1e-3 y 8 épocas, el ajuste fino gana +4.1 puntos a la cabeza sola
     (emparejado por semillas e imágenes; con 90 imágenes de prueba y 3 semillas el intervalo
     aún incluye el 0). En las flores con 100 imágenes (dominio cercano) ninguna segunda fase
     pasa a la cabeza sola y ninguna pierde por el intervalo (−1.8 puntos ``oc8``, «empate»).
-    El aumento no compensó: −3.3 puntos frente a ``oc8`` en los frijoles, +0.9 en las flores,
-    y cuesta 1.5 veces más porque apaga la caché de características (los barridos de los
-    cuadernos no podrían reutilizarlas); así que va apagado. La mitad de los grupos sigue
+    En ELPV (lejano, 581 de prueba) ``oc8`` gana +1.4 puntos a la cabeza sola, 3 de 3 semillas,
+    con intervalo [−0.4, +3.1]: «empate» por poco. El aumento no compensó: −3.3 puntos frente
+    a ``oc8`` en los frijoles, +0.9 en las flores, y cuesta 1.5 veces más porque apaga la caché
+    de características (los barridos de los cuadernos no podrían reutilizarlas); así que va
+    apagado. La mitad de los grupos sigue
     congelada (medido antes: empata con descongelar todo y cuesta menos de la mitad).
 
     Args:
