@@ -34,6 +34,8 @@ class History:
         interrupted: si se interrumpió a mano (KeyboardInterrupt).
         cached: si se entrenó sobre características guardadas en caché.
         setup_seconds: segundos previos a la primera época (p. ej. calcular la caché).
+        notes: avisos en español de la ejecución (p. ej. que la mejor época es de la fase de
+            cabeza y el ajuste fino no cambió los pesos; ver :attr:`best_phase`).
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -49,6 +51,14 @@ class History:
     interrupted: bool = False
     cached: bool = False
     setup_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def best_phase(self) -> str | None:
+        """La fase de la mejor época («cabeza», «ajuste fino», «»), o ``None`` si no hay."""
+        if self.best_epoch is None or not 0 < self.best_epoch <= len(self.phase):
+            return None
+        return self.phase[self.best_epoch - 1]
 
     @property
     def epochs(self) -> int:

@@ -55,8 +55,10 @@ from .errors import LabkitError
 from .features import FeatureCache, FeatureSet
 from .freezing import freeze_to
 from .groups import layer_groups
+from .loop import BestTracker
 from .models import MODELS, create_model, replace_head
 from .optim import group_lrs
+from .recipe import FINE_TUNE_DEFAULTS, Phase, phase_settings, run_phases
 from .results import METHOD_LABELS, METHODS, crossover, format_table, labeled, summarize
 from .runs import (
     Progress,
@@ -75,6 +77,7 @@ from .runs import (
     scratch_epochs,
     transfer_features,
 )
+from .training import FitSettings
 
 __all__ = [
     "METHODS", "METHOD_LABELS", "Recipe", "TransferFeatures", "transfer_features",
@@ -151,8 +154,10 @@ def data_size_sweep(data: DataSplits, sizes: Sequence[int] = (10, 50, 100, 500, 
     Returns:
         Una fila por método × tamaño × semilla: ``method``, ``n_train``, ``seed``, ``test_acc``,
         ``val_acc``, ``train_seconds`` (solo entrenar; las características se calculan una vez),
-        ``epochs``, ``model`` y ``test_correct`` (el acierto de cada imagen de prueba: con él
-        :func:`labkit.compare.compare` empareja los brazos sobre la misma prueba).
+        ``epochs``, ``model``, ``test_correct`` (el acierto de cada imagen de prueba: con él
+        :func:`labkit.compare.compare` empareja los brazos sobre la misma prueba) y
+        ``best_phase`` (en el ajuste fino, la fase de su mejor época: «cabeza» si la segunda
+        fase no la mejoró; ``None`` en los demás métodos).
     """
     check_splits(data, "Cada barrido", "labkit.surface_dataset()")
     methods, seeds = _check_methods(methods), _check_seeds(seeds)
@@ -165,7 +170,8 @@ def data_size_sweep(data: DataSplits, sizes: Sequence[int] = (10, 50, 100, 500, 
     for method, n, seed in _runs(plan, progress, "barrido de tamaño de datos"):
         out = _run_one(method, data, feats, n, seed, recipe, fine_tune_depth, device)
         name = "cnn_pequena" if method == "desde_cero" else model_name
-        rows.append({"method": method, "n_train": n, "seed": seed, **out, "model": name})
+        rows.append({"method": method, "n_train": n, "seed": seed, "best_phase": None, **out,
+                     "model": name})
         if callable(progress):
             progress(len(rows), len(plan), rows[-1])
     return rows
@@ -273,29 +279,38 @@ def _fresh(base: nn.Module, depth: int, seed: int, num_classes: int) -> nn.Modul
     return freeze_to(model, depth)
 
 
-def _head_phase(base: nn.Module, sets: list, seed: int, recipe: Recipe, head_epochs: int,
-                head_lr: float, device: torch.device | str | None,
-                cache: FeatureCache) -> tuple[nn.Module, History]:
-    """Primera fase común a todas las razones: la cabeza nueva sobre el tronco congelado."""
+def _head_phase(base: nn.Module, sets: list, head: FitSettings | None
+                ) -> tuple[nn.Module, History, BestTracker]:
+    """Primera fase común a todas las razones: la cabeza nueva sobre el tronco congelado.
+
+    Devuelve también el seguimiento de la mejor época, que cada razón continúa (una sola mejor
+    época para las dos fases, como en :func:`labkit.fine_tune`).
+    """
+    seed = head.seed if head is not None else 0
     model = _fresh(base, _head_depth(base), seed, sets[0].num_classes)
-    if head_epochs == 0:
-        return model, History()
-    h = _fit(model, sets[0], sets[1], head_epochs, seed, recipe, lr=head_lr, device=device,
-             phase="cabeza", cache=cache)
-    return model, h
+    best = BestTracker(classes=list(sets[0].classes))
+    if head is None:
+        return model, History(), best
+    h = run_phases(model, [Phase(sets[0], sets[1], head, _head_depth(base))], best)
+    return model, h, best
 
 
 def lr_ratio_sweep(model_name: str, data: DataSplits, ratios: Sequence[float], *,
                    depth: int = 0, seeds: Sequence[int] = (0,), n_train: int | None = None,
-                   head_epochs: int = 3, epochs: int = 5, head_lr: float = 1e-3,
-                   lr: float = 1e-4, tiers: int = 3, batch_size: int = 32,
+                   head_epochs: int | None = None, epochs: int | None = None,
+                   head_lr: float | None = None, lr: float | None = None, tiers: int = 3,
+                   batch_size: int = 32,
                    pretrained: bool = True, device: torch.device | str | None = None,
                    progress: Progress = True) -> list[dict]:
     """Exactitud del ajuste fino según la razón entre tasas de niveles vecinos.
 
     Para cada semilla se entrena una vez la cabeza (fase común) y, desde ese mismo punto, cada
     razón hace su ajuste fino con ``depth`` grupos congelados: así las diferencias vienen solo de
-    la razón. La salida de los grupos congelados se calcula una vez.
+    la razón. La salida de los grupos congelados se calcula una vez. Es la receta de
+    :func:`labkit.fine_tune` (la misma implementación, :func:`labkit.recipe.run_phases`, con una
+    sola mejor época para las dos fases y sus valores por defecto,
+    :data:`labkit.recipe.FINE_TUNE_DEFAULTS`), salvo el aumento: va sin él para reutilizar la
+    salida de los grupos congelados.
 
     Args:
         model_name: modelo del catálogo.
@@ -304,10 +319,11 @@ def lr_ratio_sweep(model_name: str, data: DataSplits, ratios: Sequence[float], *
         depth: grupos que siguen congelados en el ajuste fino.
         seeds: semillas.
         n_train: imágenes de entrenamiento (``None`` = todas).
-        head_epochs: épocas de la fase de cabeza (0 = sin ella).
-        epochs: épocas de ajuste fino.
-        head_lr: tasa de la fase de cabeza.
-        lr: tasa de la cabeza en el ajuste fino.
+        head_epochs: épocas de la fase de cabeza (0 = sin ella; ``None`` = la receta).
+        epochs: épocas de ajuste fino (``None`` = la receta).
+        head_lr: tasa de la fase de cabeza (``None`` = la receta).
+        lr: tasa de la cabeza en el ajuste fino (``None`` = la receta; la máxima de su
+            calendario).
         tiers: niveles de tasas.
         batch_size: tamaño del lote.
         pretrained: pesos de ImageNet (``False`` solo para pruebas).
@@ -317,8 +333,9 @@ def lr_ratio_sweep(model_name: str, data: DataSplits, ratios: Sequence[float], *
     Returns:
         Una fila por razón y semilla: ``ratio``, ``lr_first`` (tasa del primer grupo que
         entrena, la misma que le da ``fit``: :func:`labkit.optim.group_lrs` sobre todos los
-        grupos del modelo), ``seed``, ``depth``, ``n_train``, ``test_acc``, ``val_acc``, ``seconds`` (las
-        dos fases), ``epochs`` y ``test_correct`` (acierto por imagen de prueba).
+        grupos del modelo), ``seed``, ``depth``, ``n_train``, ``test_acc``, ``val_acc``,
+        ``seconds`` (las dos fases), ``epochs``, ``test_correct`` (acierto por imagen de prueba)
+        y ``best_phase`` (fase de la mejor época: «cabeza» si el ajuste fino no la mejoró).
     """
     base, train = _prepare(model_name, data, n_train, pretrained, device)
     depth = _check_depths(base, [depth])[0]
@@ -326,16 +343,20 @@ def lr_ratio_sweep(model_name: str, data: DataSplits, ratios: Sequence[float], *
         raise LabkitError("Con todo congelado salvo la cabeza no hay razón entre tasas que "
                           "probar: usa una profundidad menor.")
     _check_ratios(ratios)
-    seeds, recipe, cache = _check_seeds(seeds), Recipe(batch_size=batch_size), FeatureCache()
+    seeds, cache = _check_seeds(seeds), FeatureCache()
+    given = {"head_epochs": head_epochs, "epochs": epochs, "head_lr": head_lr, "lr": lr}
+    recipe = {**{k: v for k, v in given.items() if v is not None}, "augment": False}
+    head_epochs = FINE_TUNE_DEFAULTS["head_epochs"] if head_epochs is None else head_epochs
     sets, _ = _sets_at(base, train, data, depth)
     plan = [(s, r) for s in seeds for r in ratios]
     rows, heads = [], {}
     for seed, ratio in _runs(plan, progress, "barrido de razón entre tasas"):
+        head, tune = phase_settings(FitSettings(batch_size=batch_size, tiers=tiers, seed=seed,
+                                                device=device, progress=False, cache=cache),
+                                    ratio=float(ratio), **recipe)
         if seed not in heads:
-            heads[seed] = _head_phase(base, sets, seed, recipe, head_epochs, head_lr, device,
-                                      cache)
-        rows.append(_ratio_row(heads[seed], sets, depth, seed, ratio, lr, epochs, tiers,
-                               recipe, device, cache, model_name))
+            heads[seed] = _head_phase(base, sets, head if head_epochs else None)
+        rows.append(_ratio_row(heads[seed], sets, depth, tune, model_name))
         if callable(progress):
             progress(len(rows), len(plan), rows[-1])
     return rows
@@ -348,19 +369,15 @@ def _check_ratios(ratios: Sequence[float]) -> None:
         raise LabkitError(f"ratios={ratios!r}: da razones de 1 o más, p. ej. (1, 3, 10, 30).")
 
 
-def _ratio_row(head: tuple[nn.Module, History], sets: list, depth: int, seed: int, ratio: float,
-               lr: float, epochs: int, tiers: int, recipe: Recipe,
-               device: torch.device | str | None, cache: FeatureCache, name: str) -> dict:
-    """El ajuste fino con una razón, desde una copia del modelo con la cabeza ya entrenada."""
-    model = freeze_to(copy.deepcopy(head[0]), depth)
-    h = _fit(model, sets[0], sets[1], epochs, seed, recipe, lr=lr, ratio=float(ratio),
-             tiers=tiers, device=device, phase="ajuste fino", cache=cache)
+def _ratio_row(head: tuple[nn.Module, History, BestTracker], sets: list, depth: int,
+               tune: FitSettings, name: str) -> dict:
+    """El ajuste fino con una razón, desde copias del modelo, el historial y la mejor época de
+    la fase de cabeza (la mejor época es la de las dos fases)."""
+    model, history, best = (copy.deepcopy(x) for x in head)
+    h = run_phases(model, [Phase(sets[0], sets[1], tune, depth)], best, history)
     out = _result(model, sets[2], h)
-    first = group_lrs(len(layer_groups(model)), lr, float(ratio), tiers)[depth]
-    return {"ratio": float(ratio), "lr_first": first, "seed": seed, "depth": depth,
+    first = group_lrs(len(layer_groups(model)), tune.lr, tune.ratio, tune.tiers)[depth]
+    return {"ratio": tune.ratio, "lr_first": first, "seed": tune.seed, "depth": depth,
             "n_train": len(sets[0]), "test_acc": out["test_acc"], "val_acc": out["val_acc"],
-            "seconds": head[1].seconds + out["train_seconds"],
-            "epochs": head[1].epochs + out["epochs"], "model": name,
-            "test_correct": out["test_correct"]}
-
-
+            "seconds": out["train_seconds"], "epochs": out["epochs"], "model": name,
+            "test_correct": out["test_correct"], "best_phase": h.best_phase}

@@ -19,13 +19,14 @@ import ipywidgets as widgets
 import torch
 from torch import nn
 
-from .callbacks import Callback
+from .callbacks import Callback, History
 from .config import default_device, seed_everything
 from .data import DataSplits, ImageSet, check_splits
 from .errors import LabkitError
 from .evaluation import confusion_matrix, predict
 from .features import FeatureCache, FeatureSet
-from .freezing import default_fine_tune_depth, freeze_to
+from .freezing import default_fine_tune_depth, freeze_to, head_depth
+from .loop import BestTracker
 from .models import MODELS, available_models, create_model
 from .playresult import (
     MODE_EXTRACTION,
@@ -35,8 +36,9 @@ from .playresult import (
     _describe,
 )
 from .plots import plot_confusion, plot_misclassified
+from .recipe import FINE_TUNE_DEFAULTS, Phase, phase_settings, run_phases
 from .surfaces import SURFACE_CLASSES, surface_dataset
-from .training import fit
+from .training import FitSettings, fit
 from .widgets import (
     _SLIDER,
     _WIDE,
@@ -89,7 +91,11 @@ class Playground(_Shows):
     (con el panel de capas), imágenes de entrenamiento, razón entre tasas, épocas y el botón
     «Entrenar». Los límites de cada control impiden combinaciones imposibles; los modelos sin
     pesos en este equipo aparecen marcados y no se pueden entrenar. Al terminar muestra la
-    exactitud en prueba, la matriz de confusión y algunas imágenes mal clasificadas. Un error
+    exactitud en prueba, la matriz de confusión y algunas imágenes mal clasificadas. El modo
+    «ajuste fino» de un modelo preentrenado es la receta del curso (la de ``labkit.fine_tune``):
+    primero la cabeza nueva, y después «Épocas» de ajuste fino con la tasa y el calendario de
+    :data:`labkit.recipe.FINE_TUNE_DEFAULTS`, sin aumento; si la mejor época es de la cabeza, lo
+    dice. Un error
     se muestra en español en el propio playground, que sigue funcionando.
 
     :meth:`run` hace lo mismo que el botón; :attr:`result` guarda el último resultado.
@@ -98,7 +104,7 @@ class Playground(_Shows):
         data: particiones con ``train``, ``val`` y ``test``; ``None`` = el conjunto de
             superficies (200/100/200 imágenes de 128 px), creado al entrenar por primera vez.
         models: nombres del catálogo que se ofrecen; ``None`` = todos.
-        lr: tasa de la cabeza.
+        lr: tasa de la cabeza (extracción, fase de cabeza del ajuste fino y modelos desde cero).
         batch_size: tamaño del lote.
         seed: semilla (la misma semilla y los mismos ajustes dan el mismo resultado en CPU).
         device: dispositivo; ``None`` = :func:`labkit.default_device`.
@@ -107,7 +113,7 @@ class Playground(_Shows):
     _title = "Playground de Transfer Learning"
 
     def __init__(self, data: DataSplits | None = None, models: Sequence[str] | None = None, *,
-                 lr: float = 1e-3, batch_size: int = 32, seed: int = 0,
+                 lr: float = FINE_TUNE_DEFAULTS["head_lr"], batch_size: int = 32, seed: int = 0,
                  device: torch.device | str | None = None) -> None:
         _check_data(data)
         self._data = data
@@ -255,7 +261,7 @@ class Playground(_Shows):
         también la confirmación de que el núcleo recibió cada cambio)."""
         s = self.settings()
         self.plan.value = ("<div style='color:#555555'>Al pulsar «Entrenar»: "
-                           f"{html.escape(_describe(**s))}</div>")
+                           f"{html.escape(self._what(s))}</div>")
 
     def _explain(self) -> str:
         """El aviso que corresponde a la elección actual (vacío si no hay nada que decir)."""
@@ -342,9 +348,14 @@ class Playground(_Shows):
         freeze_to(model, s["depth"])
         train, val, test = self._inputs(model, data, s["depth"], s["n_train"])
         self.progress.reset()
-        history = fit(model, train, val, epochs=s["epochs"], lr=self.lr, ratio=s["ratio"],
-                      batch_size=self.batch_size, callbacks=[self.progress, *callbacks],
-                      progress=False, seed=self.seed, device=self.device)
+        base = FitSettings(batch_size=self.batch_size, callbacks=[self.progress, *callbacks],
+                           progress=False, seed=self.seed, device=self.device)
+        if s["mode"] == MODE_FINE_TUNE and not _is_scratch(s["model_name"]):
+            history = self._fine_tune(model, data, s, base, train, val)
+        else:
+            history = fit(model, train, val, epochs=s["epochs"], lr=self.lr, ratio=s["ratio"],
+                          **{k: getattr(base, k) for k in ("batch_size", "callbacks",
+                                                           "progress", "seed", "device")})
         _check_trained(history)
         preds, probs = predict(model, test)
         labels = data.test.labels
@@ -355,6 +366,27 @@ class Playground(_Shows):
             classes=list(data.test.classes), test_name=data.test.name or "prueba",
             seconds=time.perf_counter() - start, run=self.runs, model=model, preds=preds,
             probs=probs, interrupted=history.interrupted, weights_epoch=history.weights_epoch)
+
+    @staticmethod
+    def _what(s: dict) -> str:
+        """La línea que describe unos ajustes; el ajuste fino dice también la fase de cabeza."""
+        what = _describe(**s)
+        if s["mode"] == MODE_FINE_TUNE and not _is_scratch(s["model_name"]):
+            n = FINE_TUNE_DEFAULTS["head_epochs"]
+            what += f" · antes, {n} {'época' if n == 1 else 'épocas'} de cabeza (la receta)"
+        return what
+
+    def _fine_tune(self, model: nn.Module, data: DataSplits, s: dict, base: FitSettings,
+                   train: ImageSet | FeatureSet, val: ImageSet | FeatureSet) -> History:
+        """La receta del curso (:func:`labkit.recipe.run_phases`, la de ``labkit.fine_tune``):
+        la cabeza nueva y después ``epochs`` épocas de ajuste fino con ``depth`` grupos
+        congelados, sin aumento (se reutilizan las características)."""
+        top = head_depth(model)
+        heads = self._inputs(model, data, top, s["n_train"])
+        head, tune = phase_settings(base, epochs=s["epochs"], ratio=s["ratio"],
+                                    head_lr=self.lr, augment=False)
+        phases = [Phase(heads[0], heads[1], head, top), Phase(train, val, tune, s["depth"])]
+        return run_phases(model, phases, BestTracker(classes=list(train.classes)))
 
     def _inputs(self, model: nn.Module, data: DataSplits, depth: int,
                 n: int) -> tuple[ImageSet | FeatureSet, ...]:
@@ -368,11 +400,14 @@ class Playground(_Shows):
 
     def _show_result(self, r: PlaygroundResult) -> None:
         """La exactitud en prueba, la matriz de confusión y algunos errores."""
-        what = _describe(r.model_name, r.mode, r.depth, r.n_train, r.epochs, r.ratio)
+        what = self._what({k: getattr(r, k) for k in ("model_name", "mode", "depth", "n_train",
+                                                      "epochs", "ratio")})
         self.result_text.value = (
             f"<div style='font-size:120%'><b>{html.escape(r.accuracy_text())}</b></div>"
             f"<div style='color:#555555'>Entrenamiento n.º {r.run}: {html.escape(what)} · "
-            f"{r.seconds:.1f} s</div>")
+            f"{r.seconds:.1f} s</div>"
+            + "".join(f"<div style='color:#8a4b00'>{html.escape(n)}</div>"
+                      for n in r.history.notes))
         show_outputs(self.result_plots, plot_confusion(r.confusion, r.classes),
                      plot_misclassified(self.data.test, r.preds, r.probs, max_images=4))
 

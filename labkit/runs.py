@@ -28,7 +28,7 @@ from .freezing import default_fine_tune_depth, freeze_to
 from .groups import layer_groups, split_at
 from .loop import BestTracker
 from .models import create_model, replace_head
-from .recipe import FINE_TUNE_DEFAULTS
+from .recipe import FINE_TUNE_DEFAULTS, Phase, phase_settings, run_phases
 from .results import METHODS
 from .training import FitSettings, _check_data, _run_fit
 
@@ -53,16 +53,19 @@ class Recipe:
     """Los hiperparámetros de los tres métodos de los barridos (ver la descripción del módulo).
 
     La extracción y el ajuste fino siguen la receta del curso,
-    :data:`labkit.recipe.FINE_TUNE_DEFAULTS` (la de :func:`labkit.fine_tune`): tasa de la cabeza
-    ``head_lr``, ajuste fino de ``fine_tune_epochs`` épocas con ``fine_tune_lr`` y razón
-    ``fine_tune_ratio``, la primera mitad de los grupos congelada, tasa constante y sin aumento.
-    Los valores por defecto salen de ese diccionario; no se copian a mano.
+    :data:`labkit.recipe.FINE_TUNE_DEFAULTS` (la de :func:`labkit.fine_tune`, con la misma
+    implementación, :func:`labkit.recipe.run_phases`): tasa de la cabeza ``head_lr``, ajuste
+    fino de ``fine_tune_epochs`` épocas con ``fine_tune_lr`` (máxima de ``fine_tune_schedule``)
+    y razón ``fine_tune_ratio``, la primera mitad de los grupos congelada y una sola mejor
+    época para las dos fases. Los valores por defecto salen de ese diccionario; no se copian.
 
-    **Una desviación, a propósito:** ``head_epochs`` es 30, no 3. Los barridos empiezan en 10
-    imágenes, que con lotes de 32 son **un solo paso** de optimización por época: 3 épocas
+    **Desviaciones, a propósito:** ``head_epochs`` es 30, no 3. Los barridos empiezan en
+    10 imágenes, que con lotes de 32 son **un solo paso** de optimización por época: 3 épocas
     serían 3 pasos y la cabeza apenas se movería. Con 30 épocas la muestra más pequeña recibe
     30 pasos; con más imágenes, quedarse con la mejor época de validación evita el sobreajuste.
-    :meth:`describe` lo cuenta en español (y ``print(receta)`` lo imprime).
+    Y el ajuste fino va siempre **sin aumento** (si la receta lo usara, sería otra
+    desviación): el barrido reutiliza la salida de los grupos congelados, calculada una vez
+    para todos los tamaños y semillas, y el aumento la cambiaría en cada época. :meth:`describe` lo cuenta en español (y ``print(receta)`` lo imprime).
 
     La CNN desde cero no forma parte de la receta del curso: tiene sus propios valores
     (``scratch_*``, con aumento de datos).
@@ -73,6 +76,7 @@ class Recipe:
         fine_tune_epochs: épocas de la segunda fase del ajuste fino.
         fine_tune_lr: tasa de la cabeza en el ajuste fino (los grupos anteriores, menos).
         fine_tune_ratio: razón entre tasas de niveles vecinos en el ajuste fino.
+        fine_tune_schedule: calendario de la tasa en el ajuste fino.
         scratch_steps: pasos de optimización (lotes) de la CNN desde cero.
         scratch_min_epochs: épocas mínimas desde cero.
         scratch_max_epochs: épocas máximas desde cero.
@@ -86,6 +90,7 @@ class Recipe:
     fine_tune_epochs: int = FINE_TUNE_DEFAULTS["epochs"]
     fine_tune_lr: float = FINE_TUNE_DEFAULTS["lr"]
     fine_tune_ratio: float = FINE_TUNE_DEFAULTS["ratio"]
+    fine_tune_schedule: str | None = FINE_TUNE_DEFAULTS["schedule"]
     scratch_steps: int = 250
     scratch_min_epochs: int = 3
     scratch_max_epochs: int = 20
@@ -108,10 +113,15 @@ class Recipe:
         for name, key, what in (("head_lr", "head_lr", "tasa de la cabeza"),
                                 ("fine_tune_epochs", "epochs", "épocas de ajuste fino"),
                                 ("fine_tune_lr", "lr", "tasa del ajuste fino"),
-                                ("fine_tune_ratio", "ratio", "razón entre tasas")):
+                                ("fine_tune_ratio", "ratio", "razón entre tasas"),
+                                ("fine_tune_schedule", "schedule", "calendario del ajuste fino")):
             if getattr(self, name) != d[key]:
-                out.append(f"{what} {getattr(self, name):g} en vez de {d[key]:g} (elegido al "
-                           "crear esta receta)")
+                out.append(f"{what} {_g(getattr(self, name))} en vez de {_g(d[key])} (elegido "
+                           "al crear esta receta)")
+        if d["augment"]:
+            out.append(f"ajuste fino sin aumento (la receta usa «{_g(d['augment'])}»): el barrido "
+                       "reutiliza la salida de los grupos congelados, calculada una vez para "
+                       "todos los tamaños y semillas, y el aumento la cambiaría en cada época")
         return out
 
     def describe(self) -> str:
@@ -124,8 +134,9 @@ class Recipe:
             f"Extracción: cabeza lineal, {self.head_epochs} épocas con tasa {self.head_lr:g} "
             f"(lotes de {self.batch_size}).",
             f"Ajuste fino: esa cabeza y después {self.fine_tune_epochs} épocas con tasa "
-            f"{self.fine_tune_lr:g} en la cabeza y razón {self.fine_tune_ratio:g} entre niveles, "
-            "por defecto la primera mitad de los grupos congelada, tasa constante, sin aumento.",
+            f"{self.fine_tune_lr:g} en la cabeza (calendario {_g(self.fine_tune_schedule)}) y "
+            f"razón {self.fine_tune_ratio:g} entre niveles, por defecto la primera mitad de los "
+            "grupos congelada, sin aumento; una sola mejor época para las dos fases.",
             f"Desde cero: CNN pequeña, unos {self.scratch_steps} pasos "
             f"({self.scratch_min_epochs}–{self.scratch_max_epochs} épocas), tasa "
             f"{self.scratch_lr:g}, {'con' if self.scratch_augment else 'sin'} aumento de datos.",
@@ -141,6 +152,11 @@ class Recipe:
 
     def __str__(self) -> str:
         return self.describe()
+
+
+def _g(value: object) -> str:
+    """Un valor de la receta como texto (números con ``:g``)."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 # ---------------------------------------------------------------- comprobaciones
@@ -361,8 +377,9 @@ def run_fine_tune(features: TransferFeatures, n: int, seed: int = 0, depth: int 
         **kwargs: otras opciones de ``labkit.fit``.
 
     Returns:
-        ``{"test_acc", "val_acc", "train_seconds", "epochs", "test_correct"}`` (épocas de las
-        dos fases; ``test_correct``, el acierto de cada imagen de prueba).
+        ``{"test_acc", "val_acc", "train_seconds", "epochs", "test_correct", "best_phase"}``
+        (épocas de las dos fases; ``test_correct``, el acierto de cada imagen de prueba;
+        ``best_phase``, la fase de la mejor época: «cabeza» si el ajuste fino no mejoró).
     """
     r = recipe or Recipe()
     depth = _fine_tune_depth(features.model, depth)
@@ -370,15 +387,21 @@ def run_fine_tune(features: TransferFeatures, n: int, seed: int = 0, depth: int 
     model = copy.deepcopy(feats.model)
     seed_everything(seed)
     replace_head(model, feats.train.num_classes)
-    freeze_to(model, heads.depth)
-    best, h = BestTracker(classes=list(feats.train.classes)), History()
-    _fit(model, heads.train.take(n, seed), heads.val, r.head_epochs, seed, r, best, h,
-         lr=r.head_lr, device=device, phase="cabeza", **kwargs)
-    freeze_to(model, depth)
-    _fit(model, feats.train.take(n, seed), feats.val, r.fine_tune_epochs, seed, r, best, h,
-         lr=r.fine_tune_lr, ratio=r.fine_tune_ratio, device=device, phase="ajuste fino",
-         **kwargs)
-    return _result(model, feats.test, h)
+    head, tune = _phase_settings(r, seed, device, **kwargs)
+    phases = [Phase(heads.train.take(n, seed), heads.val, head, heads.depth),
+              Phase(feats.train.take(n, seed), feats.val, tune, depth)]
+    h = run_phases(model, phases, BestTracker(classes=list(feats.train.classes)))
+    return {**_result(model, feats.test, h), "best_phase": h.best_phase}
+
+
+def _phase_settings(r: Recipe, seed: int, device: torch.device | str | None,
+                    **kwargs: object) -> tuple[FitSettings, FitSettings]:
+    """Las dos fases de la receta con los valores de ``r`` (sin aumento: características)."""
+    kwargs.setdefault("progress", False)
+    base = FitSettings(batch_size=r.batch_size, seed=seed, device=device, **kwargs)
+    return phase_settings(base, head_epochs=r.head_epochs, epochs=r.fine_tune_epochs,
+                          head_lr=r.head_lr, lr=r.fine_tune_lr, ratio=r.fine_tune_ratio,
+                          schedule=r.fine_tune_schedule, augment=False)
 
 
 def _fine_tune_depth(model: nn.Module, depth: int | None) -> int:

@@ -11,14 +11,16 @@ import torch
 
 import labkit
 import labkit.experiments as ex
+import labkit.loop
 from labkit import DataSplits, ImageSet, LabkitError, create_model, freeze_to, layer_groups
 from labkit.explorers import SampleSizeExplorer
 from labkit.features import FeatureSet
 
+_REAL_LOSS_AND_ACCURACY = labkit.loop.loss_and_accuracy
 TINY = ex.Recipe(head_epochs=1, fine_tune_epochs=1, scratch_steps=1, scratch_min_epochs=1,
                  scratch_max_epochs=2, batch_size=8)
 ROW_KEYS = {"method", "n_train", "seed", "test_acc", "val_acc", "train_seconds", "epochs",
-            "model", "test_correct"}
+            "model", "test_correct", "best_phase"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -127,7 +129,8 @@ def test_deepened_features_equal_a_direct_extraction(data, features):
 def test_run_fine_tune_leaves_the_shared_model_untouched(data, features):
     before = [p.detach().clone() for p in features.model.parameters()]
     out = ex.run_fine_tune(features, 8, seed=0, recipe=TINY)
-    assert set(out) == {"test_acc", "val_acc", "train_seconds", "epochs", "test_correct"}
+    assert set(out) == {"test_acc", "val_acc", "train_seconds", "epochs", "test_correct",
+                        "best_phase"}
     after = list(features.model.parameters())
     assert all(torch.equal(a, b) for a, b in zip(before, after))
 
@@ -299,16 +302,81 @@ def test_recipe_takes_the_course_recipe_and_says_where_it_deviates():
     from labkit.recipe import FINE_TUNE_DEFAULTS as D
 
     r = ex.Recipe()
-    assert (r.head_lr, r.fine_tune_epochs, r.fine_tune_lr, r.fine_tune_ratio) == (
-        D["head_lr"], D["epochs"], D["lr"], D["ratio"])
+    assert (r.head_lr, r.fine_tune_epochs, r.fine_tune_lr, r.fine_tune_ratio,
+            r.fine_tune_schedule) == (D["head_lr"], D["epochs"], D["lr"], D["ratio"],
+                                      D["schedule"])
     devs = r.deviations()
-    assert len(devs) == 1 and "épocas de cabeza 30" in devs[0] and "un solo paso" in devs[0]
+    assert len(devs) == 1 + bool(D["augment"])
+    assert "épocas de cabeza 30" in devs[0] and "un solo paso" in devs[0]
+    assert not D["augment"] or "sin aumento" in devs[1]  # el barrido reutiliza características
     assert str(r) == r.describe() and "Diferencias con la receta del curso" in str(r)
     same = ex.Recipe(head_epochs=D["head_epochs"])
-    assert same.deviations() == [] and "igual que la receta del curso" in same.describe()
-    assert "tasa del ajuste fino 0.0003 en vez de 0.0001" in ex.Recipe(fine_tune_lr=3e-4).describe()
+    assert len(same.deviations()) == bool(D["augment"])
+    text = ex.Recipe(fine_tune_lr=3e-4, fine_tune_schedule="constante").describe()
+    assert f"tasa del ajuste fino 0.0003 en vez de {D['lr']:g}" in text
+    assert D["schedule"] == "constante" or f"constante en vez de {D['schedule']}" in text
 
 
 def test_sweeps_check_their_data_with_the_shared_check():
     with pytest.raises(LabkitError, match="Cada barrido necesita un DataSplits"):
         ex.data_size_sweep("no son datos", sizes=(10,))
+
+
+# ---------------------------------------------------------------- una sola receta
+
+
+def _scripted_val_losses(monkeypatch, losses):
+    """La pérdida de validación de cada época, fijada (la exactitud sigue siendo la real)."""
+    it = iter(losses)
+
+    def fake(logits, y):
+        return next(it), _REAL_LOSS_AND_ACCURACY(logits, y)[1]
+
+    monkeypatch.setattr(labkit.loop, "loss_and_accuracy", fake)
+
+
+def test_run_fine_tune_keeps_the_best_epoch_of_both_phases(data, features, monkeypatch):
+    head_only = ex.run_extraction(features, 8, seed=0, recipe=TINY)
+    _scripted_val_losses(monkeypatch, [0.5, 0.9])  # el ajuste fino no mejora la cabeza
+    tuned = ex.run_fine_tune(features, 8, seed=0, recipe=TINY)
+    assert tuned["best_phase"] == "cabeza" and tuned["epochs"] == 2
+    # se queda con los pesos de la cabeza: los de la extracción, imagen a imagen
+    assert torch.equal(tuned["test_correct"], head_only["test_correct"])
+    _scripted_val_losses(monkeypatch, [0.9, 0.5])
+    assert ex.run_fine_tune(features, 8, seed=0, recipe=TINY)["best_phase"] == "ajuste fino"
+
+
+def test_lr_ratio_sweep_keeps_the_best_epoch_of_both_phases(data, monkeypatch):
+    # cabeza 0.5 · razón 1: 0.9 · razón 10: 0.8 → las dos filas vuelven a la cabeza
+    _scripted_val_losses(monkeypatch, [0.5, 0.9, 0.8])
+    rows = ex.lr_ratio_sweep("efficientnet_lite0", data, ratios=(1, 10), depth=7, seeds=(0,),
+                             head_epochs=1, epochs=1, pretrained=False, progress=False)
+    assert [r["best_phase"] for r in rows] == ["cabeza", "cabeza"]
+    assert torch.equal(rows[0]["test_correct"], rows[1]["test_correct"])
+    _scripted_val_losses(monkeypatch, [0.9, 0.5, 0.95])
+    rows = ex.lr_ratio_sweep("efficientnet_lite0", data, ratios=(1, 10), depth=7, seeds=(0,),
+                             head_epochs=1, epochs=1, pretrained=False, progress=False)
+    assert [r["best_phase"] for r in rows] == ["ajuste fino", "cabeza"]
+
+
+def test_every_caller_runs_the_one_recipe(data, features, monkeypatch):
+    import labkit.playground as playground
+    import labkit.recipe as recipe
+    import labkit.runs as runs
+
+    calls = []
+    real = recipe.run_phases
+
+    def spy(model, phases, *args, **kwargs):
+        calls.append([p.settings.phase for p in phases])
+        return real(model, phases, *args, **kwargs)
+
+    for module in (recipe, ex, runs, playground):
+        monkeypatch.setattr(module, "run_phases", spy)
+    labkit.fine_tune(create_model("efficientnet_lite0", num_classes=2, pretrained=False),
+                     data, head_epochs=1, epochs=1, batch_size=8, progress=False)
+    ex.run_fine_tune(features, 8, seed=0, recipe=TINY)
+    ex.lr_ratio_sweep("efficientnet_lite0", data, ratios=(1,), depth=7, head_epochs=1, epochs=1,
+                      pretrained=False, progress=False)
+    assert calls == [["cabeza", "ajuste fino"], ["cabeza", "ajuste fino"], ["cabeza"],
+                     ["ajuste fino"]]

@@ -339,8 +339,8 @@ def test_fine_tune_runs_two_phases_with_the_right_freezing(data):
         def on_train_begin(self, state):
             seen.append((state.phase, frozen_depth(model)))
 
-    h = fine_tune(model, train, val, head_epochs=2, epochs=2, unfreeze_to=1,
-                  callbacks=[Depth()], schedule="constante", **FAST)
+    h = fine_tune(model, train, val, head_epochs=2, epochs=2, unfreeze_to=1, lr=1e-4,
+                  callbacks=[Depth()], schedule="constante", augment=False, **FAST)
     assert seen == [("cabeza", n - 1), ("ajuste fino", 1)]
     assert h.phase == ["cabeza", "cabeza", "ajuste fino", "ajuste fino"]
     assert h.lr == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4])
@@ -480,11 +480,40 @@ def test_fine_tune_keeps_the_best_of_both_phases_in_weights_and_checkpoint(data,
     assert same_weights(state_of(model), head_phase_weights)
 
 
-def test_fine_tune_counts_best_epoch_over_both_phases(data, monkeypatch):
+def test_fine_tune_counts_best_epoch_over_both_phases(data, monkeypatch, capsys):
     train, val = data
     scripted_val_losses(monkeypatch, [1.0, 0.9, 0.3, 0.6])
     h = fine_tune(small_model(), train, val, head_epochs=2, epochs=2, **FAST)
-    assert h.best_epoch == 3 and h.phase[2] == "ajuste fino"
+    assert h.best_epoch == 3 and h.phase[2] == "ajuste fino" and h.best_phase == "ajuste fino"
+    assert h.notes == [] and "fase «cabeza»" not in capsys.readouterr().out
+
+
+def test_fine_tune_says_when_the_best_epoch_is_from_the_head_phase(data, monkeypatch, capsys):
+    train, val = data
+    # cabeza: 1.0, 0.5 (la mejor) · ajuste fino: nunca la mejora
+    scripted_val_losses(monkeypatch, [1.0, 0.5, 0.7, 0.6, 0.9])
+    h = fine_tune(small_model(), train, val, head_epochs=2, epochs=3, **FAST)
+    assert h.best_epoch == 2 and h.best_phase == "cabeza" and h.weights_epoch == 2
+    assert len(h.notes) == 1 and "fase «cabeza»" in h.notes[0] and "3 épocas" in h.notes[0]
+    assert h.notes[0] in capsys.readouterr().out  # lo dice, no solo lo apunta
+
+
+def test_fine_tune_defaults_come_from_the_one_recipe(data):
+    from labkit.recipe import FINE_TUNE_DEFAULTS as D
+
+    train, val = data
+    seen = []
+
+    class Settings(Callback):
+        def on_train_begin(self, state):
+            seen.append(state.phase)
+
+    h = fine_tune(small_model(), train, val, callbacks=[Settings()], **FAST)
+    assert h.phase == ["cabeza"] * D["head_epochs"] + ["ajuste fino"] * D["epochs"]
+    assert seen == ["cabeza", "ajuste fino"]
+    tuned = h.lr[D["head_epochs"]:]  # tasa del último lote de cada época
+    assert D["lr"] / 2 < max(tuned) <= D["lr"] * (1 + 1e-9)
+    assert D["schedule"] == "constante" or tuned[-1] < D["lr"] / 10  # one_cycle baja al final
 
 
 def test_fine_tune_accepts_data_splits_and_uses_the_default_depth(data):

@@ -9,6 +9,7 @@ import ipywidgets
 import pytest
 import torch
 
+import labkit.loop as lp_loop
 import labkit.playground as lp
 from labkit import LabkitError, create_model, fine_tune, fit, layer_groups
 from labkit.callbacks import Callback, History
@@ -310,6 +311,24 @@ def test_playground_run_extraction_gives_accuracy(data, only_lite0):
     again = pg.run()  # la segunda vez reutiliza las características
     assert again.run == 2 and again.test_accuracy == pytest.approx(result.test_accuracy)
     assert pg._cache.hits >= 3
+
+
+def test_playground_fine_tune_mode_is_the_course_recipe(data, only_lite0, monkeypatch):
+    from labkit.recipe import FINE_TUNE_DEFAULTS as D
+
+    pg = Playground(data, batch_size=16)
+    pg.mode.value = MODE_FINE_TUNE
+    pg.samples.value, pg.epochs.value = 40, 2
+    assert f"antes, {D['head_epochs']} épocas de cabeza" in pg.plan.value
+    # la cabeza mejora (0.5) y el ajuste fino no: el playground lo dice
+    losses = iter([1.0] * (D["head_epochs"] - 1) + [0.5, 0.9, 0.8])
+    real = lp_loop.loss_and_accuracy
+    monkeypatch.setattr(lp_loop, "loss_and_accuracy", lambda lo, y: (next(losses), real(lo, y)[1]))
+    result = pg.run()
+    assert result is not None, pg.message.value
+    assert result.history.phase == ["cabeza"] * D["head_epochs"] + ["ajuste fino"] * 2
+    assert result.history.best_phase == "cabeza" and result.depth == pg.freeze_slider.value
+    assert "fase «cabeza»" in pg.result_text.value
 
 
 class StopAtStart(Callback):
