@@ -68,24 +68,54 @@ def test_training_step_matches_nchw():
         assert abs(x - y) <= 1e-2 * max(1.0, abs(x))
 
 
-def test_fit_trains_in_nchw_and_evaluates_in_channels_last():
-    """fit entrena con los pesos en el orden por defecto (ver labkit.speed.place) y deja que
-    la evaluación vuelva a channels-last."""
+def test_fit_layout_follows_batchnorm_and_depthwise():
+    """fit entrena en channels-last solo con BatchNorm fijas y convoluciones depthwise (ver
+    labkit.speed.place): Lite0 preentrenado sí; el mismo desde cero (BatchNorm que reestiman)
+    y ResNet-18 (sin depthwise) no. Después, la evaluación va en channels-last."""
     data = labkit.surface_dataset(n_train=24, n_val=12, n_test=12, image_size=32, seed=0)
-    model = labkit.create_model("efficientnet_lite0", num_classes=data.train.num_classes)
-    seen = []
+    cases = (("efficientnet_lite0", True, None, True),
+             ("efficientnet_lite0", True, True, False),
+             ("efficientnet_lite0", False, None, False),
+             ("resnet18", False, False, False))
+    for name, pretrained, update_bn, expected in cases:
+        model = labkit.create_model(name, num_classes=data.train.num_classes,
+                                    pretrained=pretrained)
+        seen = []
 
-    class Spy(labkit.Callback):
-        def on_epoch_end(self, state):
-            seen.append(speed.uses_channels_last(model))
+        class Spy(labkit.Callback):
+            def on_epoch_end(self, state):
+                seen.append(speed.uses_channels_last(model))  # noqa: B023
 
-    with speed.override(channels_last=True, compile=False):
-        labkit.freeze_to(model, len(layer_groups(model)) - 3)  # cola con BatchNorm que entrena
-        labkit.fit(model, data.train, data.val, epochs=1, lr=1e-3, seed=0, progress=False,
-                   callbacks=[Spy()])
-        assert seen == [False]
-        labkit.evaluate(model, data.test)
-        assert speed.uses_channels_last(model)
+        with speed.override(channels_last=True, compile=False):
+            labkit.freeze_to(model, len(layer_groups(model)) - 3)  # cola con BatchNorm
+            labkit.fit(model, data.train, data.val, epochs=1, lr=1e-3, seed=0, progress=False,
+                       callbacks=[Spy()], update_bn=update_bn)
+            assert seen == [expected], (name, pretrained, update_bn)
+            labkit.evaluate(model, data.test)
+            assert speed.uses_channels_last(model)
+
+
+def test_channels_last_training_with_fixed_batchnorm_has_float_precision():
+    """Con BatchNorm en evaluación (ajuste fino de un preentrenado), el gradiente en
+    channels-last coincide con float64 tan bien como en NCHW (la razón de usarlo al entrenar)."""
+    import copy
+
+    torch.manual_seed(0)
+    model = labkit.create_model("efficientnet_lite0", num_classes=3)
+    x = labkit.normalize(_images(4, 48), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+    y = torch.tensor([0, 1, 2, 0])
+    grads = []
+    for dtype, fmt in ((torch.float64, torch.contiguous_format),
+                       (torch.float32, torch.contiguous_format),
+                       (torch.float32, torch.channels_last)):
+        m = copy.deepcopy(model).to(dtype=dtype, memory_format=fmt)
+        labkit.train_mode(m, update_bn=False)
+        torch.nn.functional.cross_entropy(m(x.to(dtype).contiguous(memory_format=fmt)), y).backward()
+        grads.append(torch.cat([p.grad.double().flatten() for p in m.parameters()]))
+    ref, nchw, cl = grads
+    err = lambda g: float((g - ref).norm() / ref.norm())  # noqa: E731
+    assert err(nchw) < 1e-3
+    assert err(cl) < 1e-3
 
 
 def _grad_error(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cl: bool) -> float:
