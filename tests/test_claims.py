@@ -65,16 +65,16 @@ def _claim_notebook(path, holds: bool):
 
 def test_make_notebooks_refuses_to_save_a_notebook_whose_claim_broke(tmp_path, monkeypatch):
     """El núcleo hereda LABKIT_STRICT_CLAIMS: la celda falla y el cuaderno queda como estaba."""
-    from labkit.notebook_runner import execute_notebook
+    from labkit.notebooks import run_notebook
 
     monkeypatch.setenv(STRICT_ENV, "1")
     path = tmp_path / "cuaderno.ipynb"
     before = _claim_notebook(path, holds=False)
     with pytest.raises(LabkitError, match="ClaimError.*la curva de validación sube"):
-        execute_notebook(path, timeout=120)
+        run_notebook(path, timeout=120)
     assert path.read_bytes() == before
     _claim_notebook(path, holds=True)
-    execute_notebook(path, timeout=120)
+    run_notebook(path, timeout=120)
     assert '"execution_count": 1' in path.read_text()
 
 

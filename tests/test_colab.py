@@ -25,21 +25,22 @@ import pytest
 from test_install import build_wheel, pip_env
 from widget_notebook import CELLS, CHECKS, VIEWS
 
+from labkit.notebooks import list_notebooks
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
 W7 = REPO / ".ipywidgets7"
-COURSE = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+COURSE = list_notebooks(REPO / "notebooks")
 # Lo que no se enlaza desde .venv: labkit (se instala de la rueda) e ipywidgets 8 y compañía.
 HIDDEN = re.compile(r"^(_*editable_*\.?labkit|labkit|ipywidgets|widgetsnbextension|"
                     r"jupyterlab_widgets|ipython_genutils)", re.IGNORECASE)
 RUN = """
-import sys, nbformat
-from nbclient import NotebookClient
-nb = nbformat.read(sys.argv[1], as_version=4)
-NotebookClient(nb, timeout=600, kernel_name="python3",
-               resources={"metadata": {"path": sys.argv[2]}}).execute()
-nbformat.write(nb, sys.argv[1])
+import sys
+from labkit.notebooks import execute_notebook, read_notebook, write_notebooks
+nb = read_notebook(sys.argv[1])
+execute_notebook(nb, cwd=sys.argv[2], timeout=600)
+write_notebooks({sys.argv[1]: nb})
 """
 
 

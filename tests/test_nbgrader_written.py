@@ -17,6 +17,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from labkit.grading import mark_notebook
+from labkit.notebooks import read_notebook
 
 pytest.importorskip("nbgrader")
 pytestmark = pytest.mark.slow
@@ -58,7 +59,7 @@ def test_written_question_is_stripped_and_graded_by_hand(tmp_path: Path) -> None
     (tmp_path / "source" / "ps1").mkdir(parents=True)
     nbformat.write(_task(), tmp_path / "source" / "ps1" / "tarea.ipynb")
     _nbgrader(tmp_path, "generate_assignment", "ps1", "--force")
-    released = nbformat.read(tmp_path / "release" / "ps1" / "tarea.ipynb", as_version=4)
+    released = read_notebook(tmp_path / "release" / "ps1" / "tarea.ipynb")
     question = released.cells[2]
     assert REFERENCE not in question.source and "_Escribe aquí tu respuesta._" in question.source
     assert "¿Por qué se elige con validación?" in question.source
