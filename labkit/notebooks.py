@@ -78,10 +78,10 @@ def list_notebooks(folder: str | os.PathLike = "notebooks", allow_file: bool = F
     root = check_path("folder", folder)
     if allow_file and root.is_file() and root.suffix == ".ipynb":
         return [root]
+    also = " (ni es un cuaderno .ipynb)" if allow_file else ""
     if not root.exists():
-        raise LabkitError(f"La carpeta de cuadernos «{root}» no existe.")
+        raise LabkitError(f"No existe la carpeta de cuadernos «{root}»{also}.")
     if not root.is_dir():
-        also = " ni un cuaderno .ipynb" if allow_file else ""
         raise LabkitError(f"«{root}» no es una carpeta{also}: indica la carpeta de cuadernos.")
     found = [p for p in root.iterdir() if p.suffix == ".ipynb" and p.is_file()
              and not p.name.startswith(".") and not p.name.endswith("-checkpoint.ipynb")]

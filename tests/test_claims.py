@@ -7,6 +7,7 @@ import pytest
 from labkit import LabkitError
 from labkit.claims import STRICT_ENV, ClaimError, ClaimWarning, claim, strict_claims
 from labkit.fmt import count, pct, points
+from labkit.notebooks import write_notebooks
 
 
 def test_a_claim_that_holds_is_silent(monkeypatch):
@@ -59,7 +60,7 @@ def _claim_notebook(path, holds: bool):
                                  "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell(
         f"import labkit\nlabkit.claim({holds}, 'la curva de validación sube', 'val 0.41')")]
-    nbformat.write(nb, path)
+    write_notebooks({path: nb})
     return path.read_bytes()
 
 

@@ -25,7 +25,7 @@ import pytest
 from test_install import build_wheel, pip_env
 from widget_notebook import CELLS, CHECKS, VIEWS
 
-from labkit.notebooks import list_notebooks
+from labkit.notebooks import list_notebooks, read_notebook, write_notebooks
 
 pytestmark = pytest.mark.slow
 
@@ -117,11 +117,10 @@ def test_colab_like_environment_has_ipywidgets_7_and_labkit_from_the_wheel(colab
 
 def _setup_cells() -> list[str]:
     """La celda de preparación (la primera de código) de cada cuaderno, sin repetir."""
-    import nbformat
 
     cells = []
     for path in COURSE:
-        nb = nbformat.read(path, as_version=4)
+        nb = read_notebook(path)
         first = next(c.source for c in nb.cells if c.cell_type == "code")
         assert "import labkit" in first, f"{path.name}: la primera celda no prepara labkit"
         if first not in cells:
@@ -137,12 +136,12 @@ def test_setup_cells_and_widgets_run_in_the_colab_like_environment(colab, tmp_pa
         "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
     nb.cells = [nbformat.v4.new_code_cell(c) for c in [*setup, *CELLS]]
     path = tmp_path / "colab.ipynb"
-    nbformat.write(nb, path)
+    write_notebooks({path: nb})
     result = subprocess.run([str(colab), "-c", RUN, str(path), str(tmp_path)],
                             env=_kernel_env(), cwd=tmp_path, capture_output=True, text=True,
                             timeout=900)
     assert result.returncode == 0, f"falló en el entorno tipo Colab:\n{result.stderr[-5000:]}"
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     # la preparación encontró labkit (instalado de la rueda): no intentó el pip install

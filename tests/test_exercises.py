@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import errno
 from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import disk_full_on_fsync
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-import labkit.notebooks as notebooks
 from labkit.__main__ import main
 from labkit.errors import LabkitError
 from labkit.exercises import strip_solutions, write_student_versions
-from labkit.notebooks import execute_notebook, read_notebook
+from labkit.notebooks import execute_notebook, read_notebook, write_notebooks
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,7 +64,7 @@ def _exercise_notebook() -> nbformat.NotebookNode:
 def _write(path: Path, nb: nbformat.NotebookNode) -> Path:
     """Escribe un cuaderno y devuelve su ruta."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
+    write_notebooks({path: nb})
     return path
 
 
@@ -185,7 +184,7 @@ def test_refuses_same_folder_through_symlink(course: Path, tmp_path: Path) -> No
 
 
 def test_refuses_missing_or_empty_source(tmp_path: Path) -> None:
-    with pytest.raises(LabkitError, match="no existe"):
+    with pytest.raises(LabkitError, match="No existe la carpeta"):
         write_student_versions(tmp_path / "nada", tmp_path / "alumnos")
     (tmp_path / "vacia").mkdir()
     (tmp_path / "vacia" / "leeme.md").write_text("hola", encoding="utf-8")
@@ -226,14 +225,7 @@ def test_a_full_disk_writes_no_notebook_and_leaves_no_temp_files(
         nb = read_notebook(course / name)
         nb.cells.append(new_code_cell("nuevo = 1"))
         _write(course / name, nb)
-    fsyncs = []
-
-    def full_on_second(fd: int) -> None:
-        fsyncs.append(fd)
-        if len(fsyncs) == 2:
-            raise OSError(errno.ENOSPC, "No queda espacio en el dispositivo")
-
-    monkeypatch.setattr(notebooks.os, "fsync", full_on_second)
+    disk_full_on_fsync(monkeypatch, 2)
     with pytest.raises(LabkitError, match="No cabe el cuaderno"):
         write_student_versions(course, dest)
     assert {p.name: p.read_bytes() for p in dest.iterdir()} == before

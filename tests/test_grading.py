@@ -11,7 +11,7 @@ from labkit.__main__ import main
 from labkit.checks import CheckResult
 from labkit.errors import LabkitError
 from labkit.grading import TEST_HEADER, mark_notebook, mark_notebooks, require
-from labkit.notebooks import list_notebooks, read_notebook
+from labkit.notebooks import list_notebooks, read_notebook, write_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")
@@ -104,8 +104,8 @@ def test_malformed_exercises_are_refused_in_spanish(source, match):
 
 
 def test_mark_notebooks_writes_nothing_if_one_notebook_is_wrong(tmp_path):
-    nbformat.write(_nb(EXERCISE), tmp_path / "a.ipynb")
-    nbformat.write(_nb('r = 0\n### BEGIN SOLUTION\nr = 1\n'), tmp_path / "b.ipynb")
+    write_notebooks({tmp_path / "a.ipynb": _nb(EXERCISE)})
+    write_notebooks({tmp_path / "b.ipynb": _nb('r = 0\n### BEGIN SOLUTION\nr = 1\n')})
     before = (tmp_path / "a.ipynb").read_text()
     with pytest.raises(LabkitError):
         mark_notebooks(tmp_path)

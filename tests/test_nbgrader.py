@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labkit.notebooks import list_notebooks, read_notebook
+from labkit.notebooks import list_notebooks, read_notebook, write_notebooks
 
 pytest.importorskip("nbgrader")
 pytestmark = pytest.mark.slow
@@ -104,7 +104,7 @@ def course(tmp_path_factory) -> Path:
         shutil.copy(path, root / "source" / "ps1" / path.name)
     mini = root / "source" / MINI
     mini.mkdir()
-    nbformat.write(_mini_notebook(), mini / f"{MINI}.ipynb")
+    write_notebooks({mini / f"{MINI}.ipynb": _mini_notebook()})
     assert main(["nbgrader", str(mini)]) == 0  # los metadatos de nbgrader, con la herramienta del docente
     _nbgrader(root, "generate_assignment", "ps1", "--force")
     _nbgrader(root, "generate_assignment", MINI, "--force")
@@ -149,7 +149,7 @@ def _submit(course: Path, student: str, answers: dict) -> None:
             cell.source = cell.source.replace(stub, answers[grade_id])
     folder = course / "submitted" / student / MINI
     folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, folder / f"{MINI}.ipynb")
+    write_notebooks({folder / f"{MINI}.ipynb": nb})
 
 
 def test_autograde_gives_the_expected_points(course, monkeypatch):

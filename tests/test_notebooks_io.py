@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import stat
 from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import disk_full_on_fsync
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-import labkit.notebooks as notebooks
 from labkit.__main__ import main
 from labkit.course import BADGES_START
 from labkit.errors import LabkitError
@@ -59,7 +58,7 @@ def test_list_follows_the_course_order_and_skips_what_is_not_a_course_notebook(t
 
 
 def test_list_errors_are_spanish(tmp_path):
-    with pytest.raises(LabkitError, match="no existe"):
+    with pytest.raises(LabkitError, match="No existe la carpeta"):
         list_notebooks(tmp_path / "nada")
     (tmp_path / "a.ipynb").write_text("{}", encoding="utf-8")
     with pytest.raises(LabkitError, match="no es una carpeta"):
@@ -126,14 +125,7 @@ def test_a_write_that_fails_half_way_changes_no_notebook(tmp_path, monkeypatch):
     paths = [tmp_path / "01.ipynb", tmp_path / "02.ipynb"]
     write_notebooks({p: _nb("viejo = 1") for p in paths})
     before = _files(tmp_path)
-    calls = []
-
-    def full_on_second(fd: int) -> None:
-        calls.append(fd)
-        if len(calls) == 2:
-            raise OSError(errno.ENOSPC, "No queda espacio en el dispositivo")
-
-    monkeypatch.setattr(notebooks.os, "fsync", full_on_second)
+    disk_full_on_fsync(monkeypatch, 2)
     with pytest.raises(LabkitError, match="No cabe el cuaderno"):
         write_notebooks({p: _nb("nuevo = 2") for p in paths})
     assert _files(tmp_path) == before

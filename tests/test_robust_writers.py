@@ -30,6 +30,7 @@ from labkit.errors import LabkitError
 from labkit.inference import export, load_model, predict_image
 from labkit.loop import BestTracker
 from labkit.models import create_model, model_info
+from labkit.notebooks import read_notebook, write_notebooks
 from labkit.trainargs import ClassOrderWarning
 from labkit.training import evaluate, fine_tune, fit, predict
 from labkit.writers import exclusive_write
@@ -385,12 +386,12 @@ class _FakeClient:
 def _notebook(path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("print(1)")]
-    nbformat.write(nb, path)
+    write_notebooks({path: nb})
     return path
 
 
 def _outputs(path):
-    return [o.text for o in nbformat.read(path, as_version=4).cells[0].outputs]
+    return [o.text for o in read_notebook(path).cells[0].outputs]
 
 
 def test_ejecutar_does_not_overwrite_a_notebook_edited_while_it_ran(tmp_path, monkeypatch):
