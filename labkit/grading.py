@@ -258,3 +258,7 @@ def mark_notebooks(folder: str | os.PathLike = "notebooks") -> list[Path]:
         if marked != nb:
             changed[path] = marked
     return write_notebooks(changed)
+
+
+if __name__ == "__main__":  # la orden antigua: que no termine en silencio sin hacer nada
+    raise SystemExit("Error: esta orden ahora es «python -m labkit nbgrader [CARPETA]».")
