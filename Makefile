@@ -104,7 +104,7 @@ notebooks: $(STAMP)
 
 # Metadatos de nbgrader de los ejercicios (idempotente; repetir tras editar un cuaderno).
 nbgrader: $(STAMP)
-	$(PY) -m labkit.grading notebooks/
+	$(PY) -m labkit nbgrader notebooks/
 
 # La versión del alumno (alumnos/, la que abren `make lab` y las insignias): se versiona y se
 # regenera con esta orden tras cambiar notebooks/ (tests/test_alumnos.py comprueba que está al día).

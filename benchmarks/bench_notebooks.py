@@ -9,20 +9,21 @@ Los cuadernos no se modifican: se ejecuta una copia en memoria.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
 from pathlib import Path
 
-import nbformat
 import psutil
-from nbclient import NotebookClient
+
+from labkit.notebooks import execute_notebook, list_notebooks, read_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 class PeakRSS:
-    """Muestrea el RSS de un proceso (y sus hijos) en un hilo hasta que se le pide parar."""
+    """Muestrea el RSS de los procesos hijos de uno (el kernel y los suyos) en un hilo."""
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
         self.process = psutil.Process(pid)
@@ -32,9 +33,8 @@ class PeakRSS:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _rss(self) -> int:
-        procs = [self.process, *self.process.children(recursive=True)]
         total = 0
-        for proc in procs:
+        for proc in self.process.children(recursive=True):
             try:
                 total += proc.memory_info().rss
             except psutil.Error:
@@ -60,20 +60,15 @@ class PeakRSS:
 
 def run_notebook(path: Path) -> tuple[float, float]:
     """Ejecuta un cuaderno y devuelve (segundos, pico de memoria del kernel en MB)."""
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=900, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    nb = read_notebook(path)
     start = time.perf_counter()
-    with client.setup_kernel():
-        pid = client.km.provisioner.process.pid
-        with PeakRSS(pid) as meter:
-            for index, cell in enumerate(nb.cells):
-                client.execute_cell(cell, index)
+    with PeakRSS(os.getpid()) as meter:  # el kernel es un proceso hijo de este
+        execute_notebook(nb, cwd=path.parent, timeout=900, name=path.name)
     return time.perf_counter() - start, meter.peak / 2**20
 
 
 def main(folder: str = "notebooks") -> int:
-    paths = sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb"))
+    paths = list_notebooks(ROOT / folder)
     print(f"{'cuaderno':<34} {'segundos':>9} {'pico MB':>9}")
     results = []
     for path in paths:

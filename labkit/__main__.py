@@ -6,6 +6,7 @@
                                     escribe la versión del alumno (sin soluciones)
     ejecutar [CARPETA|CUADERNO]     vuelve a ejecutar los cuadernos y guarda sus salidas
     insignias [CARPETA]             reescribe las insignias de Colab y Binder de los cuadernos
+    nbgrader [CARPETA]              pone al día los metadatos de nbgrader de los ejercicios
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ejecutar", help="ejecuta los cuadernos y guarda sus salidas")
     p.add_argument("folder", nargs="?", default="notebooks", metavar="CARPETA|CUADERNO")
     p = sub.add_parser("insignias", help="reescribe las insignias de Colab y Binder")
+    p.add_argument("folder", nargs="?", default="notebooks", metavar="CARPETA")
+    p = sub.add_parser("nbgrader", help="pone al día los metadatos de nbgrader de los ejercicios")
     p.add_argument("folder", nargs="?", default="notebooks", metavar="CARPETA")
     return parser
 
@@ -80,12 +83,18 @@ def _run(args: argparse.Namespace) -> None:
         for path in write_student_versions(args.source, args.dest):
             print(path)
     elif args.command == "ejecutar":
-        from .notebook_runner import execute_notebooks
-        execute_notebooks(args.folder)
+        from .notebooks import run_notebooks
+        run_notebooks(args.folder)
     elif args.command == "insignias":
         from .course import update_badges
         for path in update_badges(args.folder):
             print(path)
+    elif args.command == "nbgrader":
+        from .grading import mark_notebooks
+        changed = mark_notebooks(args.folder)
+        for path in changed:
+            print(path)
+        print(f"{len(changed)} cuaderno(s) actualizado(s).")
 
 
 if __name__ == "__main__":

@@ -17,9 +17,8 @@ import re
 from pathlib import Path
 
 from .config import REPO_ROOT
-from .errors import LabkitError
-from .fileio import atomic_write, read_notebook
-from .validate import check_path, check_str
+from .notebooks import list_notebooks, read_notebook, write_notebooks
+from .validate import check_str
 
 __all__ = ["DEFAULT_REPO_URL", "STUDENT_FOLDER", "TEACHER_FOLDER", "repo_url", "colab_url",
            "binder_url", "badges_markdown", "setup_cell_source", "update_badges", "BADGES_START",
@@ -118,8 +117,8 @@ _BADGES_RE = re.compile(re.escape(BADGES_START) + ".*?" + re.escape(BADGES_END),
 def update_badges(folder: str | os.PathLike = "notebooks", url: str | None = None) -> list[Path]:
     """Reescribe las insignias de cada cuaderno de la carpeta con la URL configurada.
 
-    Primero lee y valida todos los cuadernos; solo si todos están bien escribe alguno, así un
-    cuaderno roto no deja la carpeta a medio reescribir.
+    Primero lee y valida todos los cuadernos; luego escribe los que cambian, todos o ninguno,
+    así un cuaderno roto no deja la carpeta a medio reescribir.
 
     Args:
         folder: carpeta de los cuadernos.
@@ -128,15 +127,10 @@ def update_badges(folder: str | os.PathLike = "notebooks", url: str | None = Non
     Returns:
         Los cuadernos que cambiaron.
     """
-    import nbformat
-
-    root = check_path("folder", folder)
     if url is not None:
         check_str("url", url)
-    if not root.is_dir():
-        raise LabkitError(f"No existe la carpeta de cuadernos «{root}».")
-    pending = []
-    for path in sorted(p for p in root.glob("*.ipynb") if p.is_file()):
+    pending = {}
+    for path in list_notebooks(folder):
         nb = read_notebook(path)
         first = nb.cells[0] if nb.cells else None
         if first is None or first.cell_type != "markdown" or BADGES_START not in first.source:
@@ -145,8 +139,5 @@ def update_badges(folder: str | os.PathLike = "notebooks", url: str | None = Non
         new = _BADGES_RE.sub(lambda _m, b=badges: b, first.source)  # sin interpretar «\\»
         if new != first.source:
             first.source = new
-            pending.append((path, nb))
-    for path, nb in pending:
-        with atomic_write(path, "w") as fh:
-            nbformat.write(nb, fh)
-    return [path for path, _ in pending]
+            pending[path] = nb
+    return write_notebooks(pending)

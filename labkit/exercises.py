@@ -34,7 +34,8 @@ import nbformat
 from nbformat import NotebookNode
 
 from .errors import LabkitError
-from .fileio import atomic_write, read_notebook
+from .fileio import atomic_write
+from .notebooks import file_sha256, list_notebooks, notebook_text, read_notebook, write_notebooks
 from .validate import check_path
 
 __all__ = [
@@ -262,26 +263,6 @@ def has_solutions(nb: NotebookNode) -> bool:
                for c in nb.cells)
 
 
-def _find_notebooks(source: Path) -> list[Path]:
-    """Lista los cuadernos de una carpeta (sin subcarpetas ni copias de control).
-
-    Args:
-        source: la carpeta de origen.
-
-    Returns:
-        Las rutas de los ``*.ipynb``, ordenadas por nombre.
-    """
-    if not source.exists():
-        raise LabkitError(f"La carpeta de origen «{source}» no existe.")
-    if not source.is_dir():
-        raise LabkitError(f"El origen «{source}» no es una carpeta: indica la carpeta de cuadernos.")
-    found = sorted(p for p in source.glob("*.ipynb") if p.is_file()
-                   and not p.name.startswith(".") and not p.name.endswith("-checkpoint.ipynb"))
-    if not found:
-        raise LabkitError(f"En «{source}» no hay cuadernos (*.ipynb): ¿es la carpeta correcta?")
-    return found
-
-
 def _check_destination(source: Path, dest: Path) -> None:
     """Comprueba que escribir en ``dest`` no pisa los cuadernos originales.
 
@@ -296,11 +277,6 @@ def _check_destination(source: Path, dest: Path) -> None:
             f"El destino «{dest}» es la misma carpeta que el origen: se borrarían las soluciones "
             "originales. Elige otra carpeta, por ejemplo «alumnos/»."
         )
-
-
-def _sha256(path: Path) -> str:
-    """Suma sha256 del contenido de un archivo."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _read_manifest(dest: Path) -> dict[str, str]:
@@ -327,7 +303,7 @@ def _check_overwrite(path: Path, written: dict[str, str]) -> None:
     if path.is_symlink() or not path.is_file():
         raise LabkitError(f"«{path}» existe y no es un cuaderno normal (¿un enlace o una "
                           "carpeta?): no lo toco. Elige otra carpeta de destino.")
-    if written.get(path.name) == _sha256(path):
+    if written.get(path.name) == file_sha256(path):
         return  # es exactamente lo que se escribió la última vez
     try:
         holds_solutions = has_solutions(read_notebook(path))
@@ -353,24 +329,23 @@ def _check_source_has_solutions(originals: list[tuple[str, NotebookNode]], src: 
             "destino, la de los alumnos. No se escribió nada.")
 
 
-def _write_atomic(nb: NotebookNode, path: Path) -> Path:
-    """Escribe el cuaderno en un temporal de la misma carpeta y lo mueve con ``os.replace``.
+def _write_manifest(dest: Path, written: dict[str, str],
+                    students: dict[Path, NotebookNode]) -> None:
+    """Anota en ``dest`` la suma sha256 de cada cuaderno que ya está escrito tal cual.
 
     Args:
-        nb: el cuaderno.
-        path: la ruta final.
-
-    Returns:
-        La ruta final.
+        dest: la carpeta de destino.
+        written: nombre → sha256 de lo que se escribió la última vez.
+        students: ruta → la versión del alumno que se quería escribir.
     """
-    with atomic_write(path, "w") as handle:
-        nbformat.write(nb, handle)
-    return path
-
-
-def _write_manifest(dest: Path, written: dict[str, str], paths: list[Path]) -> None:
-    """Anota en ``dest`` la suma sha256 de cada cuaderno que se acaba de escribir."""
-    notebooks = {**written, **{p.name: _sha256(p) for p in paths}}
+    now = {}
+    for path, nb in students.items():
+        sha = hashlib.sha256(notebook_text(nb).encode("utf-8")).hexdigest()
+        if file_sha256(path) == sha:
+            now[path.name] = sha
+    if not now:
+        return
+    notebooks = {**written, **now}
     with atomic_write(dest / MANIFEST_NAME, "w") as handle:
         json.dump({"escrito_por": "python -m labkit ejercicios --sin-soluciones",
                    "cuadernos": notebooks}, handle, ensure_ascii=False, indent=1, sort_keys=True)
@@ -389,7 +364,7 @@ def write_student_versions(source: str | Path, dest: str | Path) -> list[Path]:
         dest: la carpeta de destino (se crea si no existe); no puede ser la de origen.
 
     Returns:
-        Las rutas de los cuadernos escritos, ordenadas por nombre.
+        Las rutas de los cuadernos escritos, en el orden del curso.
 
     Raises:
         LabkitError: si el origen no existe, no tiene cuadernos o ninguno tiene soluciones, si el
@@ -397,20 +372,15 @@ def write_student_versions(source: str | Path, dest: str | Path) -> list[Path]:
             cuaderno tiene un marcador sin pareja.
     """
     src, dst = check_path("source", source), check_path("dest", dest)
-    notebooks = _find_notebooks(src)
+    notebooks = list_notebooks(src)
     _check_destination(src, dst)
     originals = [(p.name, read_notebook(p)) for p in notebooks]
     _check_source_has_solutions(originals, src)
-    students = [(name, strip_solutions(nb, name=name)) for name, nb in originals]
+    students = {dst / name: strip_solutions(nb, name=name) for name, nb in originals}
     written = _read_manifest(dst) if dst.is_dir() else {}
-    for name, _ in students:
-        _check_overwrite(dst / name, written)
-    dst.mkdir(parents=True, exist_ok=True)
-    paths: list[Path] = []
+    for path in students:
+        _check_overwrite(path, written)
     try:
-        for name, nb in students:
-            paths.append(_write_atomic(nb, dst / name))
+        return write_notebooks(students, expected={p: file_sha256(p) for p in students})
     finally:  # lo escrito queda anotado aunque falle a mitad, para poder reescribirlo luego
-        if paths:
-            _write_manifest(dst, written, paths)
-    return paths
+        _write_manifest(dst, written, students)

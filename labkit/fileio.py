@@ -1,4 +1,6 @@
-"""Escritura atómica (un archivo aparece completo o no aparece) y lectura segura de cuadernos.
+"""Escritura atómica: un archivo aparece completo o no aparece.
+
+Los cuadernos se escriben (todos o ninguno) con :func:`labkit.notebooks.write_notebooks`.
 
 Se escribe en un temporal de la misma carpeta, se fuerza a disco y se renombra con
 ``os.replace`` (atómico en el mismo sistema de archivos). Si algo falla a mitad, el archivo
@@ -12,14 +14,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
-from .errors import LabkitError
-
-if TYPE_CHECKING:
-    from nbformat import NotebookNode
-
-__all__ = ["atomic_write", "read_notebook"]
+__all__ = ["atomic_write"]
 
 
 @contextmanager
@@ -47,30 +44,3 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def read_notebook(path: str | os.PathLike) -> NotebookNode:
-    """Lee y valida un cuaderno; cualquier defecto de formato es un ``LabkitError`` en español.
-
-    Un archivo JSON válido puede no ser un cuaderno (celdas sin ``source``, tipos raros…):
-    se valida con el esquema de nbformat antes de devolverlo, para que nadie falle después.
-
-    Args:
-        path: la ruta del cuaderno.
-
-    Returns:
-        El cuaderno en la versión 4 de nbformat.
-    """
-    import nbformat
-
-    path = Path(path)
-    try:
-        nb = nbformat.read(path, as_version=4)
-        nbformat.validate(nb)
-    except OSError as err:
-        raise LabkitError(f"No se pudo leer el cuaderno «{path}»: {err.strerror or err}.") from err
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError,
-            nbformat.ValidationError) as err:
-        detail = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
-        raise LabkitError(f"«{path.name}» no es un cuaderno válido: {detail}") from err
-    return nb

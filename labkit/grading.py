@@ -21,18 +21,16 @@ Dos excepciones:
   pruebas ni puntos: no hay predicción mala, y el punto llega con la medición y su lectura
   (``check_measured_conclusion(..., reading=lectura)``).
 
-Todo es idempotente y se recalcula desde las celdas de ejercicio: ``python -m labkit.grading
+Todo es idempotente y se recalcula desde las celdas de ejercicio: ``python -m labkit nbgrader
 notebooks/`` es la fuente de verdad tras editar un cuaderno.
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
 import copy
 import os
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,9 +39,9 @@ import nbformat
 from nbformat import NotebookNode
 
 from .errors import LabkitError
-from .fileio import atomic_write
+from .notebooks import list_notebooks, read_notebook, write_notebooks
 
-__all__ = ["TEST_HEADER", "grading_mode", "main", "mark_notebook", "mark_notebooks", "require"]
+__all__ = ["TEST_HEADER", "grading_mode", "mark_notebook", "mark_notebooks", "require"]
 
 TEST_HEADER = ("# Corrección automática con nbgrader (no cambies esta celda). Fuera de nbgrader\n"
                "# no hace nada; al corregir, repite la comprobación de arriba y da el punto.")
@@ -242,9 +240,9 @@ def mark_notebook(nb: NotebookNode, name: str | None = None) -> NotebookNode:
 
 
 def mark_notebooks(folder: str | os.PathLike = "notebooks") -> list[Path]:
-    """Aplica :func:`mark_notebook` a los cuadernos ``*.ipynb`` de una carpeta.
+    """Aplica :func:`mark_notebook` a los cuadernos de una carpeta (``python -m labkit nbgrader``).
 
-    Prepara primero todos y solo entonces escribe (de forma atómica) los que cambian: si uno
+    Prepara primero todos y solo entonces escribe, todos o ninguno, los que cambian: si uno
     tiene un ejercicio mal formado, no se escribe ninguno.
 
     Args:
@@ -253,47 +251,14 @@ def mark_notebooks(folder: str | os.PathLike = "notebooks") -> list[Path]:
     Returns:
         Las rutas de los cuadernos que cambiaron (vacío si ya estaban al día).
     """
-    root = Path(folder)
-    if not root.is_dir():
-        raise LabkitError(f"No existe la carpeta de cuadernos «{root}».")
-    paths = sorted(p for p in root.glob("*.ipynb") if not p.name.startswith("."))
-    if not paths:
-        raise LabkitError(f"No hay cuadernos (*.ipynb) en «{root}».")
-    changed = []
-    for path in paths:
-        nb = nbformat.read(path, as_version=4)
+    changed = {}
+    for path in list_notebooks(folder):
+        nb = read_notebook(path)
         marked = mark_notebook(nb, path.name)
         if marked != nb:
-            changed.append((path, marked))
-    for path, marked in changed:
-        with atomic_write(path, "w") as handle:
-            nbformat.write(marked, handle)
-    return [path for path, _ in changed]
+            changed[path] = marked
+    return write_notebooks(changed)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m labkit.grading [CARPETA]``: pone al día los metadatos de nbgrader.
-
-    Args:
-        argv: argumentos (por defecto, los de la línea de órdenes).
-
-    Returns:
-        El código de salida: 0 si todo fue bien.
-    """
-    parser = argparse.ArgumentParser(prog="python -m labkit.grading",
-                                     description="Metadatos de nbgrader de los ejercicios")
-    parser.add_argument("folder", nargs="?", default="notebooks", metavar="CARPETA")
-    args = parser.parse_args(argv)
-    try:
-        changed = mark_notebooks(args.folder)
-    except LabkitError as err:
-        print(f"Error: {err}", file=sys.stderr)
-        return 1
-    for path in changed:
-        print(path)
-    print(f"{len(changed)} cuaderno(s) actualizado(s).")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # la orden antigua: que no termine en silencio sin hacer nada
+    raise SystemExit("Error: esta orden ahora es «python -m labkit nbgrader [CARPETA]».")

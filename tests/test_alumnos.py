@@ -28,24 +28,25 @@ import labkit
 import labkit.checks
 from labkit.course import STUDENT_FOLDER, TEACHER_FOLDER
 from labkit.exercises import CODE_PLACEHOLDER, MANIFEST_NAME, write_student_versions
+from labkit.notebooks import list_notebooks, read_notebook, write_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT = ROOT / STUDENT_FOLDER
 TEACHER = ROOT / TEACHER_FOLDER
-STUDENT_NOTEBOOKS = sorted(STUDENT.glob("*.ipynb"))
+STUDENT_NOTEBOOKS = list_notebooks(STUDENT)
 _BADGE_LINK = re.compile(
     r"\]\((https://(?:colab\.research\.google\.com/github/[^/]+/[^/]+/blob/[^/]+/|"
     r"mybinder\.org/v2/gh/[^?]+\?labpath=))([^)\s]+)\)")
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
-    return nbformat.read(path, as_version=4)
+    return read_notebook(path)
 
 
 def test_student_folder_is_exactly_what_the_generator_writes(tmp_path):
     fresh = tmp_path / "alumnos"
     write_student_versions(TEACHER, fresh)
-    expected = sorted(p.name for p in fresh.glob("*.ipynb"))
+    expected = [p.name for p in list_notebooks(fresh)]
     assert [p.name for p in STUDENT_NOTEBOOKS] == expected, "alumnos/ no tiene los mismos cuadernos"
     stale = [name for name in expected
              if (STUDENT / name).read_bytes() != (fresh / name).read_bytes()]
@@ -60,7 +61,7 @@ def test_the_comparison_catches_a_stale_student_notebook(tmp_path):
     first = teacher / STUDENT_NOTEBOOKS[0].name
     nb = _read(first)
     nb.cells[0].source += "\n\nUna frase nueva."
-    nbformat.write(nb, first)
+    write_notebooks({first: nb})
     fresh = tmp_path / "alumnos"
     write_student_versions(teacher, fresh)
     assert (fresh / first.name).read_bytes() != (STUDENT / first.name).read_bytes()
@@ -82,7 +83,7 @@ def _solution_lines(path: Path) -> set[str]:
 def _badge_targets() -> dict[str, set[str]]:
     """Cada cuaderno que abre una insignia (README y primera celda de cada cuaderno) → dónde."""
     sources = {"README.md": (ROOT / "README.md").read_text(encoding="utf-8")}
-    for path in sorted(TEACHER.glob("*.ipynb")) + STUDENT_NOTEBOOKS:
+    for path in list_notebooks(TEACHER) + STUDENT_NOTEBOOKS:
         sources[str(path.relative_to(ROOT))] = _read(path).cells[0].source
     targets: dict[str, set[str]] = {}
     for where, text in sources.items():
@@ -119,7 +120,7 @@ def test_make_lab_opens_the_student_version():
 
 def test_teachers_readme_links_the_solution_notebooks():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for path in sorted(TEACHER.glob("[0-9][0-9]_*.ipynb")):
+    for path in list_notebooks(TEACHER):
         assert f"/blob/main/{TEACHER_FOLDER}/{path.name})" in readme, path.name
 
 
@@ -211,7 +212,7 @@ EXERCISES = _exercise_cells()
 
 
 def test_the_student_version_has_every_exercise_blank():
-    teacher = sum("### BEGIN SOLUTION" in c.source for p in sorted(TEACHER.glob("*.ipynb"))
+    teacher = sum("### BEGIN SOLUTION" in c.source for p in list_notebooks(TEACHER)
                   for c in _read(p).cells if c.cell_type == "code")
     assert len(EXERCISES) == teacher >= 30
 

@@ -7,6 +7,7 @@ import pytest
 from labkit import LabkitError
 from labkit.claims import STRICT_ENV, ClaimError, ClaimWarning, claim, strict_claims
 from labkit.fmt import count, pct, points
+from labkit.notebooks import write_notebooks
 
 
 def test_a_claim_that_holds_is_silent(monkeypatch):
@@ -59,22 +60,22 @@ def _claim_notebook(path, holds: bool):
                                  "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell(
         f"import labkit\nlabkit.claim({holds}, 'la curva de validación sube', 'val 0.41')")]
-    nbformat.write(nb, path)
+    write_notebooks({path: nb})
     return path.read_bytes()
 
 
 def test_make_notebooks_refuses_to_save_a_notebook_whose_claim_broke(tmp_path, monkeypatch):
     """El núcleo hereda LABKIT_STRICT_CLAIMS: la celda falla y el cuaderno queda como estaba."""
-    from labkit.notebook_runner import execute_notebook
+    from labkit.notebooks import run_notebook
 
     monkeypatch.setenv(STRICT_ENV, "1")
     path = tmp_path / "cuaderno.ipynb"
     before = _claim_notebook(path, holds=False)
     with pytest.raises(LabkitError, match="ClaimError.*la curva de validación sube"):
-        execute_notebook(path, timeout=120)
+        run_notebook(path, timeout=120)
     assert path.read_bytes() == before
     _claim_notebook(path, holds=True)
-    execute_notebook(path, timeout=120)
+    run_notebook(path, timeout=120)
     assert '"execution_count": 1' in path.read_text()
 
 

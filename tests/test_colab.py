@@ -25,21 +25,22 @@ import pytest
 from test_install import build_wheel, pip_env
 from widget_notebook import CELLS, CHECKS, VIEWS
 
+from labkit.notebooks import list_notebooks, read_notebook, write_notebooks
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
 W7 = REPO / ".ipywidgets7"
-COURSE = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+COURSE = list_notebooks(REPO / "notebooks")
 # Lo que no se enlaza desde .venv: labkit (se instala de la rueda) e ipywidgets 8 y compañía.
 HIDDEN = re.compile(r"^(_*editable_*\.?labkit|labkit|ipywidgets|widgetsnbextension|"
                     r"jupyterlab_widgets|ipython_genutils)", re.IGNORECASE)
 RUN = """
-import sys, nbformat
-from nbclient import NotebookClient
-nb = nbformat.read(sys.argv[1], as_version=4)
-NotebookClient(nb, timeout=600, kernel_name="python3",
-               resources={"metadata": {"path": sys.argv[2]}}).execute()
-nbformat.write(nb, sys.argv[1])
+import sys
+from labkit.notebooks import execute_notebook, read_notebook, write_notebooks
+nb = read_notebook(sys.argv[1])
+execute_notebook(nb, cwd=sys.argv[2], timeout=600)
+write_notebooks({sys.argv[1]: nb})
 """
 
 
@@ -116,11 +117,10 @@ def test_colab_like_environment_has_ipywidgets_7_and_labkit_from_the_wheel(colab
 
 def _setup_cells() -> list[str]:
     """La celda de preparación (la primera de código) de cada cuaderno, sin repetir."""
-    import nbformat
 
     cells = []
     for path in COURSE:
-        nb = nbformat.read(path, as_version=4)
+        nb = read_notebook(path)
         first = next(c.source for c in nb.cells if c.cell_type == "code")
         assert "import labkit" in first, f"{path.name}: la primera celda no prepara labkit"
         if first not in cells:
@@ -136,12 +136,12 @@ def test_setup_cells_and_widgets_run_in_the_colab_like_environment(colab, tmp_pa
         "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
     nb.cells = [nbformat.v4.new_code_cell(c) for c in [*setup, *CELLS]]
     path = tmp_path / "colab.ipynb"
-    nbformat.write(nb, path)
+    write_notebooks({path: nb})
     result = subprocess.run([str(colab), "-c", RUN, str(path), str(tmp_path)],
                             env=_kernel_env(), cwd=tmp_path, capture_output=True, text=True,
                             timeout=900)
     assert result.returncode == 0, f"falló en el entorno tipo Colab:\n{result.stderr[-5000:]}"
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     # la preparación encontró labkit (instalado de la rueda): no intentó el pip install

@@ -11,9 +11,10 @@ import pytest
 
 from labkit.course import BADGES_START, badges_markdown, repo_url, setup_cell_source
 from labkit.exercises import strip_solutions
+from labkit.notebooks import list_notebooks, read_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = list_notebooks(ROOT / "notebooks")
 EXPECTED = ["00_guia", "01_que_hace", "02_modelos_y_capas", "03_como_funciona",
             "04_extraccion_vs_ajuste_fino", "05_tasas_de_aprendizaje", "06_tamano_de_datos",
             "07_errores_comunes", "08_aplicaciones", "09_playground", "10_proyecto_final",
@@ -29,7 +30,7 @@ _PREREQ = re.compile(r"\*\*(?:Necesitas|Antes|Conviene haber hecho|Lo que necesi
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
-    return nbformat.read(path, as_version=4)
+    return read_notebook(path)
 
 
 def _ids(paths):

@@ -20,6 +20,7 @@ import labkit.checks
 from labkit.compare import compare
 from labkit.exercises import MARKDOWN_PLACEHOLDER, strip_solutions
 from labkit.grading import mark_notebook
+from labkit.notebooks import read_notebook
 from labkit.practice import verdict_options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,7 +212,7 @@ def test_reference_answer_is_absent_from_the_student_version():
 # --- Los cuadernos del curso ---------------------------------------------------------------------
 
 def _nb(name: str) -> nbformat.NotebookNode:
-    return nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    return read_notebook(ROOT / "notebooks" / f"{name}.ipynb")
 
 
 def _written(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import disk_full_on_fsync
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-import labkit.exercises as exercises
 from labkit.__main__ import main
 from labkit.errors import LabkitError
 from labkit.exercises import strip_solutions, write_student_versions
+from labkit.notebooks import execute_notebook, read_notebook, write_notebooks
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,7 +64,7 @@ def _exercise_notebook() -> nbformat.NotebookNode:
 def _write(path: Path, nb: nbformat.NotebookNode) -> Path:
     """Escribe un cuaderno y devuelve su ruta."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
+    write_notebooks({path: nb})
     return path
 
 
@@ -142,7 +143,7 @@ def test_write_student_versions(course: Path, tmp_path: Path) -> None:
     assert paths == [dest / "01_a.ipynb", dest / "02_b.ipynb"]
     assert sorted(p.name for p in dest.iterdir()) == [".labkit_alumnos.json", "01_a.ipynb",
                                                      "02_b.ipynb"]
-    student = nbformat.read(dest / "01_a.ipynb", as_version=4)
+    student = read_notebook(dest / "01_a.ipynb")
     assert "SECRETO" not in _texts(student) and "# TU RESPUESTA AQUÍ" in _texts(student)
     assert "SECRETO_1" in (course / "01_a.ipynb").read_text(encoding="utf-8")
 
@@ -150,11 +151,11 @@ def test_write_student_versions(course: Path, tmp_path: Path) -> None:
 def test_rewrite_overwrites_unchanged_student_version(course: Path, tmp_path: Path) -> None:
     dest = tmp_path / "alumnos"
     write_student_versions(course, dest)
-    nb = nbformat.read(course / "02_b.ipynb", as_version=4)
+    nb = read_notebook(course / "02_b.ipynb")
     nb.cells[0].source = "z = 3"
     _write(course / "02_b.ipynb", nb)
     write_student_versions(str(course), str(dest))
-    assert nbformat.read(dest / "02_b.ipynb", as_version=4).cells[0].source == "z = 3"
+    assert read_notebook(dest / "02_b.ipynb").cells[0].source == "z = 3"
 
 
 def test_rewrite_never_overwrites_a_students_work(course: Path, tmp_path: Path) -> None:
@@ -183,7 +184,7 @@ def test_refuses_same_folder_through_symlink(course: Path, tmp_path: Path) -> No
 
 
 def test_refuses_missing_or_empty_source(tmp_path: Path) -> None:
-    with pytest.raises(LabkitError, match="no existe"):
+    with pytest.raises(LabkitError, match="No existe la carpeta"):
         write_student_versions(tmp_path / "nada", tmp_path / "alumnos")
     (tmp_path / "vacia").mkdir()
     (tmp_path / "vacia" / "leeme.md").write_text("hola", encoding="utf-8")
@@ -214,21 +215,23 @@ def test_invalid_notebook_is_a_spanish_error(course: Path, tmp_path: Path) -> No
         write_student_versions(course, tmp_path / "alumnos")
 
 
-def test_atomic_write_leaves_no_temp_files(course: Path, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_disk_writes_no_notebook_and_leaves_no_temp_files(
+        course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """El disco se llena al escribir el segundo cuaderno: el primero tampoco cambia."""
     dest = tmp_path / "alumnos"
     write_student_versions(course, dest)
-    before = (dest / "01_a.ipynb").read_bytes()
-
-    def broken_write(nb: object, handle: object) -> None:
-        raise OSError("disco lleno")
-
-    monkeypatch.setattr(exercises.nbformat, "write", broken_write)
-    with pytest.raises(OSError, match="disco lleno"):
+    before = {p.name: p.read_bytes() for p in dest.iterdir()}
+    for name in ("01_a.ipynb", "02_b.ipynb"):
+        nb = read_notebook(course / name)
+        nb.cells.append(new_code_cell("nuevo = 1"))
+        _write(course / name, nb)
+    disk_full_on_fsync(monkeypatch, 2)
+    with pytest.raises(LabkitError, match="No cabe el cuaderno"):
         write_student_versions(course, dest)
-    assert sorted(p.name for p in dest.iterdir()) == [".labkit_alumnos.json", "01_a.ipynb",
-                                                     "02_b.ipynb"]
-    assert (dest / "01_a.ipynb").read_bytes() == before
+    assert {p.name: p.read_bytes() for p in dest.iterdir()} == before
+    monkeypatch.undo()
+    write_student_versions(course, dest)  # después, sin el fallo, se escriben los dos
+    assert all("nuevo = 1" in (dest / n).read_text(encoding="utf-8") for n in before if n[0] != ".")
 
 
 def test_cli(course: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -243,11 +246,8 @@ def test_cli(course: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 def _run(nb: nbformat.NotebookNode, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """Ejecuta el cuaderno con el kernel ``python3`` y devuelve el texto de sus salidas."""
-    from nbclient import NotebookClient
-
     monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
-    NotebookClient(nb, kernel_name="python3", timeout=120,
-                   resources={"metadata": {"path": str(cwd)}}).execute()
+    execute_notebook(nb, cwd=cwd, timeout=120)
     texts = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
@@ -259,7 +259,7 @@ def _run(nb: nbformat.NotebookNode, cwd: Path, monkeypatch: pytest.MonkeyPatch) 
 def test_student_version_executes_and_says_unanswered(course: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     (path,) = [p for p in write_student_versions(course, tmp_path / "al") if p.name == "01_a.ipynb"]
-    output = _run(nbformat.read(path, as_version=4), tmp_path, monkeypatch)
+    output = _run(read_notebook(path), tmp_path, monkeypatch)
     assert output.count("Ejercicio sin responder") == 2
     assert "Traceback" not in output and "✅" not in output
 
@@ -324,7 +324,7 @@ PRACTICE_NOTEBOOKS = ["04_extraccion_vs_ajuste_fino", "06_tamano_de_datos", "08_
 @pytest.mark.parametrize("name", PRACTICE_NOTEBOOKS)
 def test_course_predicts_before_it_measures(name: str) -> None:
     """En cada cuaderno, la predicción se anota en una celda anterior a la conclusión medida."""
-    nb = nbformat.read(REPO_ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    nb = read_notebook(REPO_ROOT / "notebooks" / f"{name}.ipynb")
     sources = [c.source for c in nb.cells if c.cell_type == "code"]
     predicted = [i for i, s in enumerate(sources) if "check_prediction_made(" in s
                  and "grading.require" not in s]

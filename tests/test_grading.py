@@ -7,12 +7,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from labkit.__main__ import main
 from labkit.checks import CheckResult
 from labkit.errors import LabkitError
-from labkit.grading import TEST_HEADER, main, mark_notebook, mark_notebooks, require
+from labkit.grading import TEST_HEADER, mark_notebook, mark_notebooks, require
+from labkit.notebooks import list_notebooks, read_notebook, write_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = list_notebooks(ROOT / "notebooks")
 EXERCISE = ('respuesta = None\n### BEGIN SOLUTION\nrespuesta = "a"\n### END SOLUTION\n'
             'labkit.checks.check_mode_choice(respuesta, n_images=50)')
 
@@ -29,10 +31,10 @@ def _meta(cell) -> dict:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_every_course_notebook_carries_up_to_date_nbgrader_metadata(path):
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     assert mark_notebook(nb, path.name) == nb, (
         f"{path.name}: los metadatos de nbgrader no están al día; ejecuta "
-        "«python -m labkit.grading notebooks/»")
+        "«python -m labkit nbgrader notebooks/»")
     cells = nb.cells
     answers = [i for i, c in enumerate(cells) if "### BEGIN SOLUTION" in c.source]
     assert answers
@@ -102,8 +104,8 @@ def test_malformed_exercises_are_refused_in_spanish(source, match):
 
 
 def test_mark_notebooks_writes_nothing_if_one_notebook_is_wrong(tmp_path):
-    nbformat.write(_nb(EXERCISE), tmp_path / "a.ipynb")
-    nbformat.write(_nb('r = 0\n### BEGIN SOLUTION\nr = 1\n'), tmp_path / "b.ipynb")
+    write_notebooks({tmp_path / "a.ipynb": _nb(EXERCISE)})
+    write_notebooks({tmp_path / "b.ipynb": _nb('r = 0\n### BEGIN SOLUTION\nr = 1\n')})
     before = (tmp_path / "a.ipynb").read_text()
     with pytest.raises(LabkitError):
         mark_notebooks(tmp_path)
@@ -111,7 +113,7 @@ def test_mark_notebooks_writes_nothing_if_one_notebook_is_wrong(tmp_path):
     (tmp_path / "b.ipynb").unlink()
     assert mark_notebooks(tmp_path) == [tmp_path / "a.ipynb"]
     assert mark_notebooks(tmp_path) == []
-    assert main([str(tmp_path / "no_existe")]) == 1
+    assert main(["nbgrader", str(tmp_path / "no_existe")]) == 1
 
 
 def test_require_does_nothing_outside_nbgrader(monkeypatch):

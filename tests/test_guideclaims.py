@@ -9,6 +9,7 @@ import pytest
 
 from labkit.errors import LabkitError
 from labkit.guideclaims import GUIDE_CLAIMS, NOT_RUN, GuideClaim, cell_verdict, claims_table
+from labkit.notebooks import list_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 CLAIM = GuideClaim("A gana a B", "01_x", "1. Sección", "c1")
@@ -106,7 +107,7 @@ def test_en_alumnos_nada_esta_ejecutado():
 
 def test_la_guia_docente_cubre_cada_cuaderno_y_el_readme_la_enlaza():
     guide = (ROOT / "docs" / "guia_docente.md").read_text(encoding="utf-8")
-    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for nb in list_notebooks(ROOT / "notebooks"):
         assert f"`{nb.stem}`" in guide, nb.stem
     assert "Rúbrica" in guide and "empate" in guide
     assert "docs/guia_docente.md" in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -4,7 +4,7 @@ Un curso de nbgrader en una carpeta temporal (la configuración es la del README
 docentes). ``generate_assignment`` se hace con todos los cuadernos del curso (no ejecuta nada: es
 rápido) y se comprueba que ninguna solución llega a la versión publicada. ``autograde`` ejecuta el
 cuaderno entero, así que no usa el curso (nbval ya lo ejecuta una vez): usa una tarea mínima hecha
-para la prueba con las mismas herramientas de docente (``python -m labkit.grading``): tres
+para la prueba con las mismas herramientas de docente (``python -m labkit nbgrader``): tres
 ejercicios autocorregidos (la comprobación de una línea y la de varias, que pasa a ser una función)
 y una respuesta escrita que se corrige a mano. Una alumna responde bien uno, mal otro y deja otro
 sin hacer; otra lo responde todo bien; se comprueban las notas celda a celda. Sin red.
@@ -22,11 +22,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from labkit.notebooks import list_notebooks, read_notebook, write_notebooks
+
 pytest.importorskip("nbgrader")
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
-COURSE = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+COURSE = list_notebooks(REPO / "notebooks")
 STUB = "# TU RESPUESTA AQUÍ"
 TEXT_STUB = "_Escribe aquí tu respuesta._"
 CONFIG = f'''c = get_config()
@@ -93,7 +95,7 @@ def _mini_notebook() -> nbformat.NotebookNode:
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
     """El curso de nbgrader: ps1 (los cuadernos del curso) y la tarea mínima, ya publicados."""
-    from labkit.grading import main as mark
+    from labkit.__main__ import main
 
     root = tmp_path_factory.mktemp("curso")
     (root / "nbgrader_config.py").write_text(CONFIG)
@@ -102,15 +104,15 @@ def course(tmp_path_factory) -> Path:
         shutil.copy(path, root / "source" / "ps1" / path.name)
     mini = root / "source" / MINI
     mini.mkdir()
-    nbformat.write(_mini_notebook(), mini / f"{MINI}.ipynb")
-    assert mark([str(mini)]) == 0  # los metadatos de nbgrader, con la herramienta del docente
+    write_notebooks({mini / f"{MINI}.ipynb": _mini_notebook()})
+    assert main(["nbgrader", str(mini)]) == 0  # los metadatos de nbgrader, con la herramienta del docente
     _nbgrader(root, "generate_assignment", "ps1", "--force")
     _nbgrader(root, "generate_assignment", MINI, "--force")
     return root
 
 
 def test_the_mini_assignment_is_marked_like_the_course(course):
-    nb = nbformat.read(course / "source" / MINI / f"{MINI}.ipynb", as_version=4)
+    nb = read_notebook(course / "source" / MINI / f"{MINI}.ipynb")
     meta = [c.metadata.get("nbgrader", {}) for c in nb.cells]
     answers = [m["grade_id"] for m in meta if m.get("solution") and not m.get("grade")]
     tests = [m["grade_id"] for m in meta if m.get("locked") and m.get("grade")]
@@ -124,11 +126,11 @@ def test_the_mini_assignment_is_marked_like_the_course(course):
 def test_released_version_has_no_solution(course, path):
     assignment = "ps1" if path is not None else MINI
     path = path or course / "source" / MINI / f"{MINI}.ipynb"
-    released = nbformat.read(course / "release" / assignment / path.name, as_version=4)
+    released = read_notebook(course / "release" / assignment / path.name)
     text = "\n".join(c.source for c in released.cells)
     assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
     shown = set(text.split("\n"))
-    leaked = [ln for ln in _solution_lines(nbformat.read(path, as_version=4))
+    leaked = [ln for ln in _solution_lines(read_notebook(path))
               if ln in shown and not ln.startswith("#")]
     assert not leaked, f"la versión publicada deja ver la solución: {leaked}"
     assert STUB in text
@@ -138,7 +140,7 @@ def test_released_version_has_no_solution(course, path):
 
 
 def _submit(course: Path, student: str, answers: dict) -> None:
-    nb = nbformat.read(course / "release" / MINI / f"{MINI}.ipynb", as_version=4)
+    nb = read_notebook(course / "release" / MINI / f"{MINI}.ipynb")
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if answers.get(grade_id):
@@ -147,7 +149,7 @@ def _submit(course: Path, student: str, answers: dict) -> None:
             cell.source = cell.source.replace(stub, answers[grade_id])
     folder = course / "submitted" / student / MINI
     folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, folder / f"{MINI}.ipynb")
+    write_notebooks({folder / f"{MINI}.ipynb": nb})
 
 
 def test_autograde_gives_the_expected_points(course, monkeypatch):
@@ -168,7 +170,7 @@ def test_autograde_gives_the_expected_points(course, monkeypatch):
     assert scores == EXPECTED
     # la respuesta escrita queda para el docente; sin escribir (el texto de la plantilla), un 0
     assert manual == {"alumna": (True, 1.0), "alumno": (False, 1.0)} and blank == 0
-    graded = nbformat.read(course / "autograded" / "alumna" / MINI / f"{MINI}.ipynb", 4)
+    graded = read_notebook(course / "autograded" / "alumna" / MINI / f"{MINI}.ipynb")
     errors = "\n".join(o.get("evalue", "") for c in graded.cells for o in c.get("outputs", [])
                        if o.get("output_type") == "error")
     assert "Ejercicio sin responder" in errors  # el veredicto en español llega al docente

@@ -17,6 +17,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from labkit.grading import mark_notebook
+from labkit.notebooks import read_notebook, write_notebooks
 
 pytest.importorskip("nbgrader")
 pytestmark = pytest.mark.slow
@@ -56,16 +57,16 @@ def test_written_question_is_stripped_and_graded_by_hand(tmp_path: Path) -> None
 
     (tmp_path / "nbgrader_config.py").write_text(CONFIG)
     (tmp_path / "source" / "ps1").mkdir(parents=True)
-    nbformat.write(_task(), tmp_path / "source" / "ps1" / "tarea.ipynb")
+    write_notebooks({tmp_path / "source" / "ps1" / "tarea.ipynb": _task()})
     _nbgrader(tmp_path, "generate_assignment", "ps1", "--force")
-    released = nbformat.read(tmp_path / "release" / "ps1" / "tarea.ipynb", as_version=4)
+    released = read_notebook(tmp_path / "release" / "ps1" / "tarea.ipynb")
     question = released.cells[2]
     assert REFERENCE not in question.source and "_Escribe aquí tu respuesta._" in question.source
     assert "¿Por qué se elige con validación?" in question.source
     question.source = question.source.replace("_Escribe aquí tu respuesta._", "Para no hacer trampa.")
     folder = tmp_path / "submitted" / "alumna" / "ps1"
     folder.mkdir(parents=True)
-    nbformat.write(released, folder / "tarea.ipynb")
+    write_notebooks({folder / "tarea.ipynb": released})
     _nbgrader(tmp_path, "autograde", "ps1", "--student=alumna", "--force")
     with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
         grade = gb.find_grade("pregunta_1", "tarea", "ps1", "alumna")

@@ -5,7 +5,8 @@ texto era el de la barra recién creada («0/3 épocas | | [00:00<?]»).
 """
 
 import nbformat
-from nbclient import NotebookClient
+
+from labkit.notebooks import execute_notebook
 
 CODE = """
 import torch, labkit
@@ -24,7 +25,7 @@ def test_saved_progress_text_is_the_final_state():
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     nb.cells.append(nbformat.v4.new_code_cell(CODE))
-    NotebookClient(nb, timeout=180, kernel_name="python3").execute()
+    execute_notebook(nb, timeout=180)
     texts = [o["data"]["text/plain"] for o in nb.cells[0].outputs
              if o.output_type == "display_data" and "text/plain" in o.get("data", {})]
     assert len(texts) == 1
@@ -41,7 +42,7 @@ def test_a_bar_that_does_not_stay_leaves_no_stale_text():
         "from labkit.progress import progress_bar\n"
         "total = sum(progress_bar(range(5), desc='barrido', leave=False))\n"
         "for _ in progress_bar(range(2), desc='queda'):\n    pass"))
-    NotebookClient(nb, timeout=180, kernel_name="python3").execute()
+    execute_notebook(nb, timeout=180)
     texts = [o["data"].get("text/plain", "") for o in nb.cells[0].outputs
              if o.output_type == "display_data"]
     assert texts[0] == "" and "2/2" in texts[1] and "<?" not in "".join(texts)

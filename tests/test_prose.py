@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
 
+from labkit.notebooks import list_notebooks, read_notebook
 from labkit.prose import typed_figures
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = list_notebooks(ROOT / "notebooks")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_markdown_has_no_typed_result(path):
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     bad = [f"celda {i}: {hit}" for i, cell in enumerate(nb.cells)
            if cell.cell_type == "markdown" for hit in typed_figures(cell.source)]
     assert not bad, ("cifras escritas a mano en markdown (imprímelas desde el código, o marca "

@@ -30,6 +30,7 @@ from labkit.errors import LabkitError
 from labkit.inference import export, load_model, predict_image
 from labkit.loop import BestTracker
 from labkit.models import create_model, model_info
+from labkit.notebooks import read_notebook, write_notebooks
 from labkit.trainargs import ClassOrderWarning
 from labkit.training import evaluate, fine_tune, fit, predict
 from labkit.writers import exclusive_write
@@ -385,18 +386,18 @@ class _FakeClient:
 def _notebook(path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("print(1)")]
-    nbformat.write(nb, path)
+    write_notebooks({path: nb})
     return path
 
 
 def _outputs(path):
-    return [o.text for o in nbformat.read(path, as_version=4).cells[0].outputs]
+    return [o.text for o in read_notebook(path).cells[0].outputs]
 
 
 def test_ejecutar_does_not_overwrite_a_notebook_edited_while_it_ran(tmp_path, monkeypatch):
     import nbclient
 
-    from labkit.notebook_runner import execute_notebook
+    from labkit.notebooks import run_notebook
 
     path = _notebook(tmp_path / "03.ipynb")
     edited = path.read_text(encoding="utf-8").replace("print(1)", "print(2)  # mi cambio")
@@ -407,23 +408,23 @@ def test_ejecutar_does_not_overwrite_a_notebook_edited_while_it_ran(tmp_path, mo
     monkeypatch.setattr(_FakeClient, "action", staticmethod(learner_saves))
     monkeypatch.setattr(nbclient, "NotebookClient", _FakeClient)
     with pytest.raises(LabkitError, match=r"cambió en el disco.*03\.ejecutado\.ipynb"):
-        execute_notebook(path)
+        run_notebook(path)
     assert path.read_text(encoding="utf-8") == edited  # el cambio sigue ahí
     copy = tmp_path / "03.ejecutado.ipynb"
     assert _outputs(copy) == ["1\n"]
     path.write_text(edited + " ", encoding="utf-8")
     with pytest.raises(LabkitError, match=r"03\.ejecutado-2\.ipynb"):  # nunca pisa la copia
-        execute_notebook(path)
+        run_notebook(path)
 
 
 def test_ejecutar_writes_back_an_unchanged_notebook(tmp_path, monkeypatch):
     import nbclient
 
-    from labkit.notebook_runner import execute_notebook
+    from labkit.notebooks import run_notebook
 
     path = _notebook(tmp_path / "01.ipynb")
     monkeypatch.setattr(nbclient, "NotebookClient", _FakeClient)
-    execute_notebook(path)
+    run_notebook(path)
     assert _outputs(path) == ["1\n"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["01.ipynb"]
 
@@ -451,7 +452,7 @@ def test_ctrl_c_on_ejecutar_says_interrumpido(tmp_path, monkeypatch, capsys):
 def test_ordinary_errors_in_ejecutar_are_not_called_interruptions(tmp_path, monkeypatch):
     import nbclient
 
-    from labkit.notebook_runner import execute_notebook
+    from labkit.notebooks import run_notebook
 
     def broken(client):
         raise RuntimeError("otra cosa")
@@ -459,7 +460,7 @@ def test_ordinary_errors_in_ejecutar_are_not_called_interruptions(tmp_path, monk
     monkeypatch.setattr(_FakeClient, "action", staticmethod(broken))
     monkeypatch.setattr(nbclient, "NotebookClient", _FakeClient)
     with pytest.raises(RuntimeError, match="otra cosa"):
-        execute_notebook(_notebook(tmp_path / "04.ipynb"))
+        run_notebook(_notebook(tmp_path / "04.ipynb"))
 
 
 def test_photo_prediction_after_reload_is_unchanged(tmp_path):

@@ -28,8 +28,8 @@ from labkit.config import data_dir
 from labkit.data import ImageSet, normalize, resize_images
 from labkit.errors import LabkitError
 from labkit.exercises import strip_solutions
-from labkit.fileio import read_notebook
 from labkit.netfetch import check_url
+from labkit.notebooks import read_notebook
 
 BOUNDED = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
