@@ -41,7 +41,7 @@ from .features import (
     _amp_dtype,
     extract_features,
 )
-from .freezing import frozen_depth, keeps_bn_stats
+from .freezing import frozen_depth
 from .groups import split_at
 from .imagecache import image_cache_key
 from .loop import BestTracker, Loop, Run, supervise, too_small_advice
@@ -229,8 +229,7 @@ def _prepare(model: nn.Module, train: Data, val: Data, s: FitSettings, best: Bes
     dev = s.device if s.device is not None else default_device()
     model.to(dev)
     inputs = _plan_inputs(model, train, val, s.cache, aug is not None, dev)
-    bn_frozen = not (s.update_bn if s.update_bn is not None else not keeps_bn_stats(model))
-    place(model, dev, train=True, bn_frozen=bn_frozen)  # después de extraer (channels-last)
+    place(model, dev, train=True)  # después de extraer, que usa channels-last
     loop = Loop(model, inputs.forward, dev, inputs.raw, aug, _grad_scaler(dev), s.update_bn,
                 class_weight_tensor(s.class_weights, train))
     opt = _make_optimizer(model, s)
