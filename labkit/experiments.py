@@ -57,7 +57,7 @@ from .freezing import freeze_to
 from .groups import layer_groups
 from .loop import BestTracker
 from .models import MODELS, create_model, replace_head
-from .optim import group_lrs
+from .optim import check_ratio, group_lrs
 from .recipe import FINE_TUNE_DEFAULTS, Phase, phase_settings, run_phases
 from .results import METHOD_LABELS, METHODS, crossover, format_table, labeled, summarize
 from .runs import (
@@ -351,8 +351,9 @@ def lr_ratio_sweep(model_name: str, data: DataSplits, ratios: Sequence[float], *
     plan = [(s, r) for s in seeds for r in ratios]
     rows, heads = [], {}
     for seed, ratio in _runs(plan, progress, "barrido de razón entre tasas"):
-        head, tune = phase_settings(FitSettings(batch_size=batch_size, tiers=tiers, seed=seed,
-                                                device=device, progress=False, cache=cache),
+        head, tune = phase_settings(FitSettings.build(batch_size=batch_size, tiers=tiers,
+                                                      seed=seed, device=device, progress=False,
+                                                      cache=cache),
                                     ratio=float(ratio), **recipe)
         if seed not in heads:
             heads[seed] = _head_phase(base, sets, head if head_epochs else None)
@@ -363,10 +364,12 @@ def lr_ratio_sweep(model_name: str, data: DataSplits, ratios: Sequence[float], *
 
 
 def _check_ratios(ratios: Sequence[float]) -> None:
+    """Al menos una razón, y cada una con la comprobación única de :func:`labkit.optim.check_ratio`."""
     ratios = list(ratios)
-    if not ratios or any(not isinstance(r, (int, float)) or isinstance(r, bool) or r < 1
-                         for r in ratios):
-        raise LabkitError(f"ratios={ratios!r}: da razones de 1 o más, p. ej. (1, 3, 10, 30).")
+    if not ratios:
+        raise LabkitError("ratios=(): da al menos una razón entre tasas, p. ej. (1, 3, 10, 30).")
+    for i, r in enumerate(ratios):
+        check_ratio(r, f"ratios[{i}]")
 
 
 def _ratio_row(head: tuple[nn.Module, History, BestTracker], sets: list, depth: int,

@@ -348,8 +348,9 @@ class Playground(_Shows):
         freeze_to(model, s["depth"])
         train, val, test = self._inputs(model, data, s["depth"], s["n_train"])
         self.progress.reset()
-        base = FitSettings(batch_size=self.batch_size, callbacks=[self.progress, *callbacks],
-                           progress=False, seed=self.seed, device=self.device)
+        base = FitSettings.build(batch_size=self.batch_size,
+                                 callbacks=[self.progress, *callbacks], progress=False,
+                                 seed=self.seed, device=self.device)
         if s["mode"] == MODE_FINE_TUNE and not _is_scratch(s["model_name"]):
             history = self._fine_tune(model, data, s, base, train, val)
         else:

@@ -249,7 +249,7 @@ def test_lr_ratio_sweep_rows(data):
     first = labkit.param_groups(model, 1e-4, 10)[0]["lr"]
     assert math.isclose(rows[1]["lr_first"], first) and math.isclose(first, 1e-4 * 10 ** (-4 / 9))
     assert all(r["epochs"] == 2 and r["depth"] == 7 for r in rows)
-    with pytest.raises(LabkitError, match="razones de 1 o más"):
+    with pytest.raises(LabkitError, match=r"ratios\[0\].*razón entre tasas de 1 o más"):
         ex.lr_ratio_sweep("efficientnet_lite0", data, ratios=(0.5,), depth=7, pretrained=False)
 
 
