@@ -6,11 +6,19 @@ consumir los números aleatorios en el mismo orden y dar los mismos números, pa
 de los cuadernos no cambien.
 """
 
+import dataclasses
+import inspect
+
 import pytest
 import torch
 from helpers import make_set
 
-from labkit import create_model, fine_tune, fit, freeze_to, lr_find
+from labkit import LabkitError, create_model, fine_tune, fit, freeze_to, lr_find
+from labkit.best import improves, score
+from labkit.forgetting import BestWeights, stop_epoch
+from labkit.loop import loss_and_accuracy
+from labkit.lr_finder import RangeTest
+from labkit.settings import DataOptions, FitSettings, Optimization, Output, Stopping
 
 GOLDEN = {'aug': [[0.5610504422336817, 0.0038865300361067058, 0.004602250782772899],
          [0.9198110103607178, 0.7552117109298706, 0.6671386361122131], [1.0, 1.0, 1.0],
@@ -87,3 +95,127 @@ def test_lr_find_gives_the_same_curve_as_before(sets):
     _close(r.lrs, lrs)
     _close(r.raw_losses, raw)
     _close([r.suggestion, r.minimum, r.steepest], picks)
+
+
+# ---------------------------------------------------------------- opciones en grupos
+
+
+def test_groups_and_flat_keywords_give_the_same_history(sets):
+    train, val = sets
+    flat = fit(_model(), train, val, epochs=2, lr=3e-3, patience=3, seed=1, device="cpu",
+               progress=False, batch_size=16)
+    grouped = fit(_model(), train, val,
+                  optimization=Optimization(epochs=2, lr=3e-3, batch_size=16),
+                  stopping=Stopping(patience=3), data_options=DataOptions(seed=1, device="cpu"),
+                  output=Output(progress=False))
+    assert grouped.val_loss == flat.val_loss and grouped.train_loss == flat.train_loss
+
+
+def test_fit_signature_reads_at_a_glance():
+    params = inspect.signature(fit).parameters
+    assert list(params) == ["model", "train", "val", "optimization", "stopping",
+                            "data_options", "output", "options"]
+    assert all(p.kind is p.KEYWORD_ONLY for p in list(params.values())[3:7])
+
+
+def test_groups_are_frozen_and_built_by_keyword_only():
+    with pytest.raises(TypeError):
+        Optimization(10, 1e-3)  # por posición, no
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Stopping().patience = 3
+    s = FitSettings.build(lr=3e-4, patience=2, augment=True, phase="x")
+    assert (s.optimization.lr, s.stopping.patience, s.data_options.augment, s.output.phase) == (
+        3e-4, 2, True, "x")
+    assert s.lr == 3e-4 and s.replace(lr=1e-2).lr == 1e-2 and s.lr == 3e-4
+
+
+def test_settings_errors_are_spanish(sets):
+    train, val = sets
+    with pytest.raises(LabkitError, match="Opción desconocida de fit: lrr"):
+        fit(_model(), train, val, lrr=1e-3)
+    with pytest.raises(LabkitError, match="lr llegó suelto y también dentro de su grupo"):
+        fit(_model(), train, val, lr=1e-3, optimization=Optimization(lr=1e-2))
+    with pytest.raises(LabkitError, match="stopping: .*Stopping"):
+        fit(_model(), train, val, stopping={"patience": 2})
+    with pytest.raises(LabkitError, match="metrics: .*función"):
+        fit(_model(), train, val, metrics="exactitud")
+
+
+# ---------------------------------------------------------------- la razón, una vez
+
+
+@pytest.mark.parametrize("call", ["fit", "group_lrs", "lr_find", "settings"])
+def test_the_ratio_is_checked_once_with_one_message(sets, call):
+    from labkit.optim import group_lrs
+
+    train, val = sets
+    calls = {"fit": lambda: fit(_model(), train, val, ratio=0.5),
+             "group_lrs": lambda: group_lrs(4, 1e-3, 0.5),
+             "lr_find": lambda: lr_find(_model(), train, ratio=0.5),
+             "settings": lambda: Optimization(ratio=0.5) and FitSettings.build(
+                 optimization=Optimization(ratio=0.5))}
+    with pytest.raises(LabkitError, match=r"ratio.*razón entre tasas de 1 o más .*10 es lo "
+                                          r"habitual en ajuste fino y lo que usa la receta"):
+        calls[call]()
+
+
+# ---------------------------------------------------------------- una regla de mejor época
+
+
+def test_one_rule_decides_the_best_epoch_everywhere(sets):
+    assert improves(0.8, 1.0) and not improves(1.0, 1.0)  # empate: se queda la primera
+    assert not improves(0.96, 1.0, min_delta=0.05) and improves(0.94, 1.0, min_delta=0.05)
+    assert score("val_acc", 0.3, 0.9) == -0.9 and score("val_loss", 0.3, 0.9) == 0.3
+    train, val = sets
+    losses = [1.0, 0.8, 0.8, 0.85, 0.7]
+    model = _model()
+    probe = BestWeights(model)
+    h = fit(model, train, val, epochs=5, metrics=_scripted(losses), callbacks=[probe],
+            seed=0, device="cpu", progress=False, batch_size=16)
+    assert h.best_epoch == probe.epoch["val_loss"] == 5
+    assert stop_epoch(h, patience=2) == 4  # empate en la 3 y peor en la 4: dos sin mejorar
+    stopped = fit(_model(), train, val, epochs=5, patience=2, metrics=_scripted(losses),
+                  seed=0, device="cpu", progress=False, batch_size=16)
+    assert stopped.epochs == 4 and stopped.best_epoch == 2
+
+
+# ---------------------------------------------------------------- la costura de métricas
+
+
+def _scripted(losses):
+    it = iter(losses)
+    return lambda logits, y: (next(it), loss_and_accuracy(logits, y)[1])
+
+
+def test_the_metrics_seam_sees_the_validation_outputs(sets):
+    train, val = sets
+    seen = []
+
+    def metrics(logits, y):
+        seen.append((tuple(logits.shape), torch.equal(y, val.labels)))
+        return 0.5, 0.25
+
+    h = fit(_model(), train, val, epochs=2, metrics=metrics, seed=0, device="cpu",
+            progress=False, batch_size=16)
+    assert seen == [((len(val), 3), True)] * 2
+    assert h.val_loss == [0.5, 0.5] and h.val_acc == [0.25, 0.25] and h.best_epoch == 1
+
+
+def test_metrics_that_do_not_return_two_numbers_are_a_spanish_error(sets):
+    train, val = sets
+    with pytest.raises(LabkitError, match=r"métricas de validación devolvieron 0\.5"):
+        fit(_model(), train, val, epochs=1, metrics=lambda lo, y: 0.5, device="cpu",
+            progress=False)
+
+
+def test_lr_find_is_a_callback_on_the_one_loop(sets, monkeypatch):
+    import labkit.lr_finder as finder
+
+    runs = []
+    real = finder.supervise
+    monkeypatch.setattr(finder, "supervise", lambda run: runs.append(run) or real(run))
+    r = lr_find(_model(), sets[0], num_iter=12, batch_size=16, device="cpu")
+    (run,) = runs
+    assert isinstance(run.callbacks[0], RangeTest) and run.x_val is None
+    assert run.state.history.epochs == 0  # sin validación: solo pasos
+    assert len(r.raw_losses) <= len(run.callbacks[0].losses) <= 12
