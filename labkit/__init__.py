@@ -71,7 +71,8 @@ _SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", 
                "schedules", "augment", "loop", "evaluation", "recipe", "lr_finder", "compare",
                "datasets", "compat", "grading", "claims", "fmt", "prose", "forgetting",
                "practice", "modecheck", "loopcheck", "progress", "photos", "photocredits",
-               "gradcam", "toplosses", "bootstrap", "intervals", "speed", "upload"}
+               "gradcam", "toplosses", "bootstrap", "intervals", "speed", "upload", "best",
+               "settings"}
 
 
 def __getattr__(name: str):

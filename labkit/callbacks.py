@@ -9,6 +9,7 @@ callbacks.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -116,6 +117,7 @@ class TrainState:
         epochs: épocas previstas.
         batch: lote en curso dentro de la época, desde 1.
         batches: lotes por época.
+        batch_loss: pérdida del último lote de entrenamiento (la lee ``lr_find``).
         history: el historial hasta ahora.
         phase: fase en curso ("cabeza", "ajuste fino" o "").
         stop: un callback lo pone a ``True`` para parar al final del lote.
@@ -126,6 +128,7 @@ class TrainState:
     epochs: int = 0
     batch: int = 0
     batches: int = 0
+    batch_loss: float = math.nan
     history: History = field(default_factory=History)
     phase: str = ""
     stop: bool = False

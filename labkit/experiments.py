@@ -55,9 +55,9 @@ from .errors import LabkitError
 from .features import FeatureCache, FeatureSet
 from .freezing import freeze_to
 from .groups import layer_groups
-from .loop import BestTracker
+from .loop import BestTracker, Metrics
 from .models import MODELS, create_model, replace_head
-from .optim import group_lrs
+from .optim import check_ratio, group_lrs
 from .recipe import FINE_TUNE_DEFAULTS, Phase, phase_settings, run_phases
 from .results import METHOD_LABELS, METHODS, crossover, format_table, labeled, summarize
 from .runs import (
@@ -301,7 +301,7 @@ def lr_ratio_sweep(model_name: str, data: DataSplits, ratios: Sequence[float], *
                    head_lr: float | None = None, lr: float | None = None, tiers: int = 3,
                    batch_size: int = 32,
                    pretrained: bool = True, device: torch.device | str | None = None,
-                   progress: Progress = True) -> list[dict]:
+                   progress: Progress = True, metrics: Metrics | None = None) -> list[dict]:
     """Exactitud del ajuste fino según la razón entre tasas de niveles vecinos.
 
     Para cada semilla se entrena una vez la cabeza (fase común) y, desde ese mismo punto, cada
@@ -329,6 +329,7 @@ def lr_ratio_sweep(model_name: str, data: DataSplits, ratios: Sequence[float], *
         pretrained: pesos de ImageNet (``False`` solo para pruebas).
         device: dispositivo.
         progress: como en :func:`data_size_sweep`.
+        metrics: métricas de validación de ``labkit.fit`` (``None`` = las de siempre).
 
     Returns:
         Una fila por razón y semilla: ``ratio``, ``lr_first`` (tasa del primer grupo que
@@ -351,8 +352,9 @@ def lr_ratio_sweep(model_name: str, data: DataSplits, ratios: Sequence[float], *
     plan = [(s, r) for s in seeds for r in ratios]
     rows, heads = [], {}
     for seed, ratio in _runs(plan, progress, "barrido de razón entre tasas"):
-        head, tune = phase_settings(FitSettings(batch_size=batch_size, tiers=tiers, seed=seed,
-                                                device=device, progress=False, cache=cache),
+        head, tune = phase_settings(FitSettings.build(batch_size=batch_size, tiers=tiers,
+                                                      seed=seed, device=device, progress=False,
+                                                      cache=cache, metrics=metrics),
                                     ratio=float(ratio), **recipe)
         if seed not in heads:
             heads[seed] = _head_phase(base, sets, head if head_epochs else None)
@@ -363,10 +365,12 @@ def lr_ratio_sweep(model_name: str, data: DataSplits, ratios: Sequence[float], *
 
 
 def _check_ratios(ratios: Sequence[float]) -> None:
+    """Al menos una razón, y cada una con la comprobación única de :func:`labkit.optim.check_ratio`."""
     ratios = list(ratios)
-    if not ratios or any(not isinstance(r, (int, float)) or isinstance(r, bool) or r < 1
-                         for r in ratios):
-        raise LabkitError(f"ratios={ratios!r}: da razones de 1 o más, p. ej. (1, 3, 10, 30).")
+    if not ratios:
+        raise LabkitError("ratios=(): da al menos una razón entre tasas, p. ej. (1, 3, 10, 30).")
+    for i, r in enumerate(ratios):
+        check_ratio(r, f"ratios[{i}]")
 
 
 def _ratio_row(head: tuple[nn.Module, History, BestTracker], sets: list, depth: int,

@@ -36,6 +36,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from .best import MONITORS, improves, score
 from .callbacks import Callback, History, TrainState
 from .data import resize_images
 from .errors import LabkitError
@@ -200,8 +201,9 @@ class BestWeights(Callback):
 
     def on_epoch_end(self, state: TrainState) -> None:
         h = state.history
-        for monitor, value in (("val_loss", h.val_loss[-1]), ("val_acc", -h.val_acc[-1])):
-            if value < self._score.get(monitor, float("inf")):
+        for monitor in MONITORS:
+            value = score(monitor, h.val_loss[-1], h.val_acc[-1])
+            if improves(value, self._score.get(monitor, float("inf"))):
                 self._score[monitor], self.epoch[monitor] = value, h.epochs
                 self.weights[monitor] = self._copy()
         self.epoch["last"], self.weights["last"] = h.epochs, self._copy()
@@ -241,15 +243,15 @@ def stop_epoch(history: History, patience: int, monitor: str = "val_loss",
         LabkitError: si habría parado en una fase que no es la última (en ``fine_tune`` la fase
             siguiente empezaría antes y el resto del historial ya no vale).
     """
-    if monitor not in ("val_loss", "val_acc"):
+    if monitor not in MONITORS:
         raise LabkitError(f"monitor={monitor!r}: usa 'val_loss' o 'val_acc'.")
-    values = history.val_loss if monitor == "val_loss" else [-a for a in history.val_acc]
+    values = [score(monitor, v, a) for v, a in zip(history.val_loss, history.val_acc)]
     phases = history.phase or [""] * len(values)
     best, waited = float("inf"), 0
     for i, value in enumerate(values):
         if i > 0 and phases[i] != phases[i - 1]:
             waited = 0
-        if value < best - min_delta:
+        if improves(value, best, min_delta):
             best, waited = value, 0
         else:
             waited += 1

@@ -1,7 +1,9 @@
 """El bucle de entrenamiento por dentro: lotes, pasos, validación, mejor época y final limpio.
 
-``labkit.fit`` prepara un :class:`Run` (el estado de una ejecución) y llama a :func:`supervise`,
-que corre las épocas y, pase lo que pase (fin normal, parada temprana, Ctrl+C, divergencia, un
+Es el único bucle de labkit: lo usan ``labkit.fit``, las dos fases de ``labkit.fine_tune``
+(:func:`labkit.recipe.run_phases`), los barridos, el playground y ``labkit.lr_find`` (un callback
+que sube la tasa lote a lote). Quien entrena prepara un :class:`Run` (el estado de una
+ejecución) y llama a :func:`supervise`, que corre las épocas y, pase lo que pase (fin normal, parada temprana, Ctrl+C, divergencia, un
 callback que falla, falta de memoria), deja el modelo en evaluación, con los mejores pesos
 restaurados cuando toca y la barra de progreso cerrada. Los fallos que no son de labkit se
 vuelven a lanzar como :class:`~labkit.errors.LabkitError` en español, diciendo qué falló.
@@ -10,28 +12,26 @@ vuelven a lanzar como :class:`~labkit.errors.LabkitError` en español, diciendo 
 from __future__ import annotations
 
 import math
-import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .augment import Augment, apply_augment
+from .best import BestTracker
 from .callbacks import Callback, History, TrainState
-from .checkpoints import write_checkpoint
 from .data import normalize
 from .errors import LabkitError
 from .features import _autocast, _eval_mode, extraction_batch_size
 from .freezing import train_mode
 from .models import model_info
 from .speed import layout, uses_channels_last
-from .writers import file_stamp
 
-__all__ = ["EXPLOSION_FACTOR", "Loop", "BestTracker", "Run", "supervise", "all_logits",
-           "loss_and_accuracy", "batch_slices", "too_small_advice"]
+__all__ = ["EXPLOSION_FACTOR", "Metrics", "Loop", "BestTracker", "Run", "supervise",
+           "all_logits", "loss_and_accuracy", "batch_slices", "too_small_advice"]
 
 EXPLOSION_FACTOR = 50.0
 """La pérdida «explota» si pasa de este factor por ``max(pérdida inicial, ln(clases))``."""
@@ -101,76 +101,34 @@ class Loop:
         return value, int((logits.argmax(1) == y).sum())
 
 
-@dataclass
-class BestTracker:
-    """La mejor época según ``monitor``, una copia de sus pesos y (si se pide) su checkpoint.
+def loss_and_accuracy(logits: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """Entropía cruzada media y exactitud de unas salidas frente a sus etiquetas."""
+    y = y.to(logits.device)
+    return float(F.cross_entropy(logits, y)), float((logits.argmax(1) == y).float().mean())
 
-    Uno solo sigue las dos fases de ``fine_tune``: la mejor época, los pesos restaurados y el
-    checkpoint son los de toda la ejecución. Las épocas se cuentan desde 1 sobre todas las fases.
-    """
 
-    monitor: str = "val_loss"
-    min_delta: float = 0.0
-    checkpoint: str | os.PathLike | None = None
-    classes: list[str] = field(default_factory=list)
-    score: float = math.inf
-    epoch: int | None = None
-    weights: dict | None = None
-    waited: int = 0
-    stamp: tuple | None = None
-
-    def _value(self, val_loss: float, val_acc: float) -> float:
-        return val_loss if self.monitor == "val_loss" else -val_acc
-
-    def update(self, model: nn.Module, epoch: int, val_loss: float, val_acc: float) -> bool:
-        """Apunta la época si mejora en más de ``min_delta``; si no, suma una sin mejorar."""
-        value = self._value(val_loss, val_acc)
-        if not value < self.score - self.min_delta:
-            self.waited += 1
-            return False
-        self.score, self.epoch, self.waited = value, epoch, 0
-        self.weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-        if self.checkpoint is not None:
-            self._save(model, {"classes": self.classes, "epoch": epoch, "val_loss": val_loss,
-                               "val_acc": val_acc})
-        return True
-
-    def _save(self, model: nn.Module, meta: dict) -> None:
-        """Crea el checkpoint (solo si no existe) o reemplaza el que escribimos en esta ejecución.
-
-        Si el archivo ya no es el que escribimos (otro proceso o alguien lo cambió), no se toca.
-        """
-        path = Path(self.checkpoint)
-        current = file_stamp(path)
-        if current is not None and current != self.stamp:
-            raise LabkitError(f"El checkpoint '{path}' cambió en el disco desde que lo escribió "
-                              "este entrenamiento (¿otro proceso o un export con ese nombre?): "
-                              "no lo reemplazo. Usa otro nombre de checkpoint.")
-        try:
-            write_checkpoint(model, path, meta, exclusive=current is None)
-        except LabkitError as err:
-            raise LabkitError(f"El entrenamiento no pudo guardar el checkpoint de la época "
-                              f"{meta['epoch']}: {err}") from err
-        self.stamp = file_stamp(path)
-
-    def restore(self, model: nn.Module) -> int | None:
-        """Vuelve a los pesos de la mejor época, si hay; devuelve esa época."""
-        if self.weights is not None:
-            model.load_state_dict(self.weights)
-        return self.epoch
+Metrics = Callable[[torch.Tensor, torch.Tensor], tuple[float, float]]
+"""Las métricas de validación: ``(salidas, etiquetas) → (pérdida, exactitud)``. La costura para
+medir otra cosa (o, en las pruebas, dictar la pérdida de cada época) sin tocar el bucle:
+``labkit.fit(..., metrics=mis_metricas)``; por defecto, :func:`loss_and_accuracy`."""
 
 
 @dataclass
 class Run:
-    """Todo lo que necesita una ejecución de ``fit`` (una fase de ``fine_tune``)."""
+    """Todo lo que necesita una ejecución de ``fit`` (una fase de ``fine_tune``, un ``lr_find``).
+
+    ``x_val=None`` entrena sin validar (``lr_find``); ``explosion_factor=None`` no comprueba
+    si la pérdida explota (``lr_find`` la lleva hasta ahí a propósito); ``reseed=False`` no fija
+    la semilla global de torch (el dropout sigue el estado que traiga, como en ``lr_find``).
+    """
 
     loop: Loop
     opt: torch.optim.Optimizer
     scheduler: object | None
     x_train: torch.Tensor
     y_train: torch.Tensor
-    x_val: torch.Tensor
-    y_val: torch.Tensor
+    x_val: torch.Tensor | None
+    y_val: torch.Tensor | None
     batch_size: int
     seed: int
     state: TrainState
@@ -179,6 +137,9 @@ class Run:
     restore_best: bool = True
     callbacks: list[Callback] = field(default_factory=list)
     num_classes: int = 2
+    metrics: Metrics = loss_and_accuracy
+    explosion_factor: float | None = EXPLOSION_FACTOR
+    reseed: bool = True
     stage: str = "la preparación"
     reference_loss: float | None = None
     last_lr: float | None = None
@@ -194,18 +155,20 @@ def notify(run: Run, event: str) -> None:
 def _limit(run: Run) -> float:
     """La pérdida a partir de la cual se considera que el entrenamiento explotó."""
     base = max(run.reference_loss or 0.0, math.log(max(run.num_classes, 2)))
-    return EXPLOSION_FACTOR * base
+    return run.explosion_factor * base
 
 
 def _check_divergence(run: Run, value: float, where: str) -> None:
     """Lanza un error en español si la pérdida no es finita o explotó."""
+    if run.explosion_factor is None:
+        return
     if run.reference_loss is None and math.isfinite(value):
         run.reference_loss = value
     if math.isfinite(value) and value <= _limit(run):
         return
     lr = run.opt.param_groups[-1]["lr"]
     what = ("dejó de ser un número finito" if not math.isfinite(value)
-            else f"explotó: {value:.4g}, más de {EXPLOSION_FACTOR:g} veces la inicial")
+            else f"explotó: {value:.4g}, más de {run.explosion_factor:g} veces la inicial")
     restored = (f" Se restauraron los pesos de la mejor época ({run.best.epoch})."
                 if run.best.epoch is not None else "")
     raise LabkitError(f"La pérdida {where} {what} ({value:.4g}) en la época {run.state.epoch}, "
@@ -229,6 +192,7 @@ def _train_epoch(run: Run, gen: torch.Generator) -> tuple[float, float] | None:
         run.stage = "el paso de entrenamiento"
         x = loop.inputs(run.x_train[idx], gen, True)
         value, hits = loop.step(run.opt, x, run.y_train[idx].to(loop.device))
+        state.batch_loss = value
         _check_divergence(run, value, "de entrenamiento")
         run.last_lr = run.opt.param_groups[-1]["lr"]
         if run.scheduler is not None:
@@ -258,10 +222,32 @@ def all_logits(loop: Loop, x: torch.Tensor, batch_size: int | None = None) -> to
     return torch.cat(out)
 
 
-def loss_and_accuracy(logits: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """Entropía cruzada media y exactitud de unas salidas frente a sus etiquetas."""
-    y = y.to(logits.device)
-    return float(F.cross_entropy(logits, y)), float((logits.argmax(1) == y).float().mean())
+def _validate(run: Run) -> tuple[float, float]:
+    """Pérdida y exactitud de validación, con las métricas de ``run`` (la costura)."""
+    run.stage = "la validación"
+    out = run.metrics(all_logits(run.loop, run.x_val), run.y_val)
+    try:
+        loss, acc = (float(v) for v in out)
+    except (TypeError, ValueError) as err:
+        raise LabkitError(f"Las métricas de validación devolvieron {out!r}; deben devolver "
+                          "(pérdida, exactitud), dos números.") from err
+    return loss, acc
+
+
+def _end_epoch(run: Run, stats: tuple[float, float], start: float) -> None:
+    """Valida, apunta la época, sigue la mejor (con la regla de :mod:`labkit.best`) y decide
+    si la paciencia se acabó."""
+    state = run.state
+    val_stats = _validate(run)
+    _record(run, stats, val_stats, time.perf_counter() - start)
+    _check_divergence(run, val_stats[0], "de validación")
+    run.stage = "guardar el checkpoint" if run.best.checkpoint else "la validación"
+    run.best.update(run.loop.model, state.history.epochs, *val_stats)
+    state.history.best_epoch = run.best.epoch
+    if run.patience is not None and run.best.waited >= run.patience:
+        state.history.stopped_early = True
+        state.message = (f"Parada temprana en la época {state.epoch}: {run.patience} épocas sin "
+                         f"mejorar la validación; mejor época: {run.best.epoch}.")
 
 
 def _record(run: Run, stats: tuple[float, float], val: tuple[float, float],
@@ -279,7 +265,8 @@ def _record(run: Run, stats: tuple[float, float], val: tuple[float, float],
 def _run_epochs(run: Run) -> None:
     """El bucle de épocas: entrenar, validar, apuntar, avisar y decidir si parar."""
     gen = torch.Generator().manual_seed(run.seed)
-    torch.manual_seed(run.seed)
+    if run.reseed:
+        torch.manual_seed(run.seed)
     state = run.state
     for epoch in range(1, state.epochs + 1):
         state.epoch = epoch
@@ -288,17 +275,8 @@ def _run_epochs(run: Run) -> None:
         if stats is None:
             state.message = state.message or f"Parado a petición en la época {epoch}."
             return
-        run.stage = "la validación"
-        val_stats = loss_and_accuracy(all_logits(run.loop, run.x_val), run.y_val)
-        _record(run, stats, val_stats, time.perf_counter() - start)
-        _check_divergence(run, val_stats[0], "de validación")
-        run.stage = "guardar el checkpoint" if run.best.checkpoint else "la validación"
-        run.best.update(run.loop.model, state.history.epochs, *val_stats)
-        state.history.best_epoch = run.best.epoch
-        if run.patience is not None and run.best.waited >= run.patience:
-            state.history.stopped_early = True
-            state.message = (f"Parada temprana en la época {epoch}: {run.patience} épocas sin "
-                             f"mejorar la validación; mejor época: {run.best.epoch}.")
+        if run.x_val is not None:
+            _end_epoch(run, stats, start)
         notify(run, "on_epoch_end")
         if state.stop or state.history.stopped_early:
             return

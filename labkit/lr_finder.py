@@ -24,19 +24,19 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from .callbacks import Callback, TrainState
 from .config import default_device
 from .data import DataSplits, ImageSet
 from .errors import LabkitError
 from .features import FeatureSet
-from .freezing import train_mode
-from .loop import Loop, batch_slices
+from .loop import BestTracker, Loop, Run, batch_slices, supervise
 from .optim import param_groups
 from .speed import place
 from .trainargs import check_model, check_rates
 from .training import FitSettings, _make_optimizer, _plan_inputs
 from .validate import check_float, check_int
 
-__all__ = ["lr_find", "LRFindResult", "valley"]
+__all__ = ["lr_find", "LRFindResult", "RangeTest", "valley"]
 
 
 @dataclass
@@ -128,28 +128,44 @@ def _check(start_lr: object, end_lr: object, num_iter: object, stop_factor: obje
     check_float("stop_factor", stop_factor, minimum=1, strict=True)
 
 
-def _run(loop: Loop, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
-         lrs: list[float], batch_size: int, seed: int, stop_factor: float) -> list[float]:
-    """Los pasos de la prueba; devuelve la pérdida de cada uno (para antes si se dispara)."""
-    gen = torch.Generator().manual_seed(seed)
-    scales = [g["lr"] / opt.param_groups[-1]["lr"] for g in opt.param_groups]
-    raw, avg, best, batches = [], 0.0, math.inf, []
-    train_mode(loop.model)
-    for i, lr in enumerate(lrs):
-        if not batches:
-            order = torch.randperm(len(y), generator=gen)
-            batches = [order[s] for s in batch_slices(len(y), batch_size)]
-        idx = batches.pop(0)
-        for group, scale in zip(opt.param_groups, scales):
+class RangeTest(Callback):
+    """La prueba de rango como callback del bucle único (:mod:`labkit.loop`).
+
+    Antes de cada lote pone la tasa de la cabeza del paso (``lrs``; los demás grupos, en la
+    misma proporción que les dio :func:`labkit.optim.param_groups`), apunta la pérdida de cada
+    lote y pide parar cuando se acaban las tasas o la pérdida suavizada pasa de
+    ``stop_factor`` veces su mínimo (o deja de ser finita).
+
+    Args:
+        opt: el optimizador que usa el bucle.
+        lrs: la tasa de la cabeza en cada paso.
+        stop_factor: factor sobre la mínima pérdida suavizada a partir del cual se para.
+    """
+
+    def __init__(self, opt: torch.optim.Optimizer, lrs: list[float], stop_factor: float) -> None:
+        self.opt, self.lrs, self.stop_factor = opt, lrs, stop_factor
+        self.scales = [g["lr"] / opt.param_groups[-1]["lr"] for g in opt.param_groups]
+        self.losses: list[float] = []
+        self._avg, self._best = 0.0, math.inf
+
+    def _set_lr(self, lr: float) -> None:
+        for group, scale in zip(self.opt.param_groups, self.scales):
             group["lr"] = lr * scale
-        value, _ = loop.step(opt, loop.inputs(x[idx], gen, True), y[idx].to(loop.device))
-        raw.append(value)
-        avg = 0.98 * avg + 0.02 * value
-        smooth = avg / (1 - 0.98 ** (i + 1))
-        best = min(best, smooth)
-        if not math.isfinite(value) or smooth > stop_factor * best:
-            break
-    return raw
+
+    def on_train_begin(self, state: TrainState) -> None:
+        self._set_lr(self.lrs[0])
+
+    def on_batch_end(self, state: TrainState) -> None:
+        value = state.batch_loss
+        self.losses.append(value)
+        self._avg = 0.98 * self._avg + 0.02 * value
+        smooth = self._avg / (1 - 0.98 ** len(self.losses))
+        self._best = min(self._best, smooth)
+        done = len(self.losses) == len(self.lrs)
+        if done or not math.isfinite(value) or smooth > self.stop_factor * self._best:
+            state.stop = True
+        else:
+            self._set_lr(self.lrs[len(self.losses)])
 
 
 def _smooth(raw: list[float]) -> list[float]:
@@ -213,22 +229,27 @@ def lr_find(model: nn.Module, data: DataSplits | ImageSet | FeatureSet, *,
     if not isinstance(train, (ImageSet, FeatureSet)) or len(train) == 0:
         raise LabkitError("lr_find necesita un DataSplits, un ImageSet o un FeatureSet no vacío.")
     _check(start_lr, end_lr, num_iter, stop_factor)
-    check_rates(start_lr, ratio, "start_lr")
-    s = FitSettings(lr=start_lr, ratio=ratio, tiers=tiers, batch_size=batch_size,
-                    optimizer=optimizer, weight_decay=weight_decay, seed=seed, device=device,
-                    cache=cache, progress=False).check()
+    check_rates(start_lr, ratio, "start_lr")  # antes de build, para que el error diga start_lr
+    s = FitSettings.build(lr=start_lr, ratio=ratio, tiers=tiers, batch_size=batch_size,
+                          optimizer=optimizer, weight_decay=weight_decay, seed=seed,
+                          device=device, cache=cache, progress=False)
     check_model(model, train)
     work = copy.deepcopy(model)
     dev = s.device if s.device is not None else default_device()
     work.to(dev)
     forward, x, raw = _inputs(work, train, s.cache, dev)
     place(work, dev, train=True)  # después de extraer, que usa channels-last
-    loop = Loop(work, forward, dev, raw)
     param_groups(work, 1.0, s.ratio, s.tiers)  # comprueba que hay algo entrenable
     lrs = _schedule(float(start_lr), float(end_lr), int(num_iter))
-    losses = _run(loop, _make_optimizer(work, s), x, train.labels, lrs, s.batch_size,
-                  s.seed, float(stop_factor))
-    return _result(lrs[:len(losses)], losses)
+    opt = _make_optimizer(work, s)
+    test = RangeTest(opt, lrs, float(stop_factor))
+    epochs = math.ceil(len(lrs) / len(batch_slices(len(train), s.batch_size)))
+    run = Run(Loop(work, forward, dev, raw), opt, None, x, train.labels, None, None,
+              s.batch_size, s.seed, TrainState(epochs=epochs), BestTracker(),
+              restore_best=False, callbacks=[test], num_classes=train.num_classes,
+              explosion_factor=None, reseed=False)
+    supervise(run)  # sin validación: solo pasos, hasta que la prueba pide parar
+    return _result(lrs[:len(test.losses)], test.losses)
 
 
 

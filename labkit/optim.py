@@ -22,19 +22,43 @@ from .errors import LabkitError
 from .groups import layer_groups
 from .validate import check_float, check_int
 
-__all__ = ["group_lrs", "param_groups"]
+__all__ = ["group_lrs", "param_groups", "check_lr", "check_ratio", "check_tiers"]
 
 
-def _check_lr(lr: object, ratio: object, tiers: object) -> tuple[float, float, int]:
-    lr = check_float("lr", lr, minimum=0, strict=True, expected=(
-        "una tasa de aprendizaje positiva y finita (valores típicos: 1e-3 para la cabeza, "
-        "1e-5 para ajuste fino)"))
-    ratio = check_float("ratio", ratio, minimum=1, expected=(
-        "una razón entre tasas de 1 o más (1 = la misma tasa en todas las capas; 10–100 es "
-        "lo habitual)"))
-    tiers = check_int("tiers", tiers, minimum=1, expected=(
-        "un número de niveles entero ≥ 1 (3: primeras capas, medias, cabeza)"))
-    return lr, ratio, tiers
+def check_lr(lr: object, name: str = "lr") -> float:
+    """La tasa de aprendizaje: un número positivo y finito (la única comprobación de labkit).
+
+    Args:
+        lr: la tasa que llegó.
+        name: cómo se llama el argumento en el mensaje (``"lr"``, ``"start_lr"``…).
+
+    Returns:
+        La tasa como ``float``.
+    """
+    return check_float(name, lr, minimum=0, strict=True, expected=(
+        "una tasa de aprendizaje: un número positivo y finito (típico: 1e-3, el de la receta "
+        "del curso para la cabeza y para el máximo del ajuste fino)"))
+
+
+def check_ratio(ratio: object, name: str = "ratio") -> float:
+    """La razón entre tasas: 1 o más (la única comprobación de labkit, con un solo consejo).
+
+    Args:
+        ratio: la razón que llegó.
+        name: cómo se llama el argumento en el mensaje.
+
+    Returns:
+        La razón como ``float``.
+    """
+    return check_float(name, ratio, minimum=1, expected=(
+        "una razón entre tasas de 1 o más (1 = la misma tasa en todas las capas; 10 es lo "
+        "habitual en ajuste fino y lo que usa la receta del curso)"))
+
+
+def check_tiers(tiers: object) -> int:
+    """Los niveles de tasas: un entero ≥ 1."""
+    return check_int("tiers", tiers, minimum=1, expected=(
+        "un número de niveles de tasas entero ≥ 1 (3: primeras capas, medias, cabeza)"))
 
 
 def group_lrs(n_groups: int, lr: float, ratio: float = 1.0, tiers: int = 3) -> list[float]:
@@ -52,7 +76,7 @@ def group_lrs(n_groups: int, lr: float, ratio: float = 1.0, tiers: int = 3) -> l
     Returns:
         Una lista de ``n_groups`` tasas, crecientes hacia la cabeza.
     """
-    lr, ratio, tiers = _check_lr(lr, ratio, tiers)
+    lr, ratio, tiers = check_lr(lr), check_ratio(ratio), check_tiers(tiers)
     n_groups = check_int("n_groups", n_groups, minimum=1,
                          expected="al menos un grupo de capas (un entero ≥ 1)")
     if n_groups == 1:

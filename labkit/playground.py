@@ -26,7 +26,7 @@ from .errors import LabkitError
 from .evaluation import confusion_matrix, predict
 from .features import FeatureCache, FeatureSet
 from .freezing import default_fine_tune_depth, freeze_to, head_depth
-from .loop import BestTracker
+from .loop import BestTracker, Metrics
 from .models import MODELS, available_models, create_model
 from .playresult import (
     MODE_EXTRACTION,
@@ -301,7 +301,8 @@ class Playground(_Shows):
                 "depth": self._target_depth(), "n_train": n, "epochs": int(self.epochs.value),
                 "ratio": 1.0 if scratch else float(self.ratio.value)}
 
-    def run(self, callbacks: Sequence[Callback] = ()) -> PlaygroundResult | None:
+    def run(self, callbacks: Sequence[Callback] = (),
+            metrics: Metrics | None = None) -> PlaygroundResult | None:
         """Entrena con los ajustes de los controles (lo mismo que el botón «Entrenar»).
 
         Los errores no se lanzan: se muestran en español en el playground y quedan en
@@ -309,6 +310,8 @@ class Playground(_Shows):
 
         Args:
             callbacks: callbacks adicionales para ``labkit.fit``.
+            metrics: métricas de validación para ``labkit.fit`` (:data:`labkit.loop.Metrics`;
+                ``None`` = entropía cruzada y exactitud).
 
         Returns:
             El :class:`PlaygroundResult` (también en :attr:`result`), o ``None`` si no se pudo.
@@ -325,7 +328,7 @@ class Playground(_Shows):
                                    f"imágenes, {_count(settings['epochs'], 'época', 'épocas')})…")
         result, self.last_error = None, None
         try:
-            result = self._train(settings, callbacks)
+            result = self._train(settings, callbacks, metrics)
             self._show_result(result)
             self.result = result
         except Exception as err:  # cualquier fallo se enseña en la interfaz, no como traza
@@ -337,7 +340,8 @@ class Playground(_Shows):
             return None
         return result
 
-    def _train(self, s: dict, callbacks: Sequence[Callback]) -> PlaygroundResult:
+    def _train(self, s: dict, callbacks: Sequence[Callback],
+               metrics: Metrics | None = None) -> PlaygroundResult:
         """Crea el modelo con cabeza nueva, entrena, evalúa en prueba y arma el resultado."""
         start = time.perf_counter()
         data = self.data
@@ -348,14 +352,16 @@ class Playground(_Shows):
         freeze_to(model, s["depth"])
         train, val, test = self._inputs(model, data, s["depth"], s["n_train"])
         self.progress.reset()
-        base = FitSettings(batch_size=self.batch_size, callbacks=[self.progress, *callbacks],
-                           progress=False, seed=self.seed, device=self.device)
+        base = FitSettings.build(batch_size=self.batch_size,
+                                 callbacks=[self.progress, *callbacks], progress=False,
+                                 seed=self.seed, device=self.device, metrics=metrics)
         if s["mode"] == MODE_FINE_TUNE and not _is_scratch(s["model_name"]):
             history = self._fine_tune(model, data, s, base, train, val)
         else:
             history = fit(model, train, val, epochs=s["epochs"], lr=self.lr, ratio=s["ratio"],
                           **{k: getattr(base, k) for k in ("batch_size", "callbacks",
-                                                           "progress", "seed", "device")})
+                                                           "progress", "seed", "device",
+                                                           "metrics")})
         _check_trained(history)
         preds, probs = predict(model, test)
         labels = data.test.labels

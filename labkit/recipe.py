@@ -7,7 +7,6 @@ debería usar quien llega con una carpeta de fotos.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -72,12 +71,12 @@ def phase_settings(base: FitSettings | None = None, **recipe: object) -> tuple[F
         raise LabkitError(f"Opciones de la receta desconocidas: {unknown}. Usa "
                           f"{', '.join(FINE_TUNE_DEFAULTS)} o warmup.")
     r = {**FINE_TUNE_DEFAULTS, "warmup": DEFAULT_WARMUP, **recipe}
-    base = base or FitSettings()
-    head = dataclasses.replace(base, epochs=max(r["head_epochs"], 1), lr=r["head_lr"],
-                               ratio=1.0, augment=False, phase=HEAD).check()
-    tune = dataclasses.replace(base, epochs=max(r["epochs"], 1), lr=r["lr"], ratio=r["ratio"],
-                               schedule=r["schedule"], warmup=r["warmup"],
-                               augment=r["augment"], phase=TUNE).check()
+    base = base or FitSettings.build()
+    head = base.replace(epochs=max(r["head_epochs"], 1), lr=r["head_lr"], ratio=1.0,
+                        augment=False, phase=HEAD)
+    tune = base.replace(epochs=max(r["epochs"], 1), lr=r["lr"], ratio=r["ratio"],
+                        schedule=r["schedule"], warmup=r["warmup"], augment=r["augment"],
+                        phase=TUNE)
     return head, tune
 
 
@@ -244,10 +243,7 @@ def fine_tune(model: nn.Module, train: DataSplits | ImageSet, val: ImageSet | No
     """
     train, val = _split_data(train, val)
     depth = _phases(model, head_epochs, epochs, unfreeze_to)
-    try:
-        base = FitSettings(**kwargs)
-    except TypeError as err:
-        raise LabkitError(f"fine_tune: opción desconocida ({err}). Mira help(labkit.fit).") from err
+    base = FitSettings.build(**kwargs)
     head, tune = phase_settings(base, head_epochs=head_epochs, epochs=epochs, head_lr=head_lr,
                                 lr=lr, ratio=ratio, schedule=schedule, warmup=warmup,
                                 augment=augment)

@@ -316,7 +316,7 @@ def _fit(model: nn.Module, train: ImageSet | FeatureSet, val: ImageSet | Feature
     la de toda la ejecución.
     """
     kwargs.setdefault("progress", False)
-    s = FitSettings(epochs=epochs, batch_size=recipe.batch_size, seed=seed, **kwargs).check()
+    s = FitSettings.build(epochs=epochs, batch_size=recipe.batch_size, seed=seed, **kwargs)
     _check_data(model, train, val, s)
     return _run_fit(model, train, val, s, best, history)
 
@@ -398,7 +398,7 @@ def _phase_settings(r: Recipe, seed: int, device: torch.device | str | None,
                     **kwargs: object) -> tuple[FitSettings, FitSettings]:
     """Las dos fases de la receta con los valores de ``r`` (sin aumento: características)."""
     kwargs.setdefault("progress", False)
-    base = FitSettings(batch_size=r.batch_size, seed=seed, device=device, **kwargs)
+    base = FitSettings.build(batch_size=r.batch_size, seed=seed, device=device, **kwargs)
     return phase_settings(base, head_epochs=r.head_epochs, epochs=r.fine_tune_epochs,
                           head_lr=r.head_lr, lr=r.fine_tune_lr, ratio=r.fine_tune_ratio,
                           schedule=r.fine_tune_schedule, augment=False)

@@ -15,12 +15,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .best import MONITORS
 from .data import ImageSet
 from .errors import LabkitError
 from .features import FeatureCache, FeatureSet
 from .freezing import frozen_depth
 from .groups import layer_groups
 from .models import model_info
+from .optim import check_lr, check_ratio, check_tiers
 from .validate import check_choice, check_float, check_int, check_path
 from .writers import write_error
 
@@ -32,21 +34,13 @@ __all__ = ["OPTIMIZERS", "MONITORS", "check_rates", "check_counts", "check_optio
 OPTIMIZERS = ("adam", "adamw", "sgd")
 """Optimizadores que acepta ``fit`` (``"sgd"`` lleva momento 0.9)."""
 
-MONITORS = ("val_loss", "val_acc")
-"""Qué vigila la parada temprana y la elección de la mejor época."""
 
 Data = ImageSet | FeatureSet
 
 
 def check_rates(lr: object, ratio: object, name: str = "lr") -> tuple[float, float]:
-    """La tasa positiva y finita; la razón entre tasas, 1 o más."""
-    lr = check_float(name, lr, minimum=0, strict=True, expected=(
-        "una tasa de aprendizaje: un número positivo y finito (típico: 1e-3 para la cabeza, "
-        "1e-4 o menos para ajuste fino)"))
-    ratio = check_float("ratio", ratio, minimum=1, expected=(
-        "una razón entre tasas de 1 o más (1 = la misma tasa en todas las capas; 10 es lo "
-        "habitual en ajuste fino)"))
-    return lr, ratio
+    """La tasa positiva y finita; la razón entre tasas, 1 o más (:mod:`labkit.optim`)."""
+    return check_lr(lr, name), check_ratio(ratio)
 
 
 def check_counts(epochs: object, batch_size: object, tiers: object) -> None:
@@ -55,8 +49,7 @@ def check_counts(epochs: object, batch_size: object, tiers: object) -> None:
                                                     "(p. ej. 10)")
     check_int("batch_size", batch_size, minimum=1, expected="un tamaño del lote entero "
                                                             "positivo (p. ej. 32)")
-    check_int("tiers", tiers, minimum=1, expected="un número de niveles de tasas entero ≥ 1 "
-                                                  "(3: primeras capas, medias, cabeza)")
+    check_tiers(tiers)
 
 
 def check_options(optimizer: object, weight_decay: object, patience: object, min_delta: object,

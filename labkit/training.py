@@ -18,18 +18,15 @@ Ejemplo::
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import time
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from .augment import resolve_augment
-from .callbacks import Callback, History, TqdmCallback, TrainState
+from .callbacks import History, TqdmCallback, TrainState
 from .config import default_device
 from .data import ImageSet
 from .errors import LabkitError
@@ -44,98 +41,29 @@ from .features import (
 from .freezing import frozen_depth
 from .groups import split_at
 from .imagecache import image_cache_key
-from .loop import BestTracker, Loop, Run, supervise, too_small_advice
+from .loop import BestTracker, Loop, Run, loss_and_accuracy, supervise, too_small_advice
 from .optim import param_groups
-from .schedules import DEFAULT_WARMUP, check_schedule, make_scheduler
+from .schedules import make_scheduler
+from .settings import DataOptions, FitSettings, Optimization, Output, Stopping
 from .speed import place
 from .trainargs import (
     OPTIMIZERS,
     attach_classes,
-    check_checkpoint,
     check_classes,
-    check_counts,
-    check_device,
     check_feature_sets,
     check_model,
-    check_options,
-    check_rates,
     check_sets,
 )
-from .validate import check_bool, check_seed, describe
 
 __all__ = ["fit", "evaluate", "predict", "confusion_matrix", "TqdmCallback",
-           "OPTIMIZERS", "FitSettings", "AugmentCacheWarning"]
+           "OPTIMIZERS", "FitSettings", "Optimization", "Stopping", "DataOptions", "Output",
+           "AugmentCacheWarning"]
 
 Data = ImageSet | FeatureSet
 
 
 class AugmentCacheWarning(UserWarning):
     """Aviso: el aumento de datos apaga la caché de características (cada paso, modelo entero)."""
-
-
-@dataclass
-class FitSettings:
-    """Las opciones de una llamada a :func:`fit` (ver allí su significado)."""
-
-    epochs: int = 10
-    lr: float = 1e-3
-    ratio: float = 1.0
-    tiers: int = 3
-    batch_size: int = 32
-    optimizer: str = "adam"
-    weight_decay: float = 0.0
-    augment: object = False
-    schedule: str | None = "constante"
-    warmup: float = DEFAULT_WARMUP
-    patience: int | None = None
-    min_delta: float = 0.0
-    monitor: str = "val_loss"
-    restore_best: bool = True
-    callbacks: Sequence[Callback] = ()
-    progress: bool = True
-    seed: int = 0
-    device: torch.device | str | None = None
-    cache: str | bool | FeatureCache = "auto"
-    phase: str = ""
-    checkpoint: str | os.PathLike | None = None
-    update_bn: bool | None = None
-    class_weights: object = None
-
-    def check(self) -> FitSettings:
-        """Comprueba todas las opciones; devuelve una copia con los valores normalizados."""
-        lr, ratio = check_rates(self.lr, self.ratio)
-        check_counts(self.epochs, self.batch_size, self.tiers)
-        check_options(self.optimizer, self.weight_decay, self.patience, self.min_delta,
-                      self.cache, self.monitor)
-        schedule, warmup = check_schedule(self.schedule, self.warmup)
-        for name in ("restore_best", "progress"):
-            check_bool(name, getattr(self, name))
-        if self.update_bn is not None:
-            check_bool("update_bn", self.update_bn)
-        resolve_augment(self.augment)
-        return dataclasses.replace(
-            self, lr=lr, ratio=ratio, schedule=schedule, warmup=warmup,
-            callbacks=_check_callbacks(self.callbacks),
-            seed=check_seed(self.seed), device=check_device(self.device),
-            checkpoint=check_checkpoint(self.checkpoint))
-
-
-def _check_callbacks(callbacks: object) -> list[Callback]:
-    """Una lista de callbacks; uno solo (sin lista) también vale."""
-    if isinstance(callbacks, Callback):
-        return [callbacks]
-    items = None
-    if not isinstance(callbacks, (str, bytes, dict)):
-        try:
-            items = list(callbacks)
-        except TypeError:
-            items = None
-    if items is None or not all(isinstance(c, Callback) for c in items):
-        bad = describe(callbacks) if items is None else next(
-            describe(c) for c in items if not isinstance(c, Callback))
-        raise LabkitError(f"callbacks: llegó {bad}; se espera una lista de objetos "
-                          "labkit.Callback, p. ej. callbacks=[progreso] (o uno solo).")
-    return items
 
 
 # ---------------------------------------------------------------- preparación
@@ -241,7 +169,7 @@ def _prepare(model: nn.Module, train: Data, val: Data, s: FitSettings, best: Bes
     return Run(loop, opt, make_scheduler(opt, s.schedule, steps, s.warmup), inputs.x_train,
                train.labels, inputs.x_val, val.labels, s.batch_size, s.seed,
                TrainState(epochs=s.epochs, history=history, phase=s.phase), best, s.patience,
-               s.restore_best, cbs, train.num_classes)
+               s.restore_best, cbs, train.num_classes, s.metrics or loss_and_accuracy)
 
 
 def _run_fit(model: nn.Module, train: Data, val: Data, s: FitSettings,
@@ -268,17 +196,15 @@ def _run_fit(model: nn.Module, train: Data, val: Data, s: FitSettings,
 # ---------------------------------------------------------------- fit
 
 
-def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float = 1e-3,
-        ratio: float = 1.0, tiers: int = 3, batch_size: int = 32, optimizer: str = "adam",
-        weight_decay: float = 0.0, augment: object = False, schedule: str | None = "constante",
-        warmup: float = DEFAULT_WARMUP, patience: int | None = None, min_delta: float = 0.0,
-        monitor: str = "val_loss", restore_best: bool = True,
-        callbacks: Sequence[Callback] = (), progress: bool = True, seed: int = 0,
-        device: torch.device | str | None = None, cache: str | bool | FeatureCache = "auto",
-        phase: str = "", checkpoint: str | os.PathLike | None = None,
-        update_bn: bool | None = None,
-        class_weights: str | Sequence[float] | None = None) -> History:
+def fit(model: nn.Module, train: Data, val: Data, *, optimization: Optimization | None = None,
+        stopping: Stopping | None = None, data_options: DataOptions | None = None,
+        output: Output | None = None, **options: object) -> History:
     """Entrena lo que no está congelado y devuelve el historial por época.
+
+    Las opciones van por nombre, sueltas (``fit(m, tr, va, epochs=5, lr=1e-3, seed=0)``, lo de
+    siempre) o en sus cuatro grupos de :mod:`labkit.settings` (``optimization=``,
+    ``stopping=``, ``data_options=``, ``output=``); una misma opción no puede llegar de las dos
+    formas. El bucle está en :mod:`labkit.loop`, en un solo archivo.
 
     El optimizador se crea en cada llamada con la congelación actual (solo parámetros
     entrenables, tasas discriminativas de :func:`labkit.optim.param_groups`). Los grupos
@@ -300,10 +226,10 @@ def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float
     decenas de veces más rápido (``benchmarks/bench_training.py``).
 
     Mejor época: se vigila ``monitor`` (``"val_loss"`` o ``"val_acc"``) y se guarda en CPU una
-    copia de los pesos de la mejor época. Con ``restore_best=True`` (por defecto) el modelo
-    termina con esos pesos; con ``False``, con los de la última época. ``patience`` (aparte)
-    para tras ``patience`` épocas sin mejorar más de ``min_delta``. ``history.weights_epoch``
-    dice de qué época son los pesos finales.
+    copia de los pesos de la mejor época (la regla, una sola: :func:`labkit.best.improves`).
+    Con ``restore_best=True`` (por defecto) el modelo termina con esos pesos; con ``False``,
+    con los de la última época. ``patience`` (aparte) para tras ``patience`` épocas sin mejorar
+    más de ``min_delta``. ``history.weights_epoch`` dice de qué época son los pesos finales.
 
     Fallos: Ctrl+C para limpiamente (``history.interrupted``) y deja los pesos de la mejor
     época. Si la pérdida deja de ser finita o explota (más de
@@ -315,40 +241,57 @@ def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float
         model: un modelo del catálogo, con cabeza de tantas salidas como clases.
         train: datos de entrenamiento (``ImageSet`` o ``FeatureSet``).
         val: datos de validación (del mismo tipo y con las mismas clases).
-        epochs: épocas como máximo.
-        lr: tasa de aprendizaje de la cabeza (la máxima si hay calendario).
-        ratio: razón entre tasas de niveles vecinos (1 = la misma en todo el modelo; ver
-            :func:`labkit.optim.group_lrs`).
-        tiers: niveles de tasas entre la entrada y la cabeza.
-        batch_size: tamaño del lote.
-        optimizer: ``"adam"``, ``"adamw"`` (decaimiento de pesos desacoplado) o ``"sgd"``.
-        weight_decay: decaimiento de pesos (con ``"adamw"``, p. ej. 0.01).
-        augment: ``False``, ``True`` (preset ``"fotos"``: recorte, volteo, giro pequeño y
-            brillo), ``"sin_volteo"`` (dígitos, texto), ``"suave"`` o un :class:`labkit.Augment`.
-        schedule: calendario de la tasa: ``"constante"``, ``"coseno"`` (con calentamiento) o
-            ``"one_cycle"`` (:mod:`labkit.schedules`).
-        warmup: fracción de pasos de subida del calendario.
-        patience: épocas sin mejorar antes de parar (``None`` = no parar antes).
-        min_delta: mejora mínima de la métrica vigilada que cuenta como mejora.
-        monitor: ``"val_loss"`` o ``"val_acc"``.
-        restore_best: terminar con los pesos de la mejor época.
-        callbacks: objetos :class:`labkit.callbacks.Callback` que siguen el entrenamiento (una
-            lista, o uno solo).
-        progress: mostrar una barra de progreso (:class:`TqdmCallback`).
-        seed: semilla del orden de los lotes, del aumento y del dropout (entero ≥ 0).
-        device: dispositivo; ``None`` = :func:`labkit.default_device` (CUDA → MPS → CPU).
-        cache: ver arriba.
-        phase: nombre de la fase que se apunta en el historial.
-        checkpoint: si se da una ruta, guarda ahí (de forma atómica) la mejor época. Debe ser
-            un archivo nuevo: uno que ya existe (un modelo exportado, un cuaderno, el
-            checkpoint de otra ejecución) no se reemplaza nunca; el que escribe esta ejecución
-            se actualiza en cada mejora (y si otro lo cambia mientras tanto, se para con error).
-        update_bn: si las BatchNorm que se entrenan reestiman sus estadísticas (``None``: no en
-            modelos preentrenados, sí desde cero; ver :func:`labkit.train_mode`).
-        class_weights: pesos por clase en la entropía cruzada de entrenamiento, para datos
-            desbalanceados: ``None`` (todas igual), ``"balanced"`` (``n / (clases · n_clase)``,
-            como scikit-learn) o una secuencia con un peso positivo por clase. La pérdida de
-            validación (y la parada temprana) sigue sin pesos.
+        optimization: un :class:`labkit.settings.Optimization` (o sus opciones sueltas):
+
+            - ``epochs`` (10): épocas como máximo.
+            - ``lr`` (1e-3): tasa de aprendizaje de la cabeza (la máxima si hay calendario).
+            - ``ratio`` (1): razón entre tasas de niveles vecinos (1 = la misma en todo el
+              modelo; ver :func:`labkit.optim.group_lrs`).
+            - ``tiers`` (3): niveles de tasas entre la entrada y la cabeza.
+            - ``batch_size`` (32): tamaño del lote.
+            - ``optimizer`` (``"adam"``): ``"adam"``, ``"adamw"`` (decaimiento de pesos
+              desacoplado) o ``"sgd"``.
+            - ``weight_decay`` (0): decaimiento de pesos (con ``"adamw"``, p. ej. 0.01).
+            - ``schedule`` (``"constante"``): calendario de la tasa: ``"constante"``,
+              ``"coseno"`` (con calentamiento) o ``"one_cycle"`` (:mod:`labkit.schedules`).
+            - ``warmup``: fracción de pasos de subida del calendario.
+            - ``class_weights`` (``None``): pesos por clase en la entropía cruzada de
+              entrenamiento, para datos desbalanceados: ``None`` (todas igual),
+              ``"balanced"`` (``n / (clases · n_clase)``, como scikit-learn) o una secuencia
+              con un peso positivo por clase. La pérdida de validación sigue sin pesos.
+            - ``update_bn`` (``None``): si las BatchNorm que se entrenan reestiman sus
+              estadísticas (``None``: no en modelos preentrenados, sí desde cero; ver
+              :func:`labkit.train_mode`).
+        stopping: un :class:`labkit.settings.Stopping` (o sus opciones sueltas):
+
+            - ``monitor`` (``"val_loss"``): ``"val_loss"`` o ``"val_acc"``.
+            - ``patience`` (``None``): épocas sin mejorar antes de parar (``None`` = no parar).
+            - ``min_delta`` (0): mejora mínima de la métrica vigilada que cuenta como mejora.
+            - ``restore_best`` (``True``): terminar con los pesos de la mejor época.
+            - ``metrics`` (``None``): las métricas de validación, una función
+              ``(salidas, etiquetas) → (pérdida, exactitud)`` (:data:`labkit.loop.Metrics`);
+              ``None`` = entropía cruzada y exactitud.
+        data_options: un :class:`labkit.settings.DataOptions` (o sus opciones sueltas):
+
+            - ``augment`` (``False``): ``True`` (preset ``"fotos"``: recorte, volteo, giro
+              pequeño y brillo), ``"sin_volteo"`` (dígitos, texto), ``"suave"`` o un
+              :class:`labkit.Augment`.
+            - ``cache`` (``"auto"``): ver arriba.
+            - ``seed`` (0): semilla del orden de los lotes, del aumento y del dropout.
+            - ``device`` (``None``): dispositivo; ``None`` = :func:`labkit.default_device`
+              (CUDA → MPS → CPU).
+        output: un :class:`labkit.settings.Output` (o sus opciones sueltas):
+
+            - ``progress`` (``True``): mostrar una barra de progreso (:class:`TqdmCallback`).
+            - ``callbacks`` (``()``): objetos :class:`labkit.callbacks.Callback` que siguen el
+              entrenamiento (una lista, o uno solo).
+            - ``phase`` (``""``): nombre de la fase que se apunta en el historial.
+            - ``checkpoint`` (``None``): si se da una ruta, guarda ahí (de forma atómica) la
+              mejor época. Debe ser un archivo nuevo: uno que ya existe (un modelo exportado,
+              un cuaderno, el checkpoint de otra ejecución) no se reemplaza nunca; el que
+              escribe esta ejecución se actualiza en cada mejora (y si otro lo cambia mientras
+              tanto, se para con error).
+        **options: cualquiera de las opciones de arriba, suelta (``epochs=5, lr=1e-3``).
 
     Clases: si el modelo ya sabe sus clases (``create_model(..., num_classes=datos)``, un
     ``fit`` anterior o :func:`labkit.load_model`), ``train`` debe tener las mismas y en el mismo
@@ -357,10 +300,8 @@ def fit(model: nn.Module, train: Data, val: Data, *, epochs: int = 10, lr: float
     Returns:
         El :class:`labkit.callbacks.History` del entrenamiento.
     """
-    s = FitSettings(epochs, lr, ratio, tiers, batch_size, optimizer, weight_decay, augment,
-                    schedule, warmup, patience, min_delta, monitor, restore_best, callbacks,
-                    progress, seed, device, cache, phase, checkpoint, update_bn,
-                    class_weights).check()
+    s = FitSettings.build(optimization=optimization, stopping=stopping,
+                          data_options=data_options, output=output, **options)
     _check_data(model, train, val, s)
     attach_classes(model, train)
     return _run_fit(model, train, val, s)

@@ -16,7 +16,6 @@ from labkit import DataSplits, ImageSet, LabkitError, create_model, freeze_to, l
 from labkit.explorers import SampleSizeExplorer
 from labkit.features import FeatureSet
 
-_REAL_LOSS_AND_ACCURACY = labkit.loop.loss_and_accuracy
 TINY = ex.Recipe(head_epochs=1, fine_tune_epochs=1, scratch_steps=1, scratch_min_epochs=1,
                  scratch_max_epochs=2, batch_size=8)
 ROW_KEYS = {"method", "n_train", "seed", "test_acc", "val_acc", "train_seconds", "epochs",
@@ -249,7 +248,7 @@ def test_lr_ratio_sweep_rows(data):
     first = labkit.param_groups(model, 1e-4, 10)[0]["lr"]
     assert math.isclose(rows[1]["lr_first"], first) and math.isclose(first, 1e-4 * 10 ** (-4 / 9))
     assert all(r["epochs"] == 2 and r["depth"] == 7 for r in rows)
-    with pytest.raises(LabkitError, match="razones de 1 o más"):
+    with pytest.raises(LabkitError, match=r"ratios\[0\].*razón entre tasas de 1 o más"):
         ex.lr_ratio_sweep("efficientnet_lite0", data, ratios=(0.5,), depth=7, pretrained=False)
 
 
@@ -325,37 +324,39 @@ def test_sweeps_check_their_data_with_the_shared_check():
 # ---------------------------------------------------------------- una sola receta
 
 
-def _scripted_val_losses(monkeypatch, losses):
-    """La pérdida de validación de cada época, fijada (la exactitud sigue siendo la real)."""
+def _scripted_val_losses(losses):
+    """Métricas con la pérdida de validación de cada época fijada (la exactitud, la real)."""
     it = iter(losses)
 
-    def fake(logits, y):
-        return next(it), _REAL_LOSS_AND_ACCURACY(logits, y)[1]
+    def metrics(logits, y):
+        return next(it), labkit.loop.loss_and_accuracy(logits, y)[1]
 
-    monkeypatch.setattr(labkit.loop, "loss_and_accuracy", fake)
+    return metrics
 
 
-def test_run_fine_tune_keeps_the_best_epoch_of_both_phases(data, features, monkeypatch):
+def test_run_fine_tune_keeps_the_best_epoch_of_both_phases(data, features):
     head_only = ex.run_extraction(features, 8, seed=0, recipe=TINY)
-    _scripted_val_losses(monkeypatch, [0.5, 0.9])  # el ajuste fino no mejora la cabeza
-    tuned = ex.run_fine_tune(features, 8, seed=0, recipe=TINY)
+    # el ajuste fino no mejora la cabeza
+    tuned = ex.run_fine_tune(features, 8, seed=0, recipe=TINY,
+                             metrics=_scripted_val_losses([0.5, 0.9]))
     assert tuned["best_phase"] == "cabeza" and tuned["epochs"] == 2
     # se queda con los pesos de la cabeza: los de la extracción, imagen a imagen
     assert torch.equal(tuned["test_correct"], head_only["test_correct"])
-    _scripted_val_losses(monkeypatch, [0.9, 0.5])
-    assert ex.run_fine_tune(features, 8, seed=0, recipe=TINY)["best_phase"] == "ajuste fino"
+    metrics = _scripted_val_losses([0.9, 0.5])
+    assert ex.run_fine_tune(features, 8, seed=0, recipe=TINY,
+                            metrics=metrics)["best_phase"] == "ajuste fino"
 
 
-def test_lr_ratio_sweep_keeps_the_best_epoch_of_both_phases(data, monkeypatch):
+def test_lr_ratio_sweep_keeps_the_best_epoch_of_both_phases(data):
     # cabeza 0.5 · razón 1: 0.9 · razón 10: 0.8 → las dos filas vuelven a la cabeza
-    _scripted_val_losses(monkeypatch, [0.5, 0.9, 0.8])
     rows = ex.lr_ratio_sweep("efficientnet_lite0", data, ratios=(1, 10), depth=7, seeds=(0,),
-                             head_epochs=1, epochs=1, pretrained=False, progress=False)
+                             head_epochs=1, epochs=1, pretrained=False, progress=False,
+                             metrics=_scripted_val_losses([0.5, 0.9, 0.8]))
     assert [r["best_phase"] for r in rows] == ["cabeza", "cabeza"]
     assert torch.equal(rows[0]["test_correct"], rows[1]["test_correct"])
-    _scripted_val_losses(monkeypatch, [0.9, 0.5, 0.95])
     rows = ex.lr_ratio_sweep("efficientnet_lite0", data, ratios=(1, 10), depth=7, seeds=(0,),
-                             head_epochs=1, epochs=1, pretrained=False, progress=False)
+                             head_epochs=1, epochs=1, pretrained=False, progress=False,
+                             metrics=_scripted_val_losses([0.9, 0.5, 0.95]))
     assert [r["best_phase"] for r in rows] == ["ajuste fino", "cabeza"]
 
 

@@ -61,16 +61,14 @@ def same_weights(a, b):
     return all(torch.equal(a[k], b[k]) for k in a)
 
 
-def scripted_val_losses(monkeypatch, losses):
-    """Sustituye la pérdida de validación por una secuencia fija (métrica simulada)."""
+def scripted_val_losses(losses):
+    """Métricas de validación con la pérdida de cada época fijada (la costura ``metrics=``)."""
     it = iter(losses)
-    real = loop_module.loss_and_accuracy
 
-    def fake(logits, y):
-        _, acc = real(logits, y)
-        return next(it), acc
+    def metrics(logits, y):
+        return next(it), loop_module.loss_and_accuracy(logits, y)[1]
 
-    monkeypatch.setattr(loop_module, "loss_and_accuracy", fake)
+    return metrics
 
 
 # ---------------------------------------------------------------- aprende
@@ -106,13 +104,13 @@ def test_augmentation_runs_and_learns(data):
 # ---------------------------------------------------------------- parada temprana
 
 
-def test_early_stopping_stops_at_the_right_epoch_and_restores_best(data, monkeypatch):
+def test_early_stopping_stops_at_the_right_epoch_and_restores_best(data):
     train, val = data
     model = small_model()
     snaps = Snapshots()
     snaps.model = model
-    scripted_val_losses(monkeypatch, [1.0, 0.8, 0.85, 0.9, 0.1, 0.1])
-    h = fit(model, train, val, epochs=6, patience=2, callbacks=[snaps], **FAST)
+    metrics = scripted_val_losses([1.0, 0.8, 0.85, 0.9, 0.1, 0.1])
+    h = fit(model, train, val, epochs=6, patience=2, callbacks=[snaps], metrics=metrics, **FAST)
     assert h.epochs == 4 and h.stopped_early and h.best_epoch == 2
     assert h.val_loss == [1.0, 0.8, 0.85, 0.9]
     assert same_weights(state_of(model), snaps.weights[2])
@@ -120,46 +118,45 @@ def test_early_stopping_stops_at_the_right_epoch_and_restores_best(data, monkeyp
     assert snaps.events == ["begin", "end"]
 
 
-def test_min_delta_ignores_tiny_improvements(data, monkeypatch):
+def test_min_delta_ignores_tiny_improvements(data):
     train, val = data
-    scripted_val_losses(monkeypatch, [1.0, 0.99, 0.98, 0.5])
-    h = fit(small_model(), train, val, epochs=4, patience=2, min_delta=0.05, **FAST)
+    metrics = scripted_val_losses([1.0, 0.99, 0.98, 0.5])
+    h = fit(small_model(), train, val, epochs=4, patience=2, min_delta=0.05,
+            metrics=metrics, **FAST)
     assert h.epochs == 3 and h.best_epoch == 1 and h.stopped_early
 
 
-def test_restore_best_is_separate_from_patience(data, monkeypatch):
+def test_restore_best_is_separate_from_patience(data):
     train, val = data
     model = small_model()
     snaps = Snapshots()
     snaps.model = model
-    scripted_val_losses(monkeypatch, [1.0, 0.5, 0.7])
-    h = fit(model, train, val, epochs=3, callbacks=[snaps], **FAST)
+    metrics = scripted_val_losses([1.0, 0.5, 0.7])
+    h = fit(model, train, val, epochs=3, callbacks=[snaps], metrics=metrics, **FAST)
     assert h.best_epoch == 2 and not h.stopped_early and h.epochs == 3
     assert h.weights_epoch == 2 and same_weights(state_of(model), snaps.weights[2])
 
 
-def test_without_restore_best_the_weights_are_the_last(data, monkeypatch):
+def test_without_restore_best_the_weights_are_the_last(data):
     train, val = data
     model = small_model()
     snaps = Snapshots()
     snaps.model = model
-    scripted_val_losses(monkeypatch, [1.0, 0.5, 0.7])
-    h = fit(model, train, val, epochs=3, callbacks=[snaps], restore_best=False, **FAST)
+    metrics = scripted_val_losses([1.0, 0.5, 0.7])
+    h = fit(model, train, val, epochs=3, callbacks=[snaps], restore_best=False,
+            metrics=metrics, **FAST)
     assert h.best_epoch == 2 and h.weights_epoch == 3
     assert same_weights(state_of(model), snaps.weights[3])
 
 
-def test_monitor_val_acc_picks_the_most_accurate_epoch(data, monkeypatch):
+def test_monitor_val_acc_picks_the_most_accurate_epoch(data):
     train, val = data
     accs = iter([0.5, 0.9, 0.7])
-    real = loop_module.loss_and_accuracy
 
     def fake(logits, y):
-        loss, _ = real(logits, y)
         return 1.0, next(accs)  # la pérdida no mejora nunca: manda la exactitud
 
-    monkeypatch.setattr(loop_module, "loss_and_accuracy", fake)
-    h = fit(small_model(), train, val, epochs=3, monitor="val_acc", **FAST)
+    h = fit(small_model(), train, val, epochs=3, monitor="val_acc", metrics=fake, **FAST)
     assert h.best_epoch == 2 and h.weights_epoch == 2
 
 
@@ -291,14 +288,15 @@ class InterruptAt(Callback):
         self.ended = True
 
 
-def test_keyboard_interrupt_stops_cleanly_and_keeps_best_weights(data, monkeypatch):
+def test_keyboard_interrupt_stops_cleanly_and_keeps_best_weights(data):
     train, val = data
     model = small_model()
     snaps = Snapshots()
     snaps.model = model
     stop = InterruptAt(2)
-    scripted_val_losses(monkeypatch, [0.5, 0.9, 0.1])
-    h = fit(model, train, val, epochs=5, patience=3, callbacks=[snaps, stop], **FAST)
+    metrics = scripted_val_losses([0.5, 0.9, 0.1])
+    h = fit(model, train, val, epochs=5, patience=3, callbacks=[snaps, stop],
+            metrics=metrics, **FAST)
     assert h.interrupted and h.epochs == 2 and h.best_epoch == 1 and stop.ended
     assert same_weights(state_of(model), snaps.weights[1])
 
@@ -446,13 +444,14 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
         save_checkpoint(model, path, note=object())
 
 
-def test_fit_saves_the_best_epoch_as_checkpoint(data, tmp_path, monkeypatch):
+def test_fit_saves_the_best_epoch_as_checkpoint(data, tmp_path):
     train, val = data
     model = small_model()
     snaps = Snapshots()
     snaps.model = model
-    scripted_val_losses(monkeypatch, [1.0, 0.4, 0.6])
-    fit(model, train, val, epochs=3, checkpoint=tmp_path / "mejor.pt", callbacks=[snaps], **FAST)
+    metrics = scripted_val_losses([1.0, 0.4, 0.6])
+    fit(model, train, val, epochs=3, checkpoint=tmp_path / "mejor.pt", callbacks=[snaps],
+        metrics=metrics, **FAST)
     saved = read_checkpoint(tmp_path / "mejor.pt")
     assert saved["meta"]["epoch"] == 2 and saved["classes"] == train.classes
     assert same_weights(saved["state_dict"], snaps.weights[2])
@@ -462,16 +461,15 @@ def test_fit_saves_the_best_epoch_as_checkpoint(data, tmp_path, monkeypatch):
 # ---------------------------------------------------------------- una mejor época para dos fases
 
 
-def test_fine_tune_keeps_the_best_of_both_phases_in_weights_and_checkpoint(data, tmp_path,
-                                                                         monkeypatch):
+def test_fine_tune_keeps_the_best_of_both_phases_in_weights_and_checkpoint(data, tmp_path):
     train, val = data
     model = small_model()
     snaps = Snapshots()
     snaps.model = model
     # cabeza: 1.0, 0.5 (la mejor) · ajuste fino: diverge suave, nunca mejora
-    scripted_val_losses(monkeypatch, [1.0, 0.5, 1.4, 2.0])
+    metrics = scripted_val_losses([1.0, 0.5, 1.4, 2.0])
     h = fine_tune(model, train, val, head_epochs=2, epochs=2, checkpoint=tmp_path / "m.pt",
-                  callbacks=[snaps], **FAST)
+                  callbacks=[snaps], metrics=metrics, **FAST)
     assert h.epochs == 4 and h.best_epoch == 2 and h.weights_epoch == 2
     saved = read_checkpoint(tmp_path / "m.pt")
     assert saved["meta"]["epoch"] == 2 and saved["meta"]["val_loss"] == 0.5
@@ -480,19 +478,19 @@ def test_fine_tune_keeps_the_best_of_both_phases_in_weights_and_checkpoint(data,
     assert same_weights(state_of(model), head_phase_weights)
 
 
-def test_fine_tune_counts_best_epoch_over_both_phases(data, monkeypatch, capsys):
+def test_fine_tune_counts_best_epoch_over_both_phases(data, capsys):
     train, val = data
-    scripted_val_losses(monkeypatch, [1.0, 0.9, 0.3, 0.6])
-    h = fine_tune(small_model(), train, val, head_epochs=2, epochs=2, **FAST)
+    metrics = scripted_val_losses([1.0, 0.9, 0.3, 0.6])
+    h = fine_tune(small_model(), train, val, head_epochs=2, epochs=2, metrics=metrics, **FAST)
     assert h.best_epoch == 3 and h.phase[2] == "ajuste fino" and h.best_phase == "ajuste fino"
     assert h.notes == [] and "fase «cabeza»" not in capsys.readouterr().out
 
 
-def test_fine_tune_says_when_the_best_epoch_is_from_the_head_phase(data, monkeypatch, capsys):
+def test_fine_tune_says_when_the_best_epoch_is_from_the_head_phase(data, capsys):
     train, val = data
     # cabeza: 1.0, 0.5 (la mejor) · ajuste fino: nunca la mejora
-    scripted_val_losses(monkeypatch, [1.0, 0.5, 0.7, 0.6, 0.9])
-    h = fine_tune(small_model(), train, val, head_epochs=2, epochs=3, **FAST)
+    metrics = scripted_val_losses([1.0, 0.5, 0.7, 0.6, 0.9])
+    h = fine_tune(small_model(), train, val, head_epochs=2, epochs=3, metrics=metrics, **FAST)
     assert h.best_epoch == 2 and h.best_phase == "cabeza" and h.weights_epoch == 2
     assert len(h.notes) == 1 and "fase «cabeza»" in h.notes[0] and "3 épocas" in h.notes[0]
     assert h.notes[0] in capsys.readouterr().out  # lo dice, no solo lo apunta
@@ -550,16 +548,16 @@ class BoomAt(Callback):
             raise RuntimeError("fallo de prueba")
 
 
-def test_a_callback_raising_runtime_error_is_cleaned_up_and_reported(data, monkeypatch):
+def test_a_callback_raising_runtime_error_is_cleaned_up_and_reported(data):
     train, val = data
     model = small_model()
     snaps = Snapshots()
     snaps.model = model
     bar = TqdmCallback(file=io.StringIO())
-    scripted_val_losses(monkeypatch, [0.5, 0.9, 0.7])
+    metrics = scripted_val_losses([0.5, 0.9, 0.7])
     with pytest.raises(LabkitError, match=r"callback BoomAt\.on_epoch_end.*RuntimeError: fallo "
                                           r"de prueba") as info:
-        fit(model, train, val, epochs=5, callbacks=[snaps, BoomAt(2), bar], **FAST)
+        fit(model, train, val, epochs=5, callbacks=[snaps, BoomAt(2), bar], metrics=metrics, **FAST)
     assert isinstance(info.value.__cause__, RuntimeError)
     assert bar.bar is None  # la barra se cerró
     assert not model.training
@@ -581,34 +579,33 @@ def test_a_failed_checkpoint_write_is_a_spanish_error_after_cleanup(data, tmp_pa
     assert not model.training and list(tmp_path.iterdir()) == []
 
 
-def test_an_exploding_but_finite_loss_is_divergence(data, monkeypatch):
+def test_an_exploding_but_finite_loss_is_divergence(data):
     train, val = data
-    scripted_val_losses(monkeypatch, [0.9, 5000.0])
+    metrics = scripted_val_losses([0.9, 5000.0])
     model = small_model()
     snaps = Snapshots()
     snaps.model = model
     with pytest.raises(LabkitError, match=r"(?s)explotó.*vuelve a crear el modelo") as info:
-        fit(model, train, val, epochs=4, callbacks=[snaps], **FAST)
+        fit(model, train, val, epochs=4, callbacks=[snaps], metrics=metrics, **FAST)
     assert info.value.history.best_epoch == 1
     assert same_weights(state_of(model), snaps.weights[1])
 
 
-def test_a_nan_validation_loss_is_divergence(data, monkeypatch):
+def test_a_nan_validation_loss_is_divergence(data):
     train, val = data
-    scripted_val_losses(monkeypatch, [0.9, math.nan])
+    metrics = scripted_val_losses([0.9, math.nan])
     with pytest.raises(LabkitError, match="validación dejó de ser un número finito"):
-        fit(small_model(), train, val, epochs=3, **FAST)
+        fit(small_model(), train, val, epochs=3, metrics=metrics, **FAST)
 
 
-def test_ctrl_c_without_early_stopping_leaves_best_epoch_and_weights_agreeing(data,
-                                                                             monkeypatch):
+def test_ctrl_c_without_early_stopping_leaves_best_epoch_and_weights_agreeing(data):
     train, val = data
     model = small_model()
     snaps = Snapshots()
     snaps.model = model
-    scripted_val_losses(monkeypatch, [0.5, 0.9, 0.1])
+    metrics = scripted_val_losses([0.5, 0.9, 0.1])
     h = fit(model, train, val, epochs=5, restore_best=False, callbacks=[snaps, InterruptBatch()],
-            **FAST)
+            metrics=metrics, **FAST)
     assert h.interrupted and h.epochs == 1 and h.best_epoch == h.weights_epoch == 1
     assert same_weights(state_of(model), snaps.weights[1])
 
@@ -694,10 +691,11 @@ def test_a_failure_while_building_the_cache_is_a_spanish_error(data, monkeypatch
     assert not model.training
 
 
-def test_fine_tune_without_restore_best_ends_with_the_last_epoch(data, monkeypatch):
+def test_fine_tune_without_restore_best_ends_with_the_last_epoch(data):
     train, val = data
-    scripted_val_losses(monkeypatch, [1.0, 0.5, 0.7, 0.9])
-    h = fine_tune(small_model(), train, val, head_epochs=2, epochs=2, restore_best=False, **FAST)
+    metrics = scripted_val_losses([1.0, 0.5, 0.7, 0.9])
+    h = fine_tune(small_model(), train, val, head_epochs=2, epochs=2, restore_best=False,
+                  metrics=metrics, **FAST)
     assert h.best_epoch == 2 and h.weights_epoch == 4
 
 

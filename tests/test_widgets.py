@@ -313,7 +313,7 @@ def test_playground_run_extraction_gives_accuracy(data, only_lite0):
     assert pg._cache.hits >= 3
 
 
-def test_playground_fine_tune_mode_is_the_course_recipe(data, only_lite0, monkeypatch):
+def test_playground_fine_tune_mode_is_the_course_recipe(data, only_lite0):
     from labkit.recipe import FINE_TUNE_DEFAULTS as D
 
     pg = Playground(data, batch_size=16)
@@ -322,9 +322,7 @@ def test_playground_fine_tune_mode_is_the_course_recipe(data, only_lite0, monkey
     assert f"antes, {D['head_epochs']} épocas de cabeza" in pg.plan.value
     # la cabeza mejora (0.5) y el ajuste fino no: el playground lo dice
     losses = iter([1.0] * (D["head_epochs"] - 1) + [0.5, 0.9, 0.8])
-    real = lp_loop.loss_and_accuracy
-    monkeypatch.setattr(lp_loop, "loss_and_accuracy", lambda lo, y: (next(losses), real(lo, y)[1]))
-    result = pg.run()
+    result = pg.run(metrics=lambda lo, y: (next(losses), lp_loop.loss_and_accuracy(lo, y)[1]))
     assert result is not None, pg.message.value
     assert result.history.phase == ["cabeza"] * D["head_epochs"] + ["ajuste fino"] * 2
     assert result.history.best_phase == "cabeza" and result.depth == pg.freeze_slider.value
