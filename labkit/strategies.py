@@ -116,9 +116,10 @@ class StrategyComparison:
                      f"{self.head_epochs} épocas, y la extracción entrena la suya "
                      f"{self.extraction_epochs}.")
         else:
-            phase = (f"La segunda fase mejoró la mejor época de la cabeza (en validación) en "
+            phase = (f"La segunda fase mejoró la mejor época de su cabeza (en validación) en "
                      f"{improved} de {n} semillas: esas ejecuciones terminan con las últimas "
                      "etapas adaptadas a estas imágenes.")
+        phase += " " + self._validation_text()
         cost = (f"Tiempo por semilla: extracción {ext_s:.1f} s, ajuste fino {ft_s:.1f} s "
                 f"({ft_s / max(ext_s, 1e-9):.0f} veces más), más {self.features_seconds:.1f} s "
                 "de calcular una vez la parte congelada, común a los dos.")
@@ -133,6 +134,19 @@ class StrategyComparison:
                      "pierde": "entero por debajo de 0, gana la extracción.",
                      "empate": "incluye el 0, así que con este ruido no se distinguen."}[d.verdict]
         return [phase, cost, test]
+
+    def _validation_text(self) -> str:
+        """La validación de los dos brazos en las semillas del ajuste fino (mejor época)."""
+        seeds = [s for s in self.fine_tune if s in self.extraction]
+        if not seeds or any("val_acc" not in self.fine_tune[s] or "val_acc" not in
+                            self.extraction[s] for s in seeds):
+            return ""
+        ext = statistics.mean(self.extraction[s]["val_acc"] for s in seeds)
+        ft = statistics.mean(self.fine_tune[s]["val_acc"] for s in seeds)
+        where = ("por delante de" if ft > ext else "por detrás de" if ft < ext else "igual que")
+        return (f"En validación (la mejor exactitud de cualquier época, media de las semillas "
+                f"{_span(seeds)}), el ajuste fino quedó {where} la extracción: {pct(ft)} frente "
+                f"a {pct(ext)}.")
 
     def report(self) -> str:
         """Las semillas, la comparación y lo que decidió, listo para imprimir."""

@@ -26,7 +26,8 @@ def data() -> DataSplits:
 
 
 def _row(acc: float, correct: list[int], seconds: float, phase: str | None = None) -> dict:
-    row = {"test_acc": acc, "test_correct": torch.tensor(correct), "train_seconds": seconds}
+    row = {"test_acc": acc, "test_correct": torch.tensor(correct), "train_seconds": seconds,
+           "val_acc": acc}
     return row if phase is None else {**row, "best_phase": phase}
 
 
@@ -57,7 +58,7 @@ def test_when_the_head_epoch_wins_everywhere_it_says_so():
     assert res.improved_seeds() == []
     phase, cost, test = res.decided()
     assert "no mejoró en ninguna de las 3 semillas" in phase and "cabeza de 3 épocas" in phase
-    assert "20" in phase
+    assert "20" in phase and "quedó igual que la extracción" in phase
     assert "extracción 0.2 s, ajuste fino 4.0 s (20 veces más)" in cost and "1.5 s" in cost
     assert test.startswith("En prueba: diferencia +0.0 puntos") and "no se distinguen" in test
     assert res.seeds_table().count("la 2.ª fase no la mejoró") == 3
@@ -70,6 +71,7 @@ def test_a_clear_win_of_the_second_phase_is_reported_as_such():
     assert res.improved_seeds() == [0, 1]
     phase, _, test = res.decided()
     assert "en 2 de 3 semillas" in phase
+    assert "el ajuste fino quedó por delante de la extracción: 95.8 % frente a 50.0 %" in phase
     assert res.comparison.verdict(FINE_TUNE) == "gana" and test.endswith("gana el ajuste fino.")
     assert "(extracción con 2 semillas más, 3, 4: media 50.0 %)" in res.seeds_table()
     with pytest.raises(LabkitError, match="No hay un brazo"):
