@@ -20,13 +20,42 @@ from .errors import LabkitError
 from .models import create_model
 from .runs import Recipe, _fit, _result, scratch_epochs
 
-__all__ = ["METHOD", "LABEL", "run_scratch_same", "scratch_same_sweep"]
+__all__ = ["METHOD", "LABEL", "describe", "run_scratch_same", "scratch_same_sweep"]
 
 METHOD = "desde_cero_misma_red"
 """Nombre del método en las filas (columna ``method``)."""
 
 LABEL = "desde cero (misma red)"
 """Su nombre en español, para tablas y leyendas."""
+
+
+def describe(recipe: Recipe | None = None, scratch: Recipe | None = None,
+             model: str = "efficientnet_lite0") -> str:
+    """La receta del barrido en español, con la línea de «desde cero» para la misma red.
+
+    ``print(receta)`` describe la CNN pequeña de :func:`labkit.experiments.run_scratch`; esta
+    función escribe lo mismo para la extracción y el ajuste fino y cambia esa línea por la de
+    :func:`run_scratch_same`.
+
+    Args:
+        recipe: la receta de la transferencia (``None`` = :class:`labkit.experiments.Recipe`).
+        scratch: la receta de la red desde cero, si es otra (p. ej. con lotes mayores);
+            ``None`` = ``recipe``.
+        model: el nombre de la red del catálogo.
+
+    Returns:
+        Unas líneas de texto para imprimir en un cuaderno.
+    """
+    r = recipe or Recipe()
+    s = scratch or r
+    if not isinstance(r, Recipe) or not isinstance(s, Recipe):
+        raise LabkitError("describe necesita recetas de labkit.experiments.Recipe.")
+    own = (f"Desde cero: la misma red ({model}) con pesos al azar, entrenada entera: unos "
+           f"{s.scratch_steps} pasos ({s.scratch_min_epochs}–{s.scratch_max_epochs} épocas) en "
+           f"lotes de {s.batch_size}, tasa {s.scratch_lr:g}, "
+           f"{'con' if s.scratch_augment else 'sin'} aumento de datos.")
+    return "\n".join(own if line.startswith("Desde cero:") else line
+                     for line in r.describe().splitlines())
 
 
 def run_scratch_same(data: DataSplits, n: int, seed: int = 0,

@@ -5,7 +5,7 @@ import torch
 
 import labkit.experiments as ex
 from labkit import DataSplits, ImageSet, LabkitError
-from labkit.scratchsame import METHOD, run_scratch_same, scratch_same_sweep
+from labkit.scratchsame import METHOD, describe, run_scratch_same, scratch_same_sweep
 
 TINY = ex.Recipe(scratch_steps=1, scratch_min_epochs=1, scratch_max_epochs=1, batch_size=8)
 
@@ -45,3 +45,17 @@ def test_bad_input_is_a_spanish_error(data):
         run_scratch_same("datos", 4)
     with pytest.raises(LabkitError, match="fuera de rango"):
         scratch_same_sweep(data, [100], seeds=(0,))
+
+
+def test_describe_names_the_same_network_and_its_own_batch():
+    text = describe(ex.Recipe(scratch_steps=22, scratch_augment=False),
+                    ex.Recipe(scratch_steps=22, batch_size=64, scratch_augment=False))
+    assert "CNN pequeña" not in text
+    assert "la misma red (efficientnet_lite0)" in text
+    assert "unos 22 pasos" in text and "lotes de 64" in text and "sin aumento" in text
+    assert "(lotes de 32)" in text   # la extracción conserva sus lotes
+
+
+def test_describe_rejects_something_that_is_not_a_recipe():
+    with pytest.raises(LabkitError, match="Recipe"):
+        describe({"scratch_steps": 3})
