@@ -17,7 +17,8 @@ from torch import nn
 
 from .data import ImageSet
 from .errors import LabkitError
-from .features import FeatureSet, _resolve_device
+from .extraction import _resolve_device
+from .features import FeatureSet
 from .groups import split_at
 from .intervals import majority_share
 from .loop import Loop, all_logits, loss_and_accuracy, too_small_advice

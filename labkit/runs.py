@@ -23,7 +23,8 @@ from .config import seed_everything
 from .data import DataSplits, ImageSet, check_splits
 from .errors import LabkitError
 from .evaluation import evaluate
-from .features import FeatureSet, _eval_mode, prefix_fingerprint
+from .extraction import _eval_mode
+from .features import FeatureSet, prefix_fingerprint
 from .freezing import default_fine_tune_depth, freeze_to
 from .groups import layer_groups, split_at
 from .loop import BestTracker

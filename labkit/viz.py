@@ -20,7 +20,7 @@ from torch import nn
 
 from .data import normalize
 from .errors import LabkitError
-from .features import _eval_mode as _evaluating
+from .extraction import _eval_mode as _evaluating
 from .figures import new_figure
 from .groups import layer_groups
 from .models import model_info
