@@ -16,7 +16,8 @@ from .errors import LabkitError
 from .validate import check_int
 from .verdicts import _TEACHER, CheckResult, _ok, _pending, _setting, _unanswered, _verdict, _wrong
 
-__all__ = ["MODE_OPTIONS", "OVERFITTING_OPTIONS", "show_options", "check_mode_choice", "check_overfitting_answer"]
+__all__ = ["MODE_OPTIONS", "OVERFITTING_OPTIONS", "show_options", "check_mode_choice",
+           "check_overfitting_answer"]
 
 
 MODE_OPTIONS = {"a": "extracción de características", "b": "ajuste fino",

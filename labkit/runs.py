@@ -1,8 +1,8 @@
 """Una ejecución de cada método de los barridos: extracción, ajuste fino y desde cero.
 
 La receta (:class:`Recipe`), las características calculadas una vez (:class:`TransferFeatures`,
-de :mod:`labkit.transferfeatures`) y las funciones que entrenan una vez y devuelven una fila (:func:`run_extraction`,
-:func:`run_fine_tune`, :func:`run_scratch`). Los barridos que las repiten por tamaño y semilla
+de :mod:`labkit.transferfeatures`) y las funciones que entrenan una vez y devuelven una fila
+(:func:`run_extraction`, :func:`run_fine_tune`, :func:`run_scratch`). Los barridos que las repiten por tamaño y semilla
 están en :mod:`labkit.experiments` (que también exporta todo lo de aquí).
 """
 
