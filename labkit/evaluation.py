@@ -17,8 +17,10 @@ from torch import nn
 
 from .data import ImageSet
 from .errors import LabkitError
-from .features import FeatureSet, _resolve_device
+from .extraction import _resolve_device
+from .features import FeatureSet
 from .groups import split_at
+from .intervals import majority_share
 from .loop import Loop, all_logits, loss_and_accuracy, too_small_advice
 from .models import model_info
 from .speed import place
@@ -241,13 +243,11 @@ def majority_baseline(labels: object, classes: Sequence[str]) -> dict[str, objec
         ``{"majority_class": nombre, "majority_accuracy": fracción de 0 a 1}`` (vacío si no
         hay etiquetas).
     """
-    values = torch.as_tensor(labels).reshape(-1).long()
-    if values.numel() == 0:
+    top, share, _, n_labels = majority_share(labels)
+    if n_labels == 0:
         return {}
-    counts = torch.bincount(values, minlength=len(classes))
-    top = int(counts.argmax())
-    name = classes[top] if top < len(classes) else str(top)
-    return {"majority_class": name, "majority_accuracy": float(counts[top]) / values.numel()}
+    name = classes[top] if 0 <= top < len(classes) else str(top)
+    return {"majority_class": name, "majority_accuracy": share}
 
 
 def class_weight_tensor(class_weights: str | Sequence[float] | None,

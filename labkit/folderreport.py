@@ -9,6 +9,9 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
 
 __all__ = ["printable", "FolderReport", "SkippedFile", "ConvertedFile", "SPLITS", "SPLIT_LABELS",
            "report_to_json", "report_from_json", "first_items"]
@@ -169,3 +172,37 @@ def report_from_json(data: dict, root: str) -> FolderReport:
         heights=tuple(data["heights"]), skipped=[SkippedFile(**s) for s in data["skipped"]],
         converted=[ConvertedFile(**c) for c in data["converted"]], layout=data["layout"],
         notes=list(data["notes"]))
+
+
+def _manifest_problem(manifest: dict, rows: int, n_classes: int, root: Path) -> str | None:
+    """Qué tiene de malo un manifiesto (particiones, etiquetas, informe), o ``None`` si vale.
+
+    El resumen SHA-256 ya descarta cambios; esto impide, además, que un manifiesto con otra forma
+    (de otra versión, o fabricado) dé un error crudo o etiquetas fuera de rango.
+    """
+    try:
+        bounds = [manifest["ranges"][s] for s in SPLITS]
+        flat = [v for pair in bounds for v in pair]
+        if (any(len(pair) != 2 for pair in bounds) or not all(_is_int(v) for v in flat)
+                or flat[0] != 0 or flat[-1] != rows
+                or any(a > b for a, b in zip(flat, flat[1:], strict=False))):
+            return "las particiones del manifiesto no cubren la caché en orden"
+        labels = manifest["labels"]
+        if (not isinstance(labels, list) or len(labels) != rows
+                or not all(_is_int(v) and 0 <= v < n_classes for v in labels)):
+            return "las etiquetas del manifiesto no son válidas"
+        report_from_json(manifest["report"], str(root))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return "el manifiesto no tiene el formato esperado"
+    return None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _stats(values: list[int]) -> tuple[int, int, int]:
+    """Mínimo, mediana y máximo (enteros)."""
+    return int(np.min(values)), int(np.median(values)), int(np.max(values))
+
+

@@ -36,13 +36,15 @@ from .folderreport import (
     ConvertedFile,
     FolderReport,
     SkippedFile,
-    first_items,
+    _manifest_problem,
+    _stats,
     printable,
     report_from_json,
     report_to_json,
 )
-from .folderscan import FileItem, rel_path, scan_folder, split_of
-from .foldersplits import assign_splits, plural
+from .folderscan import FileItem, rel_path, scan_folder
+from .foldersplits import _split_name_note, _warn_user, assign_splits
+from .imagecachestore import warn_damaged
 from .imagedecode import IMAGE_EXTENSIONS, DecodeResult
 from .validate import check_bool, check_fraction, check_int, check_seed
 
@@ -155,35 +157,8 @@ def _open_cache(key: str, classes: list[str], root: Path) -> tuple[dict, torch.T
     reason = _manifest_problem(cached[0], len(cached[1]), len(classes), root)
     if reason is None:
         return cached
-    imagecache.warn_damaged(imagecache.cache_dir() / f"{key}.u8", reason)
+    warn_damaged(imagecache.cache_dir() / f"{key}.u8", reason)
     return None
-
-
-def _manifest_problem(manifest: dict, rows: int, n_classes: int, root: Path) -> str | None:
-    """Qué tiene de malo un manifiesto (particiones, etiquetas, informe), o ``None`` si vale.
-
-    El resumen SHA-256 ya descarta cambios; esto impide, además, que un manifiesto con otra forma
-    (de otra versión, o fabricado) dé un error crudo o etiquetas fuera de rango.
-    """
-    try:
-        bounds = [manifest["ranges"][s] for s in SPLITS]
-        flat = [v for pair in bounds for v in pair]
-        if (any(len(pair) != 2 for pair in bounds) or not all(_is_int(v) for v in flat)
-                or flat[0] != 0 or flat[-1] != rows
-                or any(a > b for a, b in zip(flat, flat[1:], strict=False))):
-            return "las particiones del manifiesto no cubren la caché en orden"
-        labels = manifest["labels"]
-        if (not isinstance(labels, list) or len(labels) != rows
-                or not all(_is_int(v) and 0 <= v < n_classes for v in labels)):
-            return "las etiquetas del manifiesto no son válidas"
-        report_from_json(manifest["report"], str(root))
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-        return "el manifiesto no tiene el formato esperado"
-    return None
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def folder_report(splits: DataSplits) -> FolderReport:
@@ -251,10 +226,6 @@ def _check_loaded_classes(loaded: _Loaded, classes: list[str], root: Path) -> No
 
 
 # ---------------------------------------------------------------------------------- resultado
-def _stats(values: list[int]) -> tuple[int, int, int]:
-    """Mínimo, mediana y máximo (enteros)."""
-    return int(np.min(values)), int(np.median(values)), int(np.max(values))
-
 
 def _build_report(root: Path, classes: list[str], loaded: _Loaded,
                   indices: dict[str, np.ndarray], image_size: int, layout: str,
@@ -271,40 +242,6 @@ def _build_report(root: Path, classes: list[str], loaded: _Loaded,
         skipped=[SkippedFile(printable(s.path), s.reason) for s in loaded.skipped],
         converted=[ConvertedFile(printable(c.path), c.mode) for c in loaded.converted],
         layout=printable(layout), notes=[printable(n) for n in notes])
-
-
-def _warn_user(report: FolderReport, n_files: int) -> None:
-    """Un solo aviso con los archivos omitidos, y otro si hay clases diminutas."""
-    if report.skipped:
-        items = [f"{s.path} ({s.reason})" for s in report.skipped]
-        warnings.warn(
-            f"{'Se omitió' if len(items) == 1 else 'Se omitieron'} {len(items)} de "
-            f"{plural(n_files, 'archivo', 'archivos')} de '{report.root}': "
-            f"{first_items(items)}. La lista completa está en folder_report(splits).",
-            UserWarning, stacklevel=3)
-    split_like = [n for n in report.notes if n.startswith(_SPLIT_NOTE_START)]
-    tiny = [n for n in report.notes if n not in split_like]
-    if tiny:
-        warnings.warn("Clases con muy pocas imágenes. " + " ".join(tiny), UserWarning,
-                      stacklevel=3)
-    for note in split_like:
-        warnings.warn(note, UserWarning, stacklevel=3)
-
-
-_SPLIT_NOTE_START = "Las carpetas de clase"
-
-
-def _split_name_note(classes: list[str], layout_has_splits: bool) -> str | None:
-    """Una nota si alguna clase se llama como una partición (``train``, ``test_set``…)."""
-    named = [c for c in classes if split_of(c) is not None]
-    if not named or layout_has_splits:
-        return None
-    listed = ", ".join(f"'{printable(c)}'" for c in named)
-    return (f"{_SPLIT_NOTE_START} {listed} se llaman como particiones (entrenamiento, validación "
-            "o prueba), pero las trato como clases. Si son particiones, pon dentro de cada una "
-            "las mismas subcarpetas de clase (carpeta/train/gato/…, carpeta/test/gato/…) y que "
-            "haya una de entrenamiento (train/, training_set/…); si de verdad son clases, "
-            "cámbiales el nombre.")
 
 
 # ---------------------------------------------------------------------------------- caché

@@ -8,10 +8,12 @@ falte se saca de ``train/``.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
-from .folderreport import SPLIT_LABELS, SPLITS
+from .folderreport import SPLIT_LABELS, SPLITS, FolderReport, first_items, printable
+from .folderscan import split_of
 
 __all__ = ["assign_splits", "plural"]
 
@@ -108,3 +110,37 @@ def assign_splits(labels: np.ndarray, origins: list[str], classes: list[str], la
                for s in SPLITS}
     names = " y ".join(SPLIT_LABELS[s] for s in missing)
     return indices, notes, f"{layout}; {names} sacada de train/ (estratificada, semilla {seed})"
+
+
+def _warn_user(report: FolderReport, n_files: int) -> None:
+    """Un solo aviso con los archivos omitidos, y otro si hay clases diminutas."""
+    if report.skipped:
+        items = [f"{s.path} ({s.reason})" for s in report.skipped]
+        warnings.warn(
+            f"{'Se omitió' if len(items) == 1 else 'Se omitieron'} {len(items)} de "
+            f"{plural(n_files, 'archivo', 'archivos')} de '{report.root}': "
+            f"{first_items(items)}. La lista completa está en folder_report(splits).",
+            UserWarning, stacklevel=3)
+    split_like = [n for n in report.notes if n.startswith(_SPLIT_NOTE_START)]
+    tiny = [n for n in report.notes if n not in split_like]
+    if tiny:
+        warnings.warn("Clases con muy pocas imágenes. " + " ".join(tiny), UserWarning,
+                      stacklevel=3)
+    for note in split_like:
+        warnings.warn(note, UserWarning, stacklevel=3)
+
+
+_SPLIT_NOTE_START = "Las carpetas de clase"
+
+
+def _split_name_note(classes: list[str], layout_has_splits: bool) -> str | None:
+    """Una nota si alguna clase se llama como una partición (``train``, ``test_set``…)."""
+    named = [c for c in classes if split_of(c) is not None]
+    if not named or layout_has_splits:
+        return None
+    listed = ", ".join(f"'{printable(c)}'" for c in named)
+    return (f"{_SPLIT_NOTE_START} {listed} se llaman como particiones (entrenamiento, validación "
+            "o prueba), pero las trato como clases. Si son particiones, pon dentro de cada una "
+            "las mismas subcarpetas de clase (carpeta/train/gato/…, carpeta/test/gato/…) y que "
+            "haya una de entrenamiento (train/, training_set/…); si de verdad son clases, "
+            "cámbiales el nombre.")

@@ -41,10 +41,10 @@ from .callbacks import Callback, History, TrainState
 from .data import resize_images
 from .errors import LabkitError
 from .features import extract_features
+from .figures import PALETTE, new_figure
 from .freezing import head_depth
 from .groups import layer_groups, split_at
 from .models import model_info
-from .plots import PALETTE, new_figure
 
 __all__ = ["PROBE_PHOTOS", "probe_photos", "ProbeResult", "ImageNetProbe", "ProbeCallback",
            "BestWeights", "stop_epoch", "frozen_batchnorms", "bn_stat_shift", "plot_forgetting",

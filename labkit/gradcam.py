@@ -31,10 +31,10 @@ from torch import nn
 
 from .data import ImageSet, normalize, to_numpy_image
 from .errors import LabkitError
-from .features import _eval_mode as _evaluating
+from .extraction import _eval_mode as _evaluating
+from .figures import new_figure
 from .groups import layer_groups
 from .models import model_info
-from .plots import new_figure
 from .validate import check_float, check_int
 from .viz import _spatial_outputs
 

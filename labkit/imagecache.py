@@ -39,7 +39,6 @@ import warnings
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -49,10 +48,9 @@ import torch
 from . import cachefiles
 from . import imagecachestore as store
 from .cachefiles import HOST_TAG, digest_file, no_space
-from .config import data_dir
 from .errors import LabkitError
 from .fileio import atomic_write
-from .imagecachestore import CACHE_VERSION
+from .imagecachestore import CACHE_VERSION, CacheRef, _paths, cache_dir, load_cached
 from .imagedecode import (
     DECODE_POLICY,
     DecodeResult,
@@ -72,43 +70,8 @@ POOL_FROM = 64           # con menos archivos se decodifica en el propio proceso
 _COPY_ROWS = 64          # filas por bloque al reordenar (unos 10 MB a 224 px)
 
 
-@dataclass(frozen=True)
-class CacheRef:
-    """Dónde está un conjunto dentro de una caché de imágenes (va en ``ImageSet.info``).
-
-    Attributes:
-        key: clave de la caché.
-        start: primera fila del conjunto.
-        stop: fila siguiente a la última.
-        base: el tensor mapeado completo (se guarda para reconocer sus vistas).
-        version: versión del tensor al crearlo: si alguien lo modifica, deja de valer.
-    """
-
-    key: str
-    start: int
-    stop: int
-    base: torch.Tensor = field(repr=False, compare=False)
-    version: int = 0
-
-    def matches(self, images: torch.Tensor) -> bool:
-        """``True`` si ``images`` es exactamente esta vista de la caché, sin modificar."""
-        row = int(np.prod(self.base.shape[1:]))
-        return (images.untyped_storage().data_ptr() == self.base.untyped_storage().data_ptr()
-                and images.storage_offset() == self.start * row
-                and len(images) == self.stop - self.start and images.is_contiguous()
-                and images._version == self.version)
-
-
 class CacheUnavailable(Exception):
     """No se puede escribir la caché; el mensaje (en español) dice dónde y cómo arreglarlo."""
-
-
-def cache_dir() -> Path:
-    """Carpeta de las cachés de imágenes (dentro de ``labkit.data_dir()``); se crea si se puede."""
-    path = data_dir(create=False) / "cache_imagenes"
-    with contextlib.suppress(OSError):
-        path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _unavailable(err: BaseException, consequence: str) -> CacheUnavailable:
@@ -138,53 +101,6 @@ def cache_key(files: Sequence[tuple], settings: dict) -> str:
     for item in files:
         digest.update(json.dumps(list(item)).encode() + b"\n")
     return digest.hexdigest()[:32]
-
-
-def _paths(key: str) -> tuple[Path, Path]:
-    folder = cache_dir()
-    return folder / f"{key}.u8", folder / f"{key}.json"
-
-
-def load_cached(key: str) -> tuple[dict, torch.Tensor] | None:
-    """Abre una caché completa y comprobada: su manifiesto y el tensor mapeado; ``None`` si no.
-
-    Sin manifiesto (carga a medias) no hay caché. Con un manifiesto ilegible, modificado o que no
-    coincide con los píxeles (truncados, bytes cambiados), se avisa una vez y se devuelve
-    ``None``: quien llama la rehace. Nunca se sirve una caché que no coincide con lo escrito.
-
-    Args:
-        key: la clave (:func:`cache_key`).
-
-    Returns:
-        ``(manifiesto, imágenes uint8 [N, 3, S, S])`` o ``None``.
-    """
-    data, meta = _paths(key)
-    try:
-        text = meta.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        text = ""
-    except OSError:
-        return None
-    try:
-        checked = store.verify(key, text, data)
-        if isinstance(checked, dict):
-            rows, size = checked["rows"], checked["image_size"]
-            array = np.memmap(data, dtype=np.uint8, mode="c", shape=(rows, 3, size, size))
-    except OSError as err:
-        checked = f"no se puede leer ({err.strerror or err})"
-    if not isinstance(checked, dict):
-        if checked is not None:
-            warn_damaged(data, checked)
-        return None
-    with contextlib.suppress(OSError):  # usada ahora: la última en borrarse
-        os.utime(meta)
-    return checked, torch.from_numpy(array)
-
-
-def warn_damaged(data: Path, reason: str) -> None:
-    """El aviso de una caché de imágenes que no se usa porque está dañada."""
-    warnings.warn(f"La caché de imágenes '{data}' está dañada ({reason}): no la uso y vuelvo a "
-                  "decodificar las imágenes.", UserWarning, stacklevel=4)
 
 
 # ---------------------------------------------------------------------------------- decodificar

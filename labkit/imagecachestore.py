@@ -8,21 +8,29 @@
   semana: otra máquina con el mismo volumen puede verlas) y los píxeles sin manifiesto viejos.
   Un archivo que desaparece mientras tanto, o que no se puede borrar, se deja estar.
 * **Vaciar**: :func:`clear_folder` borra solo archivos de labkit.
+* **Abrir**: :func:`load_cached` sirve una caché completa y comprobada; :class:`CacheRef` dice
+  dónde está un conjunto dentro de ella.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
+import torch
 
 from . import cachefiles
 from .cachefiles import HOST_TAG, STALE_SECONDS, digest_file, is_leftover_in_use
+from .config import data_dir
 
-__all__ = ["CACHE_VERSION", "VERIFIED", "manifest_digest", "identity", "verify", "evict",
-           "clear_folder"]
+__all__ = ["CacheRef", "cache_dir", "load_cached", "warn_damaged", "CACHE_VERSION", "VERIFIED",
+           "manifest_digest", "identity", "verify", "evict", "clear_folder"]
 
 CACHE_VERSION = 2
 VERIFIED: dict[str, tuple] = {}   # clave → identidad del archivo ya comprobado en este proceso
@@ -142,3 +150,85 @@ def clear_folder(folder: Path) -> int:
                       "escritura a esa carpeta, o apunta la variable de entorno LABKIT_DATA a "
                       "otra carpeta.", UserWarning, stacklevel=2)
     return freed
+
+
+@dataclass(frozen=True)
+class CacheRef:
+    """Dónde está un conjunto dentro de una caché de imágenes (va en ``ImageSet.info``).
+
+    Attributes:
+        key: clave de la caché.
+        start: primera fila del conjunto.
+        stop: fila siguiente a la última.
+        base: el tensor mapeado completo (se guarda para reconocer sus vistas).
+        version: versión del tensor al crearlo: si alguien lo modifica, deja de valer.
+    """
+
+    key: str
+    start: int
+    stop: int
+    base: torch.Tensor = field(repr=False, compare=False)
+    version: int = 0
+
+    def matches(self, images: torch.Tensor) -> bool:
+        """``True`` si ``images`` es exactamente esta vista de la caché, sin modificar."""
+        row = int(np.prod(self.base.shape[1:]))
+        return (images.untyped_storage().data_ptr() == self.base.untyped_storage().data_ptr()
+                and images.storage_offset() == self.start * row
+                and len(images) == self.stop - self.start and images.is_contiguous()
+                and images._version == self.version)
+
+
+def cache_dir() -> Path:
+    """Carpeta de las cachés de imágenes (dentro de ``labkit.data_dir()``); se crea si se puede."""
+    path = data_dir(create=False) / "cache_imagenes"
+    with contextlib.suppress(OSError):
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _paths(key: str) -> tuple[Path, Path]:
+    folder = cache_dir()
+    return folder / f"{key}.u8", folder / f"{key}.json"
+
+
+def load_cached(key: str) -> tuple[dict, torch.Tensor] | None:
+    """Abre una caché completa y comprobada: su manifiesto y el tensor mapeado; ``None`` si no.
+
+    Sin manifiesto (carga a medias) no hay caché. Con un manifiesto ilegible, modificado o que no
+    coincide con los píxeles (truncados, bytes cambiados), se avisa una vez y se devuelve
+    ``None``: quien llama la rehace. Nunca se sirve una caché que no coincide con lo escrito.
+
+    Args:
+        key: la clave (:func:`cache_key`).
+
+    Returns:
+        ``(manifiesto, imágenes uint8 [N, 3, S, S])`` o ``None``.
+    """
+    data, meta = _paths(key)
+    try:
+        text = meta.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    except OSError:
+        return None
+    try:
+        checked = verify(key, text, data)
+        if isinstance(checked, dict):
+            rows, size = checked["rows"], checked["image_size"]
+            array = np.memmap(data, dtype=np.uint8, mode="c", shape=(rows, 3, size, size))
+    except OSError as err:
+        checked = f"no se puede leer ({err.strerror or err})"
+    if not isinstance(checked, dict):
+        if checked is not None:
+            warn_damaged(data, checked)
+        return None
+    with contextlib.suppress(OSError):  # usada ahora: la última en borrarse
+        os.utime(meta)
+    return checked, torch.from_numpy(array)
+
+
+def warn_damaged(data: Path, reason: str) -> None:
+    """El aviso de una caché de imágenes que no se usa porque está dañada."""
+    warnings.warn(f"La caché de imágenes '{data}' está dañada ({reason}): no la uso y vuelvo a "
+                  "decodificar las imágenes.", UserWarning, stacklevel=4)

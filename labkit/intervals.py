@@ -13,7 +13,8 @@ import numpy as np
 from .bootstrap import _is_vector, _to_numpy
 from .errors import LabkitError
 
-__all__ = ["t_quantile", "wilson_interval", "mean_std", "binomial_se", "run_value"]
+__all__ = ["t_quantile", "wilson_interval", "mean_std", "binomial_se", "run_value",
+           "majority_share"]
 
 _Z = 1.959963984540054
 # Cuantil 0.975 de la t de Student para 1…30 grados de libertad.
@@ -66,6 +67,27 @@ def binomial_se(p: float, n_test: int) -> float:
     """Error típico binomial de una proporción ``p`` medida sobre ``n_test`` casos."""
     p = min(max(p, 0.0), 1.0)
     return math.sqrt(p * (1 - p) / n_test)
+
+
+def majority_share(labels: object) -> tuple[int, float, int, int]:
+    """La clase más frecuente de unas etiquetas enteras: el suelo de la exactitud.
+
+    Un modelo que siempre dijera esa clase acertaría su fracción. Es la única cuenta del suelo:
+    la usan :func:`labkit.evaluation.majority_baseline` y la nota de :func:`labkit.compare.compare`.
+
+    Args:
+        labels: etiquetas enteras (tensor, array o lista).
+
+    Returns:
+        ``(clase, fracción de 0 a 1, clases presentes, etiquetas)``; ``(-1, 0.0, 0, 0)`` si no
+        hay etiquetas. Con un empate gana la clase de índice menor.
+    """
+    values = _to_numpy(labels).reshape(-1)
+    if values.size == 0:
+        return -1, 0.0, 0, 0
+    classes, counts = np.unique(values, return_counts=True)
+    top = int(counts.argmax())
+    return int(classes[top]), float(counts[top]) / values.size, len(counts), int(values.size)
 
 
 def run_value(name: str, seed: int, out: object) -> float | np.ndarray:

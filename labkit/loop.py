@@ -25,7 +25,7 @@ from .best import BestTracker
 from .callbacks import Callback, History, TrainState
 from .data import normalize
 from .errors import LabkitError
-from .features import _autocast, _eval_mode, extraction_batch_size
+from .extraction import _autocast, _eval_mode, extraction_batch_size
 from .freezing import train_mode
 from .models import model_info
 from .speed import layout, uses_channels_last

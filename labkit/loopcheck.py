@@ -21,9 +21,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .checks import _TEACHER, CheckResult, _ok, _pending, _unanswered, _verdict, _wrong
 from .errors import LabkitError
 from .fmt import pct
+from .verdicts import _TEACHER, CheckResult, _ok, _pending, _unanswered, _verdict, _wrong
 
 __all__ = ["check_training_loop"]
 

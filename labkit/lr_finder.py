@@ -68,7 +68,7 @@ class LRFindResult:
         Returns:
             Una ``Figure`` de matplotlib.
         """
-        from .plots import format_lr, new_figure
+        from .figures import format_lr, new_figure
 
         fig = new_figure((6.0, 3.6))
         ax = fig.subplots()

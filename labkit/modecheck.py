@@ -17,7 +17,10 @@ import math
 import unicodedata
 from collections.abc import Mapping
 
-from .checks import (
+from .compare import compare
+from .errors import LabkitError
+from .validate import check_int
+from .verdicts import (
     _TEACHER,
     CheckResult,
     _ok,
@@ -27,9 +30,6 @@ from .checks import (
     _verdict,
     _wrong,
 )
-from .compare import compare
-from .errors import LabkitError
-from .validate import check_int
 
 __all__ = ["check_mode_measurement", "MODE_NAMES"]
 

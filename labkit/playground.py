@@ -1,7 +1,8 @@
 """El «Playground de Transfer Learning»: elegir modelo, modo y datos, entrenar y ver resultados.
 
-Usa las piezas comunes de :mod:`labkit.widgets` (panel de capas, progreso en vivo, avisos). Se
-importa también como ``labkit.widgets.Playground``.
+Usa las piezas comunes de :mod:`labkit.widgets` (panel de capas, progreso en vivo, avisos); cada
+entrenamiento lo hace :func:`labkit.playtrain.train_once`. Se importa también como
+``labkit.widgets.Playground``.
 
 Ejemplo::
 
@@ -12,33 +13,28 @@ Ejemplo::
 from __future__ import annotations
 
 import html
-import time
 from collections.abc import Sequence
 
 import ipywidgets as widgets
 import torch
 from torch import nn
 
-from .callbacks import Callback, History
-from .config import default_device, seed_everything
-from .data import DataSplits, ImageSet, check_splits
+from .callbacks import Callback
+from .data import DataSplits, check_splits
 from .errors import LabkitError
-from .evaluation import confusion_matrix, predict
-from .features import FeatureCache, FeatureSet
-from .freezing import default_fine_tune_depth, freeze_to, head_depth
-from .loop import BestTracker, Metrics
+from .features import FeatureCache
+from .freezing import default_fine_tune_depth
+from .loop import Metrics
 from .models import MODELS, available_models, create_model
 from .playresult import (
     MODE_EXTRACTION,
     MODE_FINE_TUNE,
     PlaygroundResult,
-    _check_trained,
-    _describe,
 )
+from .playtrain import _is_scratch, _what, train_once
 from .plots import plot_confusion, plot_misclassified
-from .recipe import FINE_TUNE_DEFAULTS, Phase, phase_settings, run_phases
+from .recipe import FINE_TUNE_DEFAULTS
 from .surfaces import SURFACE_CLASSES, surface_dataset
-from .training import FitSettings, fit
 from .widgets import (
     _SLIDER,
     _WIDE,
@@ -52,11 +48,6 @@ from .widgets import (
 )
 
 __all__ = ["Playground", "PlaygroundResult", "MODE_EXTRACTION", "MODE_FINE_TUNE"]
-
-def _is_scratch(name: str) -> bool:
-    """Modelos sin pesos preentrenados: se entrenan desde cero."""
-    return MODELS[name].source == "labkit"
-
 
 def _option_label(name: str, runnable: bool) -> str:
     if _is_scratch(name):
@@ -261,7 +252,7 @@ class Playground(_Shows):
         también la confirmación de que el núcleo recibió cada cambio)."""
         s = self.settings()
         self.plan.value = ("<div style='color:#555555'>Al pulsar «Entrenar»: "
-                           f"{html.escape(self._what(s))}</div>")
+                           f"{html.escape(_what(s))}</div>")
 
     def _explain(self) -> str:
         """El aviso que corresponde a la elección actual (vacío si no hay nada que decir)."""
@@ -342,71 +333,17 @@ class Playground(_Shows):
 
     def _train(self, s: dict, callbacks: Sequence[Callback],
                metrics: Metrics | None = None) -> PlaygroundResult:
-        """Crea el modelo con cabeza nueva, entrena, evalúa en prueba y arma el resultado."""
-        start = time.perf_counter()
-        data = self.data
-        seed_everything(self.seed)
-        model = create_model(s["model_name"], num_classes=self.num_classes,
-                             pretrained=not _is_scratch(s["model_name"]))
-        model.to(torch.device(self.device) if self.device is not None else default_device())
-        freeze_to(model, s["depth"])
-        train, val, test = self._inputs(model, data, s["depth"], s["n_train"])
+        """Entrena una vez con los ajustes ``s`` (ver :func:`labkit.playtrain.train_once`)."""
         self.progress.reset()
-        base = FitSettings.build(batch_size=self.batch_size,
-                                 callbacks=[self.progress, *callbacks], progress=False,
-                                 seed=self.seed, device=self.device, metrics=metrics)
-        if s["mode"] == MODE_FINE_TUNE and not _is_scratch(s["model_name"]):
-            history = self._fine_tune(model, data, s, base, train, val)
-        else:
-            history = fit(model, train, val, epochs=s["epochs"], lr=self.lr, ratio=s["ratio"],
-                          **{k: getattr(base, k) for k in ("batch_size", "callbacks",
-                                                           "progress", "seed", "device",
-                                                           "metrics")})
-        _check_trained(history)
-        preds, probs = predict(model, test)
-        labels = data.test.labels
-        self.runs += 1
-        return PlaygroundResult(
-            **s, history=history, test_accuracy=float((preds == labels).float().mean()),
-            confusion=confusion_matrix(labels, preds, self.num_classes),
-            classes=list(data.test.classes), test_name=data.test.name or "prueba",
-            seconds=time.perf_counter() - start, run=self.runs, model=model, preds=preds,
-            probs=probs, interrupted=history.interrupted, weights_epoch=history.weights_epoch)
-
-    @staticmethod
-    def _what(s: dict) -> str:
-        """La línea que describe unos ajustes; el ajuste fino dice también la fase de cabeza."""
-        what = _describe(**s)
-        if s["mode"] == MODE_FINE_TUNE and not _is_scratch(s["model_name"]):
-            n = FINE_TUNE_DEFAULTS["head_epochs"]
-            what += f" · antes, {n} {'época' if n == 1 else 'épocas'} de cabeza (la receta)"
-        return what
-
-    def _fine_tune(self, model: nn.Module, data: DataSplits, s: dict, base: FitSettings,
-                   train: ImageSet | FeatureSet, val: ImageSet | FeatureSet) -> History:
-        """La receta del curso (:func:`labkit.recipe.run_phases`, la de ``labkit.fine_tune``):
-        la cabeza nueva y después ``epochs`` épocas de ajuste fino con ``depth`` grupos
-        congelados, sin aumento (se reutilizan las características)."""
-        top = head_depth(model)
-        heads = self._inputs(model, data, top, s["n_train"])
-        head, tune = phase_settings(base, epochs=s["epochs"], ratio=s["ratio"],
-                                    head_lr=self.lr, augment=False)
-        phases = [Phase(heads[0], heads[1], head, top), Phase(train, val, tune, s["depth"])]
-        return run_phases(model, phases, BestTracker(classes=list(train.classes)))
-
-    def _inputs(self, model: nn.Module, data: DataSplits, depth: int,
-                n: int) -> tuple[ImageSet | FeatureSet, ...]:
-        """Entrenamiento, validación y prueba: características guardadas si hay capas
-        congeladas (se reutilizan entre entrenamientos), si no las imágenes."""
-        if depth == 0:
-            return data.train.take(n, self.seed), data.val, data.test
-        sets = [FeatureSet.extract(model, d, depth, cache=self._cache)
-                for d in (data.train, data.val, data.test)]
-        return sets[0].take(n, self.seed), sets[1], sets[2]
+        result = train_once(self.data, s, run=self.runs + 1, seed=self.seed, device=self.device,
+                            lr=self.lr, batch_size=self.batch_size, cache=self._cache,
+                            callbacks=[self.progress, *callbacks], metrics=metrics)
+        self.runs = result.run
+        return result
 
     def _show_result(self, r: PlaygroundResult) -> None:
         """La exactitud en prueba, la matriz de confusión y algunos errores."""
-        what = self._what({k: getattr(r, k) for k in ("model_name", "mode", "depth", "n_train",
+        what = _what({k: getattr(r, k) for k in ("model_name", "mode", "depth", "n_train",
                                                       "epochs", "ratio")})
         self.result_text.value = (
             f"<div style='font-size:120%'><b>{html.escape(r.accuracy_text())}</b></div>"

@@ -24,10 +24,19 @@ from collections.abc import Sequence
 
 import torch
 
-from .checks import _TEACHER, CheckResult, _as_number, _ok, _pending, _unanswered, _verdict, _wrong
 from .compare import Difference
 from .errors import LabkitError
 from .fmt import pct
+from .verdicts import (
+    _TEACHER,
+    CheckResult,
+    _as_number,
+    _ok,
+    _pending,
+    _unanswered,
+    _verdict,
+    _wrong,
+)
 
 __all__ = ["reading_problem", "check_class_recall", "check_threshold_choice",
            "check_fewer_errors"]

@@ -165,7 +165,7 @@ def _cell(stat: dict | None, scale: float) -> str:
 
 def _field_label(key: str) -> str:
     """El nombre en español de una columna (el mismo que usan las figuras)."""
-    from .plots import axis_label
+    from .figures import axis_label
 
     return axis_label(key)
 

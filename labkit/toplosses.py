@@ -24,7 +24,7 @@ from torch import nn
 from .data import ImageSet, to_numpy_image
 from .errors import LabkitError
 from .evaluation import predict
-from .plots import new_figure
+from .figures import new_figure
 from .validate import check_int
 
 __all__ = ["TopLoss", "top_losses", "plot_top_losses"]

@@ -31,11 +31,11 @@ from .config import default_device
 from .data import ImageSet
 from .errors import LabkitError
 from .evaluation import class_weight_tensor, confusion_matrix, evaluate, predict
+from .extraction import _amp_dtype
 from .features import (
     MAX_AUTO_CACHE_BYTES,
     FeatureCache,
     FeatureSet,
-    _amp_dtype,
     extract_features,
 )
 from .freezing import frozen_depth

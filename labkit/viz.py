@@ -20,10 +20,10 @@ from torch import nn
 
 from .data import normalize
 from .errors import LabkitError
-from .features import _eval_mode as _evaluating
+from .extraction import _eval_mode as _evaluating
+from .figures import new_figure
 from .groups import layer_groups
 from .models import model_info
-from .plots import new_figure
 
 __all__ = ["first_conv", "filter_images", "plot_first_layer_filters",
            "compare_first_layer_filters", "feature_maps", "plot_feature_maps"]

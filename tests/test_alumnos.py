@@ -26,6 +26,7 @@ import torch
 
 import labkit
 import labkit.checks
+import labkit.verdicts
 from labkit.course import STUDENT_FOLDER, TEACHER_FOLDER
 from labkit.exercises import CODE_PLACEHOLDER, MANIFEST_NAME, write_student_versions
 from labkit.notebooks import list_notebooks, read_notebook, write_notebooks
@@ -221,7 +222,7 @@ def test_the_student_version_has_every_exercise_blank():
                          ids=[f"{n[:2]}-celda{i}" for n, i, _ in EXERCISES])
 def test_blank_exercise_says_unanswered_and_never_fails(name, index, source, monkeypatch):
     shown: list[labkit.checks.CheckResult] = []
-    monkeypatch.setattr(labkit.checks, "_display", shown.append)
+    monkeypatch.setattr(labkit.verdicts, "_display", shown.append)
     code = compile(ast.parse(source), f"{name}, celda {index}", "exec")
     globals_ = {"__builtins__": builtins, "labkit": labkit, "np": pytest.importorskip("numpy")}
     names = _Namespace(globals_)

@@ -17,6 +17,7 @@ import torch
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import labkit.checks
+import labkit.verdicts
 from labkit.compare import compare
 from labkit.exercises import MARKDOWN_PLACEHOLDER, strip_solutions
 from labkit.grading import mark_notebook
@@ -37,7 +38,7 @@ WIN = {"ajuste fino": [0.90, 0.91, 0.92], "extracción": [0.80, 0.81, 0.80]}  # 
 
 @pytest.fixture(autouse=True)
 def _quiet(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(labkit.checks, "_display", lambda result: None)
+    monkeypatch.setattr(labkit.verdicts, "_display", lambda result: None)
 
 
 def _conclude(prediction, measurement, conclusion, reading):

@@ -361,7 +361,7 @@ def test_lr_ratio_sweep_keeps_the_best_epoch_of_both_phases(data):
 
 
 def test_every_caller_runs_the_one_recipe(data, features, monkeypatch):
-    import labkit.playground as playground
+    import labkit.playtrain as playtrain
     import labkit.recipe as recipe
     import labkit.runs as runs
 
@@ -372,7 +372,7 @@ def test_every_caller_runs_the_one_recipe(data, features, monkeypatch):
         calls.append([p.settings.phase for p in phases])
         return real(model, phases, *args, **kwargs)
 
-    for module in (recipe, ex, runs, playground):
+    for module in (recipe, ex, runs, playtrain):
         monkeypatch.setattr(module, "run_phases", spy)
     labkit.fine_tune(create_model("efficientnet_lite0", num_classes=2, pretrained=False),
                      data, head_epochs=1, epochs=1, batch_size=8, progress=False)
