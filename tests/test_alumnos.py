@@ -193,10 +193,11 @@ _GIVEN = {
     "modelo_guia": _resnet50_guide,
     "historial": lambda: labkit.History(train_loss=[0.9, 0.5, 0.3, 0.2],
                                         val_loss=[0.8, 0.6, 0.55, 0.6], best_epoch=3),
-    "filas": lambda: {"PneumoniaMNIST": [
+    "filas": lambda: {nombre: [
         {"method": "extraccion", "n_train": n, "seed": s, "test_acc": acc,
          "test_correct": torch.arange(2) < round(2 * acc)}  # n_test: el comodín vale 2
-        for n, acc in ((10, 0.7), (100, 0.8), (1000, 0.85)) for s in (0, 1)]},
+        for n, acc in ((10, 0.7), (100, 0.8), (1000, 0.85)) for s in (0, 1)]
+        for nombre in ("PneumoniaMNIST", "ELPV")},
 }
 
 
