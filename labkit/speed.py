@@ -38,9 +38,9 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import nn
 
-__all__ = ["channels_last_enabled", "compile_enabled", "has_depthwise", "place", "uses_channels_last", "layout",
-           "compiled_prefix",
-           "override", "compile_stats", "MIN_COMPILE_IMAGES"]
+__all__ = ["channels_last_enabled", "compile_enabled", "has_depthwise", "place",
+           "uses_channels_last", "layout", "compiled_prefix", "override", "compile_stats",
+           "MIN_COMPILE_IMAGES"]
 
 MIN_COMPILE_IMAGES = 400
 """Con menos imágenes que esto no se compila: no se amortizaría.
