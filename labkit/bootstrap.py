@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import LabkitError
+from .intervals import _is_vector, _to_numpy, t_quantile
 
 __all__ = ["Resampled", "as_outcomes", "check_labels", "seed_metric", "resample", "replicates",
            "percentile_interval", "seed_inflation", "METRICS"]
@@ -43,20 +44,6 @@ __all__ = ["Resampled", "as_outcomes", "check_labels", "seed_metric", "resample"
 METRICS = ("accuracy", "balanced_accuracy")
 _Z = 1.959963984540054
 
-
-def _is_vector(value: object) -> bool:
-    """¿Es ``value`` un vector (lista, array o tensor de una dimensión) y no un número?"""
-    if hasattr(value, "detach"):  # tensor de torch
-        return value.ndim == 1
-    if isinstance(value, np.ndarray):
-        return value.ndim == 1
-    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
-
-
-def _to_numpy(value: object) -> np.ndarray:
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
 
 
 def _check_binary(name: str, arr: np.ndarray) -> np.ndarray:
@@ -143,8 +130,6 @@ def seed_inflation(n_seeds: int) -> float:
     """Factor que lleva la variación entre semillas del bootstrap a la de la t de Student."""
     if n_seeds < 2:
         return 0.0
-    from .intervals import t_quantile
-
     return math.sqrt(n_seeds / (n_seeds - 1)) * t_quantile(n_seeds - 1) / _Z
 
 

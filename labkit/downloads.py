@@ -17,7 +17,7 @@ import tempfile
 import urllib.error
 from http.client import HTTPException
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, Protocol
 
 from .archives import extract_archive
 from .errors import LabkitError
@@ -25,8 +25,23 @@ from .fileio import atomic_write
 from .netfetch import DownloadLimitError, fetch
 from .progress import progress_bar
 
-if TYPE_CHECKING:
-    from .catalog import DatasetEntry
+
+
+class DatasetEntry(Protocol):
+    """Lo que se lee de una entrada del catálogo (:class:`labkit.data.DatasetEntry`)."""
+
+    name: str
+    title: str
+    filename: str
+    size_bytes: int
+    checksum: str
+    checksum_algo: str
+    archive_format: str
+    subfolder: str
+
+    @property
+    def size_text(self) -> str:
+        """El tamaño del archivo, legible."""
 
 __all__ = ["install_dataset", "MARKER_NAME", "EXTRACTED_NAME"]
 

@@ -7,7 +7,7 @@ puntos si la celda termina sin error. :func:`mark_notebook` prepara cada ejercic
 
 - la celda del ejercicio pasa a ser «respuesta autocorregida» (``solution``), y
 - justo detrás se añade (o se actualiza) una celda bloqueada de pruebas (``grade``, 1 punto) que
-  repite la comprobación con :func:`require`: fuera de nbgrader no hace nada; al corregir
+  repite la comprobación con :func:`labkit.checks.require`: fuera de nbgrader no hace nada; al corregir
   (``NBGRADER_EXECUTION``) repite la comprobación sin mostrarla y lanza ``AssertionError`` con el
   veredicto si la respuesta no es correcta.
 
@@ -31,9 +31,7 @@ import ast
 import copy
 import os
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
@@ -41,7 +39,7 @@ from nbformat import NotebookNode
 from .errors import LabkitError
 from .notebooks import list_notebooks, read_notebook, write_notebooks
 
-__all__ = ["TEST_HEADER", "grading_mode", "mark_notebook", "mark_notebooks", "require"]
+__all__ = ["TEST_HEADER", "mark_notebook", "mark_notebooks"]
 
 TEST_HEADER = ("# Corrección automática con nbgrader (no cambies esta celda). Fuera de nbgrader\n"
                "# no hace nada; al corregir, repite la comprobación de arriba y da el punto.")
@@ -50,37 +48,6 @@ _END = re.compile(r"^[ \t]*(?:#+|=+)[ \t]*END SOLUTION\b")
 _TEST_ID = re.compile(r"^ejercicio_\d+_prueba$")
 _POINTS = re.compile(r"<!--\s*puntos:\s*(\d+)\s*-->")
 _UNGRADED = ("check_prediction_made(",)  # sin puntos: no hay respuesta mala
-
-
-def grading_mode() -> str | None:
-    """Dice si el código corre dentro de nbgrader (``"autograde"`` o ``"validate"``) o no (None)."""
-    return os.environ.get("NBGRADER_EXECUTION") or None
-
-
-def require(check: Callable[[], Any]) -> None:
-    """La comprobación que puntúa en nbgrader: fuera de nbgrader no hace nada.
-
-    Al corregir, llama a ``check`` (una comprobación de ``labkit.checks``) sin mostrar nada (ni
-    salida ni avisos: nbgrader quita los puntos a una celda con texto en stderr) y lanza
-    ``AssertionError`` con el veredicto si el resultado no es correcto.
-
-    Args:
-        check: función sin argumentos que devuelve un ``CheckResult``.
-
-    Raises:
-        AssertionError: dentro de nbgrader, si la respuesta no es correcta o falta.
-    """
-    if grading_mode() is None:
-        return
-    try:
-        from IPython.utils.capture import capture_output
-    except ImportError:
-        result = check()
-    else:
-        with capture_output(display=True):
-            result = check()
-    if getattr(result, "passed", None) is not True:
-        raise AssertionError(getattr(result, "message", f"Comprobación no superada: {result!r}"))
 
 
 def _is_exercise(cell: NotebookNode) -> bool:
@@ -116,7 +83,7 @@ def _check_code(cell: NotebookNode, where: str) -> str:
 
 
 def _test_source(tail: str, where: str) -> str:
-    """El código de la celda de pruebas: la comprobación envuelta en :func:`require`.
+    """El código de la celda de pruebas: la comprobación envuelta en :func:`labkit.checks.require`.
 
     Args:
         tail: el código de comprobación del ejercicio.
@@ -130,7 +97,7 @@ def _test_source(tail: str, where: str) -> str:
     except SyntaxError as err:
         raise LabkitError(f"{where}: la comprobación no es Python válido ({err.msg}).") from err
     if len(body) == 1 and isinstance(body[0], ast.Expr):
-        prefix = "labkit.grading.require(lambda: "  # las líneas de continuación, alineadas
+        prefix = "labkit.checks.require(lambda: "  # las líneas de continuación, alineadas
         lines = tail.splitlines()
         wrapped = "\n".join([lines[0]] + [" " * len(prefix) + ln for ln in lines[1:]])
         return f"{TEST_HEADER}\n{prefix}{wrapped})"
@@ -141,7 +108,7 @@ def _test_source(tail: str, where: str) -> str:
     lines[first] = "return " + lines[first]
     lines[first + 1:end] = [" " * len("return ") + ln for ln in lines[first + 1:end]]
     code = "\n".join("    " + ln if ln.strip() else "" for ln in lines)
-    return f"{TEST_HEADER}\ndef _comprobacion():\n{code}\n\n\nlabkit.grading.require(_comprobacion)"
+    return f"{TEST_HEADER}\ndef _comprobacion():\n{code}\n\n\nlabkit.checks.require(_comprobacion)"
 
 
 def _written_points(cell: NotebookNode, where: str) -> int:

@@ -6,11 +6,10 @@ Las usa :mod:`labkit.compare` (que reexporta :func:`t_quantile` y :func:`wilson_
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .bootstrap import _is_vector, _to_numpy
 from .errors import LabkitError
 
 __all__ = ["t_quantile", "wilson_interval", "mean_std", "binomial_se", "run_value",
@@ -21,6 +20,20 @@ _Z = 1.959963984540054
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
          2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
          2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+def _is_vector(value: object) -> bool:
+    """¿Es ``value`` un vector (lista, array o tensor de una dimensión) y no un número?"""
+    if hasattr(value, "detach"):  # tensor de torch
+        return value.ndim == 1
+    if isinstance(value, np.ndarray):
+        return value.ndim == 1
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
+def _to_numpy(value: object) -> np.ndarray:
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
 
 
 def t_quantile(df: int) -> float:

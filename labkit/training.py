@@ -306,11 +306,3 @@ def fit(model: nn.Module, train: Data, val: Data, *, optimization: Optimization 
     attach_classes(model, train)
     return _run_fit(model, train, val, s)
 
-
-def __getattr__(name: str) -> object:
-    """``labkit.training.fine_tune`` sigue funcionando (vive en :mod:`labkit.recipe`)."""
-    if name == "fine_tune":
-        from .recipe import fine_tune
-
-        return fine_tune
-    raise AttributeError(f"module 'labkit.training' has no attribute {name!r}")

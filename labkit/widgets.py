@@ -42,7 +42,6 @@ from .summary import ModelSummary, format_count, summary
 
 __all__ = ["LayerPanel", "LRRatioExplorer", "TrainingProgress", "show_outputs"]
 
-_PLAYGROUND_NAMES = ("Playground", "PlaygroundResult", "MODE_EXTRACTION", "MODE_FINE_TUNE")
 _WIDE = {"description_width": "initial"}
 _SLIDER = {"width": "420px"}
 _ERROR_STYLE = "color:#b00020;border-left:4px solid #b00020;padding:2px 8px"
@@ -367,13 +366,3 @@ class TrainingProgress(Callback, _Shows):
         self._last_draw = time.perf_counter()
         if history.epochs:
             show_outputs(self.curves, plot_history(history))
-
-
-
-def __getattr__(name: str) -> object:
-    """``labkit.widgets.Playground`` (y su resultado y modos) viven en :mod:`labkit.playground`."""
-    if name in _PLAYGROUND_NAMES:
-        from . import playground
-
-        return getattr(playground, name)
-    raise AttributeError(f"module 'labkit.widgets' has no attribute {name!r}")
