@@ -230,13 +230,16 @@ def test_every_labkit_name_in_notebooks_and_docs_exists(source):
 
 
 def test_import_labkit_leaves_the_heavy_ui_out():
-    """``import labkit`` no carga las figuras, las comprobaciones, la interfaz ni lo docente."""
+    """``import labkit`` no carga las figuras (ni matplotlib), las comprobaciones, la interfaz ni
+    lo docente."""
     import subprocess
     import sys
 
     code = ("import sys, labkit; print(' '.join(sorted(m for m in sys.modules "
-            "if m.startswith('labkit.'))))")
+            "if m.startswith(('labkit.', 'matplotlib', 'ipywidgets')))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout.split()
+    assert not [m for m in out if m.startswith(("matplotlib", "ipywidgets"))]
     loaded = {m.split(".")[1] for m in out}
     assert loaded.isdisjoint({"plots", "checks", "widgets", "teacher"}), sorted(loaded)
+    assert "_figures" not in " ".join(out)

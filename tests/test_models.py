@@ -159,6 +159,16 @@ def test_replace_head_rejects_zero_outputs():
         replace_head(model, 0)
 
 
+def test_a_huge_head_is_a_clear_error_not_gigabytes():
+    model = create_model("cnn_pequena", num_classes=3, pretrained=False)
+    too_many = labkit.models.MAX_CLASSES + 1
+    with pytest.raises(LabkitError, match="hasta 100000 clases"):
+        replace_head(model, too_many)
+    with pytest.raises(LabkitError, match="num_classes"):
+        create_model("cnn_pequena", num_classes=too_many, pretrained=False)
+    assert model_info(model).num_classes == 3
+
+
 # ----------------------------------------------------------------------------------- caché de torch
 def _closed_port() -> int:
     """Un puerto de 127.0.0.1 en el que no escucha nadie (conectar falla al instante)."""

@@ -1,5 +1,7 @@
 """La base: errores en español, validación, configuración, formato, escritura atómica, red,
-descargas, barras de progreso, figuras vacías e intervalos.
+descargas, barras de progreso e intervalos. ``_figures`` (la figura vacía del curso) no se
+importa aquí: carga matplotlib, y ``import labkit`` no lo necesita; sus nombres los da
+``labkit.plots``.
 
 Los módulos ``_*.py`` son privados: se usa lo que lista ``__all__``.
 """
@@ -26,7 +28,6 @@ from ._compat import (
 )
 from ._config import REPO_ROOT, data_dir, default_device, seed_everything
 from ._errors import LabkitError, WeightsUnavailableError
-from ._figures import DPI, PALETTE, LabFigure, axis_label, format_lr, new_figure, text_figure
 from ._fileio import atomic_write
 from ._fmt import count, pct, points
 from ._intervals import (
@@ -77,7 +78,7 @@ __all__ = [
     "is_leftover_in_use", "no_space", "write_problem", "alive", "TESTED_MAJORS",
     "UntestedVersionWarning", "untested_versions", "warn_untested_versions", "data_dir",
     "seed_everything", "default_device", "REPO_ROOT", "LabkitError", "WeightsUnavailableError",
-    "PALETTE", "DPI", "LabFigure", "new_figure", "text_figure", "axis_label", "format_lr",
+
     "atomic_write", "pct", "points", "count", "t_quantile", "wilson_interval", "mean_std",
     "binomial_se", "run_value", "majority_share", "DownloadLimitError", "check_url", "fetch",
     "READ_TIMEOUT_S", "progress_bar", "channels_last_enabled", "compile_enabled", "has_depthwise",

@@ -28,16 +28,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, PercentFormatter
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..base._errors import LabkitError
-from ..base._figures import PALETTE, new_figure
 from ..data._data import resize_images
 from ..models._freezing import head_depth
 from ..models._groups import layer_groups, split_at
@@ -45,6 +43,9 @@ from ..models._models import model_info
 from ..training._best import MONITORS, improves, score
 from ..training._callbacks import Callback, History, TrainState
 from ..training._features import extract_features
+
+if TYPE_CHECKING:  # matplotlib se carga al dibujar, no con import labkit
+    from matplotlib.figure import Figure
 
 __all__ = ["PROBE_PHOTOS", "probe_photos", "ProbeResult", "ImageNetProbe", "ProbeCallback",
            "BestWeights", "stop_epoch", "frozen_batchnorms", "bn_stat_shift", "plot_forgetting",
@@ -318,6 +319,8 @@ def plot_forgetting(history: History, probe: ProbeCallback,
     Returns:
         La figura.
     """
+    from ..base._figures import PALETTE, new_figure
+
     if history.epochs == 0:
         raise LabkitError("plot_forgetting necesita al menos una época entrenada.")
     fig = new_figure((9.0, 3.6))
@@ -351,6 +354,8 @@ def plot_forgetting_runs(runs: dict[str, tuple[History, ProbeCallback]]) -> Figu
     Returns:
         La figura.
     """
+    from ..base._figures import PALETTE, new_figure
+
     if not runs or any(h.epochs == 0 for h, _ in runs.values()):
         raise LabkitError("plot_forgetting_runs necesita entrenamientos con al menos una época.")
     fig = new_figure((9.0, 3.6))
@@ -366,6 +371,8 @@ def plot_forgetting_runs(runs: dict[str, tuple[History, ProbeCallback]]) -> Figu
 
 def _style_axes(titled: tuple, percent: object) -> None:
     """Título, épocas enteras en x, rejilla y leyenda; ``percent`` con su eje de 0 a 100 %."""
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+
     for ax, title in titled:
         ax.set_title(title, fontsize=11)
         ax.set_xlabel("época")

@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 from torch import nn
 
 from ..base._errors import LabkitError
-from ..base._figures import new_figure
 from ..base._validate import check_int
 from ..data._data import ImageSet, to_numpy_image
 from ..training._evaluation import predict
+
+if TYPE_CHECKING:  # matplotlib se carga al dibujar, no con import labkit
+    from matplotlib.figure import Figure
 
 __all__ = ["TopLoss", "top_losses", "plot_top_losses"]
 
@@ -100,6 +102,8 @@ def plot_top_losses(losses: list[TopLoss], data: ImageSet, ncols: int = 3) -> Fi
     Returns:
         La figura; cada título dice «predicha (probabilidad) / real · pérdida».
     """
+    from ..base._figures import new_figure
+
     if not isinstance(data, ImageSet):
         raise LabkitError(f"plot_top_losses necesita el ImageSet de top_losses; llegó "
                           f"{type(data).__name__}.")
