@@ -159,13 +159,16 @@ def test_modules_stay_short(name):
     assert lines <= LONG_ALLOWANCE.get(name, MAX_LINES), f"{name}: {lines} líneas"
 
 
-def _notebook_code() -> dict[str, str]:
+def _notebook_code(kind: str = "code") -> dict[str, str]:
+    """El código de cada celda (``kind="code"``) o el código en línea de su Markdown."""
     out = {}
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         for i, cell in enumerate(nb.cells):
-            if cell.cell_type == "code":
+            if cell.cell_type == kind == "code":
                 out[f"{path.name}[{i}]"] = cell.source
+            elif cell.cell_type == kind == "markdown":
+                out[f"{path.name}[{i}]"] = "\n".join(re.findall(r"`([^`\n]+)`", cell.source))
     return out
 
 
@@ -213,9 +216,10 @@ def test_the_resolver_fails_on_a_missing_name():
         "labkit.data": "x", "labkit.data.ImageSet": "x", "labkit.data.normalize": "x"}
 
 
-@pytest.mark.parametrize("source", ["notebooks", "markdown"])
+@pytest.mark.parametrize("source", ["notebooks", "notebook_markdown", "markdown"])
 def test_every_labkit_name_in_notebooks_and_docs_exists(source):
-    sources = _notebook_code() if source == "notebooks" else _markdown_code()
+    sources = {"notebooks": _notebook_code, "notebook_markdown": lambda: _notebook_code("markdown"),
+               "markdown": _markdown_code}[source]()
     used = _names_used(sources)
     assert used, "no se encontró ningún nombre de labkit: ¿cambió el formato?"
     missing = []
