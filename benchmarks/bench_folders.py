@@ -218,7 +218,7 @@ def child(spec: dict) -> dict:
 def _train(splits) -> dict:
     """Cabeza de EfficientNet-Lite0 con las características en disco; tiempos de fit."""
     import labkit
-    from labkit.features import FeatureCache
+    from labkit.training import FeatureCache
     model = labkit.create_model("efficientnet_lite0", num_classes=len(splits.classes))
     labkit.freeze_to(model, len(labkit.layer_groups(model)) - 1)
     cache = FeatureCache(disk=True)
@@ -339,7 +339,7 @@ def main() -> None:
     if args.child is not None:
         print(json.dumps(child(json.loads(args.child))))
         return
-    from labkit.imagecache import default_workers
+    from labkit.data import default_workers
     workers = args.workers or default_workers()
     tmp = Path(tempfile.mkdtemp(prefix="labkit_bench_folders_", dir="/tmp"))
     try:

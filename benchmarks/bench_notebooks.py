@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psutil
 
-from labkit.notebooks import execute_notebook, list_notebooks, read_notebook
+from labkit.teacher import execute_notebook, list_notebooks, read_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,13 +8,13 @@ completa de:
 * ``extraccion``: EfficientNet-Lite0 congelado + cabeza lineal (la fase de cabeza de la receta
   sola, con ``--head-only-epochs`` épocas y la mejor época de validación);
 * ``ajuste_fino``: :func:`labkit.fine_tune` (la receta en dos fases) con la variante
-  ``--recipe`` (``defecto`` = :data:`labkit.recipe.FINE_TUNE_DEFAULTS`; otras en
+  ``--recipe`` (``defecto`` = :data:`labkit.training.FINE_TUNE_DEFAULTS`; otras en
   :data:`VARIANTS`, para elegir los valores por defecto midiendo); se pueden dar varias;
-* ``desde_cero``: la misma red con pesos al azar (:func:`labkit.scratchsame.run_scratch_same`),
+* ``desde_cero``: la misma red con pesos al azar (:func:`labkit.experiments.run_scratch_same`),
   a la misma resolución y con aumento.
 
 Los veredictos son emparejados (mismas imágenes de prueba, mismas semillas) con
-:func:`labkit.compare.compare` sobre los aciertos por imagen: cada variante de ajuste fino
+:func:`labkit.experiments.compare` sobre los aciertos por imagen: cada variante de ajuste fino
 frente a la extracción, y la mejor transferencia frente a desde cero. Da los segundos por
 ejecución (en una máquina compartida, compara solo proporciones de una misma ejecución) y la
 última línea son pares ``clave=valor``.
@@ -37,9 +37,8 @@ from pathlib import Path
 import torch
 
 import labkit
-from labkit.compare import compare
-from labkit.recipe import FINE_TUNE_DEFAULTS
-from labkit.scratchsame import run_scratch_same
+from labkit.experiments import compare, run_scratch_same
+from labkit.training import FINE_TUNE_DEFAULTS
 
 SETS = {"flores": labkit.flowers, "frijoles": labkit.beans, "elpv": labkit.elpv,
         "pneumonia": labkit.pneumonia_mnist}
@@ -119,7 +118,7 @@ def _arms(args: argparse.Namespace) -> list[tuple[str, object]]:
     return arms
 
 
-def _run(arm: object, data: labkit.DataSplits, n: int, seed: int) -> dict:
+def _run(arm: object, data: labkit.data.DataSplits, n: int, seed: int) -> dict:
     if arm is None:
         return run_scratch_same(data, n, seed)
     start = time.perf_counter()

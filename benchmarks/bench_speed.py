@@ -15,7 +15,7 @@ con EfficientNet-Lite0 preentrenado (pesos de su paquete de PyPI, sin red):
    hacen falta para amortizarlo.
 4. **Un paso de entrenamiento** (lote de 32 a 160 px): la cola que se entrena en el ajuste fino
    por defecto, sobre características en caché, y el modelo entero, NCHW frente a
-   *channels-last*. labkit entrena en NCHW (ver ``labkit.speed.place``): aquí se ve lo que
+   *channels-last*. labkit entrena en NCHW (ver ``labkit.base.place``): aquí se ve lo que
    cuesta esa decisión y el error del gradiente frente a ``float64`` que la motiva.
 
 La última línea es ``key=value`` (cocientes; ``*_x`` = veces el camino de antes).
@@ -35,10 +35,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import labkit
-import labkit.features
-import labkit.speed as speed
-from labkit.features import extract_features
-from labkit.groups import layer_groups, split_at
+import labkit.base._speed as speed
+import labkit.training
+from labkit.models import layer_groups, split_at
+from labkit.training import extract_features
 
 SIZES = (128, 160, 224)
 BATCHES = (2, 4, 8, 16, 32)
@@ -124,7 +124,7 @@ def bench_extraction(model: torch.nn.Module, depth: int, size: int, n: int, reps
         print(f"  lote {batch:>2}: channels-last {sweep[batch]['cl']:.1f} img/s, compilado "
               f"{sweep[batch]['comp']:.1f} img/s")
     now = n / interleaved({"ahora": lambda: extract_features(model, x, depth)}, reps)["ahora"]
-    print(f"  labkit ahora (lote automático {labkit.features.extraction_batch_size((size, size), torch.device('cpu'))}, "
+    print(f"  labkit ahora (lote automático {labkit.training.extraction_batch_size((size, size), torch.device('cpu'))}, "
           f"channels-last y compilado): {now:.1f} img/s, {now / ips['antes']:.2f}× el camino de antes")
     best_cl = max(sweep, key=lambda k: sweep[k]["cl"])
     best_comp = max(sweep, key=lambda k: sweep[k]["comp"])
@@ -166,7 +166,7 @@ def bench_training(model: torch.nn.Module, reps: int) -> dict[str, float]:
             labkit.freeze_to(m, depth)
             _, tail = split_at(m, depth)
             tail = tail.to(memory_format=fmt)
-            labkit.freezing.train_mode(m)
+            labkit.models.train_mode(m)
             opt = torch.optim.AdamW([p for p in tail.parameters() if p.requires_grad], lr=1e-4)
             xin = inputs.contiguous(memory_format=fmt) if inputs.ndim == 4 else inputs
 

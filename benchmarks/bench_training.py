@@ -36,14 +36,12 @@ import warnings
 import torch
 
 import labkit
-import labkit.freezing
-from labkit.data import normalize
-from labkit.features import extract_features, extraction_batch_size
-from labkit.surfaces import surface_dataset
-from labkit.training import fit
+import labkit.models
+from labkit.data import normalize, surface_dataset
+from labkit.training import extract_features, extraction_batch_size, fit
 
 
-def timed_fit(model: torch.nn.Module, splits: labkit.DataSplits, cache: bool,
+def timed_fit(model: torch.nn.Module, splits: labkit.data.DataSplits, cache: bool,
               **kwargs: object) -> tuple[float, float, bool]:
     """Entrena una copia del modelo; devuelve segundos, exactitud final de validación y caché."""
     m = copy.deepcopy(model)
@@ -53,7 +51,7 @@ def timed_fit(model: torch.nn.Module, splits: labkit.DataSplits, cache: bool,
     return time.perf_counter() - start, h.val_acc[-1], h.cached
 
 
-def compare(name: str, model: torch.nn.Module, splits: labkit.DataSplits,
+def compare(name: str, model: torch.nn.Module, splits: labkit.data.DataSplits,
             **kwargs: object) -> float:
     """Con caché frente a sin ella; imprime tiempos y exactitudes, devuelve la aceleración."""
     t_plain, acc_plain, c0 = timed_fit(model, splits, cache=False, **kwargs)
@@ -113,7 +111,7 @@ class _TutorialSet(torch.utils.data.Dataset):
         return self.transform(self.images[i]), self.labels[i]
 
 
-def tutorial_epochs(model: torch.nn.Module, splits: labkit.DataSplits, epochs: int,
+def tutorial_epochs(model: torch.nn.Module, splits: labkit.data.DataSplits, epochs: int,
                     batch_size: int, lr: float) -> float:
     """El bucle clásico de PyTorch con aumento por imagen; devuelve segundos por época."""
     from torchvision.transforms import v2
@@ -144,10 +142,10 @@ def tutorial_epochs(model: torch.nn.Module, splits: labkit.DataSplits, epochs: i
     return (time.perf_counter() - start) / epochs
 
 
-def augment_vs_tutorial(model: torch.nn.Module, splits: labkit.DataSplits,
+def augment_vs_tutorial(model: torch.nn.Module, splits: labkit.data.DataSplits,
                         epochs: int = 2, batch_size: int = 32) -> float:
     """Segundos por época del tutorial entre los de ``fit(augment=True)`` (mayor = labkit gana)."""
-    depth = labkit.freezing.default_fine_tune_depth(model)
+    depth = labkit.models.default_fine_tune_depth(model)
     labkit.freeze_to(model, depth)
     times = []
     for _ in range(2):  # alternados: el ruido de otros procesos solo suma, se toma el menor

@@ -12,72 +12,84 @@ Lo esencial en un vistazo::
     labkit.evaluate(modelo, datos.test)     # exactitud, exactitud balanceada y recall por clase
     labkit.predict_image(modelo, "foto.png")                # [(clase, probabilidad), …]
 
-Los submódulos ``labkit.plots``, ``labkit.viz``, ``labkit.widgets``, ``labkit.checks``,
-``labkit.experiments``, ``labkit.catalog`` y ``labkit.upload`` se importan aparte (``import labkit.plots``).
+Aquí están los ~40 verbos que usan los cuadernos; el resto vive en su subpaquete, en capas que
+importan solo hacia abajo: ``labkit.base`` → ``labkit.data`` → ``labkit.models`` →
+``labkit.training`` → ``labkit.experiments`` → {``labkit.plots``, ``labkit.checks``} →
+``labkit.widgets``. ``labkit.plots`` (y los demás) se importan al usarlos, sin
+``import labkit.plots``. Las herramientas docentes (``labkit.teacher``) van aparte.
 """
 
-from .augment import Augment
-from .callbacks import Callback, History, TqdmCallback, TrainState
-from .checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
-from .claims import claim
-from .compat import warn_untested_versions
-from .config import data_dir, default_device, seed_everything
-from .data import DataSplits, ImageSet, normalize
-from .datasets import breast_mnist, dataset_report, elpv, pneumonia_mnist
-from .errors import LabkitError, WeightsUnavailableError
-from .evaluation import confusion_matrix, evaluate, predict
-from .features import FeatureCache, FeatureSet, extract_features
-from .fmt import pct
-from .folders import folder_report, image_folder
-from .freezing import freeze, freeze_to, frozen_depth, train_mode, unfreeze
-from .groups import LayerGroup, layer_groups, split_at
-from .inference import export, load_model, predict_image
-from .lr_finder import lr_find
+from .base import LabkitError, default_device, pct, seed_everything, warn_untested_versions
+from .data import (
+    beans,
+    breast_mnist,
+    dataset_report,
+    elpv,
+    flowers,
+    folder_report,
+    image_folder,
+    normalize,
+    photo_credits,
+    pneumonia_mnist,
+    surface_dataset,
+)
+from .experiments import claim, compare
 from .models import (
-    MODELS,
     available_models,
     create_model,
-    download_weights,
+    export,
+    freeze,
+    freeze_to,
+    frozen_depth,
     imagenet_categories,
+    layer_groups,
+    load_model,
     model_info,
+    predict_image,
     replace_head,
+    summary,
+    train_mode,
+    unfreeze,
 )
-from .optim import group_lrs, param_groups
-from .photos import beans, flowers, photo_credits
-from .recipe import fine_tune
-from .summary import summary
-from .surfaces import SURFACE_CLASSES, surface_dataset
-from .training import fit
+from .training import (
+    confusion_matrix,
+    evaluate,
+    fine_tune,
+    fit,
+    group_lrs,
+    lr_find,
+    param_groups,
+    predict,
+)
 
 __version__ = "0.1.0"
 warn_untested_versions()  # sin cotas superiores en pyproject.toml: se avisa en vez de imponer
 
 __all__ = [
-    "Callback", "History", "TrainState", "load_checkpoint", "read_checkpoint", "save_checkpoint",
-    "data_dir", "default_device", "seed_everything", "DataSplits", "ImageSet", "normalize",
-    "LabkitError", "WeightsUnavailableError", "FeatureCache", "FeatureSet", "extract_features",
-    "folder_report", "image_folder", "freeze_to", "frozen_depth", "train_mode", "unfreeze",
-    "LayerGroup", "layer_groups", "split_at", "MODELS", "available_models", "create_model",
-    "download_weights", "imagenet_categories", "model_info", "replace_head", "group_lrs",
-    "param_groups", "summary", "SURFACE_CLASSES", "surface_dataset", "TqdmCallback",
-    "confusion_matrix", "evaluate", "fine_tune", "fit", "predict", "export", "load_model",
-    "predict_image", "freeze", "Augment", "lr_find",
-    "pneumonia_mnist", "breast_mnist", "elpv", "dataset_report", "claim", "pct",
-    "flowers", "beans", "photo_credits",
+    # datos
+    "pneumonia_mnist", "breast_mnist", "elpv", "flowers", "beans", "surface_dataset",
+    "image_folder", "folder_report", "dataset_report", "photo_credits", "normalize",
+    # modelos
+    "create_model", "available_models", "model_info", "replace_head", "imagenet_categories",
+    "freeze", "freeze_to", "unfreeze", "frozen_depth", "train_mode", "layer_groups", "summary",
+    # entrenar y evaluar
+    "fit", "fine_tune", "lr_find", "evaluate", "predict", "confusion_matrix", "param_groups",
+    "group_lrs",
+    # llevárselo
+    "export", "load_model", "predict_image",
+    # medir
+    "compare", "claim",
+    # lo de siempre
+    "seed_everything", "default_device", "pct", "LabkitError",
 ]
 
-_SUBMODULES = {"plots", "viz", "widgets", "checks", "experiments", "explorers", "catalog",
-               "exercises", "course", "surfaces", "data", "models", "groups", "training",
-               "schedules", "augment", "loop", "evaluation", "recipe", "lr_finder", "compare",
-               "datasets", "compat", "grading", "claims", "fmt", "prose", "forgetting",
-               "practice", "modecheck", "loopcheck", "progress", "photos", "photocredits",
-               "gradcam", "toplosses", "bootstrap", "intervals", "speed", "upload", "best",
-               "settings"}
+_SUBPACKAGES = {"base", "data", "models", "training", "experiments", "plots", "checks",
+                "widgets"}
 
 
 def __getattr__(name: str):
-    """Importa los submódulos al usarlos: ``labkit.plots`` funciona sin ``import labkit.plots``."""
-    if name in _SUBMODULES:
+    """Importa los subpaquetes al usarlos: ``labkit.plots`` funciona sin ``import labkit.plots``."""
+    if name in _SUBPACKAGES:
         import importlib
 
         return importlib.import_module(f".{name}", __name__)

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         El código de salida: 0 si todo fue bien.
     """
-    from .errors import LabkitError
+    from .base._errors import LabkitError
 
     args = _build_parser().parse_args(argv)
     try:
@@ -75,22 +75,22 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> None:
     """Ejecuta la orden ya analizada (los errores los traduce :func:`main`)."""
     if args.command == "descargar":
-        from .models import download_weights
+        from .models._models import download_weights
         for name in args.models:
             print(download_weights(name))
     elif args.command == "ejercicios":
-        from .exercises import write_student_versions
+        from .teacher._exercises import write_student_versions
         for path in write_student_versions(args.source, args.dest):
             print(path)
     elif args.command == "ejecutar":
-        from .notebooks import run_notebooks
+        from .teacher._notebooks import run_notebooks
         run_notebooks(args.folder)
     elif args.command == "insignias":
-        from .course import update_badges
+        from .teacher._course import update_badges
         for path in update_badges(args.folder):
             print(path)
     elif args.command == "nbgrader":
-        from .grading import mark_notebooks
+        from .teacher._grading import mark_notebooks
         changed = mark_notebooks(args.folder)
         for path in changed:
             print(path)

@@ -26,10 +26,16 @@ import torch
 
 import labkit
 import labkit.checks
-import labkit.verdicts
-from labkit.course import STUDENT_FOLDER, TEACHER_FOLDER
-from labkit.exercises import CODE_PLACEHOLDER, MANIFEST_NAME, write_student_versions
-from labkit.notebooks import list_notebooks, read_notebook, write_notebooks
+from labkit.teacher import (
+    CODE_PLACEHOLDER,
+    MANIFEST_NAME,
+    STUDENT_FOLDER,
+    TEACHER_FOLDER,
+    list_notebooks,
+    read_notebook,
+    write_notebooks,
+    write_student_versions,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT = ROOT / STUDENT_FOLDER
@@ -191,7 +197,7 @@ def _resnet50_guide() -> object:
 # objeto real y pequeño con la forma del de la celda anterior, no un comodín.
 _GIVEN = {
     "modelo_guia": _resnet50_guide,
-    "historial": lambda: labkit.History(train_loss=[0.9, 0.5, 0.3, 0.2],
+    "historial": lambda: labkit.training.History(train_loss=[0.9, 0.5, 0.3, 0.2],
                                         val_loss=[0.8, 0.6, 0.55, 0.6], best_epoch=3),
     "filas": lambda: {nombre: [
         {"method": "extraccion", "n_train": n, "seed": s, "test_acc": acc,
@@ -223,7 +229,7 @@ def test_the_student_version_has_every_exercise_blank():
                          ids=[f"{n[:2]}-celda{i}" for n, i, _ in EXERCISES])
 def test_blank_exercise_says_unanswered_and_never_fails(name, index, source, monkeypatch):
     shown: list[labkit.checks.CheckResult] = []
-    monkeypatch.setattr(labkit.verdicts, "_display", shown.append)
+    monkeypatch.setattr(labkit.checks._verdicts, "_display", shown.append)
     code = compile(ast.parse(source), f"{name}, celda {index}", "exec")
     globals_ = {"__builtins__": builtins, "labkit": labkit, "np": pytest.importorskip("numpy")}
     names = _Namespace(globals_)

@@ -1,4 +1,4 @@
-"""Pruebas de labkit.catalog sin internet: un servidor HTTP local en 127.0.0.1 sirve archivos
+"""Pruebas de labkit.data sin internet: un servidor HTTP local en 127.0.0.1 sirve archivos
 comprimidos creados en la propia prueba."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from labkit.catalog import (
+from labkit.base import LabkitError
+from labkit.data import (
     DATASETS,
     EXTRACTED_NAME,
     MARKER_NAME,
@@ -26,10 +27,9 @@ from labkit.catalog import (
     catalog_table_html,
     dataset_entry,
     download_dataset,
+    image_folder,
     list_datasets,
 )
-from labkit.errors import LabkitError
-from labkit.folders import image_folder
 
 HEX_LENGTHS = {"sha256": 64, "md5": 32}
 

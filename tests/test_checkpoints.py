@@ -1,4 +1,4 @@
-"""Pruebas de labkit.checkpoints: metadatos comprobados al guardar y al cargar (sin red)."""
+"""Pruebas de labkit.models: metadatos comprobados al guardar y al cargar (sin red)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from labkit.checkpointmeta import checksum
-from labkit.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
-from labkit.errors import LabkitError
-from labkit.models import create_model, model_info
+from labkit.base import LabkitError
+from labkit.models import (
+    checksum,
+    create_model,
+    load_checkpoint,
+    model_info,
+    read_checkpoint,
+    save_checkpoint,
+)
 
 
 def _model(k: int = 4, seed: int = 0) -> torch.nn.Module:

@@ -27,7 +27,7 @@ UNANSWERED = [None, ...]
 
 @dataclass
 class FakeGroup:
-    """Imita a ``labkit.groups.LayerGroup``: nombre y pares ``(nombre, parámetro)``."""
+    """Imita a ``labkit.models.LayerGroup``: nombre y pares ``(nombre, parámetro)``."""
 
     name: str
     params: list[tuple[str, nn.Parameter]]
@@ -157,13 +157,13 @@ def test_freeze_object_that_raises_gives_a_verdict() -> None:
 
 
 def test_freeze_without_groups_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "labkit.groups", None)
+    monkeypatch.setitem(sys.modules, "labkit.models._groups", None)
     result = check_freeze(_model(), 1)
-    assert result.passed is None and "labkit.groups" in result.message
+    assert result.passed is None and "labkit.models._groups" in result.message
 
 
 def test_freeze_with_real_layer_groups() -> None:
-    groups_module = pytest.importorskip("labkit.groups")
+    groups_module = pytest.importorskip("labkit.models._groups")
     torchvision = pytest.importorskip("torchvision")
     model = torchvision.models.resnet18(weights=None, num_classes=2)
     groups = groups_module.layer_groups(model)
@@ -417,7 +417,7 @@ def test_freeze_depth_zero_means_all_trainable() -> None:
     assert result.passed is True and "Congelados: ninguno" in result.message
 
 
-# --- Predecir, medir y concluir (labkit.practice, reexportado en labkit.checks) ----------------
+# --- Predecir, medir y concluir (labkit.checks._practice, reexportado en labkit.checks) ------
 
 ARMS = {"arm": "ajuste fino", "reference": "extracción", "n_test": 581}
 WINS = {"ajuste fino": [0.86, 0.88, 0.87], "extracción": [0.78, 0.79, 0.77]}
@@ -425,7 +425,7 @@ TIE = {"ajuste fino": [0.80, 0.84, 0.78], "extracción": [0.78, 0.79, 0.80]}
 
 
 def test_practice_checkers_are_reexported_by_checks() -> None:
-    from labkit import practice
+    from labkit.checks import _practice as practice
     assert checks.check_measured_conclusion is practice.check_measured_conclusion
     assert "check_depth_choice" in checks.__all__
 

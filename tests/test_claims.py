@@ -5,9 +5,9 @@ import warnings
 import pytest
 
 from labkit import LabkitError
-from labkit.claims import STRICT_ENV, ClaimError, ClaimWarning, claim, strict_claims
-from labkit.fmt import count, pct, points
-from labkit.notebooks import write_notebooks
+from labkit.base import count, pct, points
+from labkit.experiments import STRICT_ENV, ClaimError, ClaimWarning, claim, strict_claims
+from labkit.teacher import write_notebooks
 
 
 def test_a_claim_that_holds_is_silent(monkeypatch):
@@ -66,7 +66,7 @@ def _claim_notebook(path, holds: bool):
 
 def test_make_notebooks_refuses_to_save_a_notebook_whose_claim_broke(tmp_path, monkeypatch):
     """El núcleo hereda LABKIT_STRICT_CLAIMS: la celda falla y el cuaderno queda como estaba."""
-    from labkit.notebooks import run_notebook
+    from labkit.teacher import run_notebook
 
     monkeypatch.setenv(STRICT_ENV, "1")
     path = tmp_path / "cuaderno.ipynb"

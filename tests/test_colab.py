@@ -25,7 +25,7 @@ import pytest
 from test_install import build_wheel, pip_env
 from widget_notebook import CELLS, CHECKS, VIEWS
 
-from labkit.notebooks import list_notebooks, read_notebook, write_notebooks
+from labkit.teacher import list_notebooks, read_notebook, write_notebooks
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +37,7 @@ HIDDEN = re.compile(r"^(_*editable_*\.?labkit|labkit|ipywidgets|widgetsnbextensi
                     r"jupyterlab_widgets|ipython_genutils)", re.IGNORECASE)
 RUN = """
 import sys
-from labkit.notebooks import execute_notebook, read_notebook, write_notebooks
+from labkit.teacher import execute_notebook, read_notebook, write_notebooks
 nb = read_notebook(sys.argv[1])
 execute_notebook(nb, cwd=sys.argv[2], timeout=600)
 write_notebooks({sys.argv[1]: nb})

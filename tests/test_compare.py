@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from labkit.compare import arms_from_rows, compare, t_quantile, wilson_interval
-from labkit.errors import LabkitError
+from labkit.base import LabkitError
+from labkit.experiments import arms_from_rows, compare, t_quantile, wilson_interval
 
 
 def test_t_quantiles_and_wilson_match_the_tables():
@@ -109,7 +109,7 @@ def test_bad_input_is_a_spanish_error(bad, kwargs):
 
 
 def test_compare_runs_runs_every_arm_with_every_seed_paired():
-    from labkit.compare import compare_runs
+    from labkit.experiments import compare_runs
 
     calls = []
 
@@ -125,7 +125,7 @@ def test_compare_runs_runs_every_arm_with_every_seed_paired():
 
 
 def test_compare_runs_refuses_bad_arms_and_values():
-    from labkit.compare import compare_runs
+    from labkit.experiments import compare_runs
 
     with pytest.raises(LabkitError, match="dos brazos"):
         compare_runs({"solo": lambda s: 0.5})
@@ -143,7 +143,7 @@ def test_an_accuracy_interval_stays_between_0_and_100_percent():
 
 
 def test_compare_runs_accepts_per_image_outcomes_and_run_dicts():
-    from labkit.compare import compare_runs
+    from labkit.experiments import compare_runs
 
     rng = np.random.default_rng(0)
     hard = rng.random(300) < 0.3  # imágenes difíciles para los dos brazos
@@ -267,7 +267,7 @@ def test_an_imbalanced_test_set_prints_the_majority_floor():
 
 
 def test_evaluate_reports_the_majority_baseline():
-    from labkit.evaluation import majority_baseline
+    from labkit.training import majority_baseline
 
     out = majority_baseline([1, 1, 1, 0], ["sana", "defectuosa"])
     assert out == {"majority_class": "defectuosa", "majority_accuracy": 0.75}

@@ -7,7 +7,7 @@ from importlib import metadata
 
 import pytest
 
-from labkit import compat
+from labkit.base import _compat as compat
 
 
 def _fake_versions(monkeypatch, versions: dict[str, str]) -> None:

@@ -9,9 +9,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labkit.course import BADGES_START, badges_markdown, repo_url, setup_cell_source
-from labkit.exercises import strip_solutions
-from labkit.notebooks import list_notebooks, read_notebook
+from labkit.teacher import (
+    BADGES_START,
+    badges_markdown,
+    list_notebooks,
+    read_notebook,
+    repo_url,
+    setup_cell_source,
+    strip_solutions,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")

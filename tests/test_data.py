@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from labkit.base import LabkitError
 from labkit.data import DataSplits, ImageSet, augment_batch, normalize, resize_images
-from labkit.errors import LabkitError
 
 
 def _image_set(n: int = 12, classes: int = 3, size: int = 8, seed: int = 0) -> ImageSet:

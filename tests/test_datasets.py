@@ -1,4 +1,4 @@
-"""Pruebas de labkit.datasets: los conjuntos reales, sus comprobaciones y su caché."""
+"""Pruebas de labkit.data: los conjuntos reales, sus comprobaciones y su caché."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 import torch
 
 import labkit
-from labkit import datasets
+from labkit.base import LabkitError
 from labkit.data import DataSplits
-from labkit.errors import LabkitError
+from labkit.data import _datasets as datasets
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_impossible_image_size_is_a_spanish_error(size):
 def test_medmnist_files_are_package_data():
     import tomllib
 
-    conf = tomllib.loads((labkit.config.REPO_ROOT / "pyproject.toml").read_text())
+    conf = tomllib.loads((labkit.base.REPO_ROOT / "pyproject.toml").read_text())
     patterns = conf["tool"]["setuptools"]["package-data"]["labkit"]
     assert "medmnist/*.npz" in patterns
     assert sorted(p.name for p in datasets.MEDMNIST_DIR.glob("*.npz")) == [

@@ -17,12 +17,9 @@ import torch
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import labkit.checks
-import labkit.verdicts
-from labkit.compare import compare
-from labkit.exercises import MARKDOWN_PLACEHOLDER, strip_solutions
-from labkit.grading import mark_notebook
-from labkit.notebooks import read_notebook
-from labkit.practice import verdict_options
+from labkit.checks import verdict_options
+from labkit.experiments import compare
+from labkit.teacher import MARKDOWN_PLACEHOLDER, mark_notebook, read_notebook, strip_solutions
 
 ROOT = Path(__file__).resolve().parent.parent
 MINE = ["02_modelos_y_capas", "04_extraccion_vs_ajuste_fino", "06_tamano_de_datos",
@@ -38,7 +35,7 @@ WIN = {"ajuste fino": [0.90, 0.91, 0.92], "extracción": [0.80, 0.81, 0.80]}  # 
 
 @pytest.fixture(autouse=True)
 def _quiet(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(labkit.verdicts, "_display", lambda result: None)
+    monkeypatch.setattr(labkit.checks._verdicts, "_display", lambda result: None)
 
 
 def _conclude(prediction, measurement, conclusion, reading):
@@ -197,7 +194,7 @@ def test_nbgrader_grades_written_questions_by_hand():
 
 def test_written_points_out_of_range_are_refused():
     nb = new_notebook(cells=[new_markdown_cell(QUESTION.replace("2 -->", "99 -->"))])
-    with pytest.raises(labkit.errors.LabkitError, match="entre 1 y 10"):
+    with pytest.raises(labkit.base.LabkitError, match="entre 1 y 10"):
         mark_notebook(nb, "x.ipynb")
 
 

@@ -1,4 +1,4 @@
-"""Pruebas de labkit.exercises: la versión del alumno no tiene soluciones y sigue ejecutándose."""
+"""Pruebas de labkit.teacher: la versión del alumno no tiene soluciones y sigue ejecutándose."""
 
 from __future__ import annotations
 
@@ -10,9 +10,14 @@ from helpers import disk_full_on_fsync
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from labkit.__main__ import main
-from labkit.errors import LabkitError
-from labkit.exercises import strip_solutions, write_student_versions
-from labkit.notebooks import execute_notebook, read_notebook, write_notebooks
+from labkit.base import LabkitError
+from labkit.teacher import (
+    execute_notebook,
+    read_notebook,
+    strip_solutions,
+    write_notebooks,
+    write_student_versions,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -272,7 +277,7 @@ def test_solution_version_executes_and_passes(tmp_path: Path,
     assert "sin responder" not in output and "CheckResult" not in output
 
 
-# --- Predecir antes de medir (labkit.practice) ----------------------------------------------------
+# --- Predecir antes de medir (labkit.checks) ----------------------------------------------------
 
 PREDICT_CELL = """prediccion = None
 ### BEGIN SOLUTION

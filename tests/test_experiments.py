@@ -10,11 +10,12 @@ import pytest
 import torch
 
 import labkit
-import labkit.experiments as ex
-import labkit.loop
-from labkit import DataSplits, ImageSet, LabkitError, create_model, freeze_to, layer_groups
-from labkit.explorers import SampleSizeExplorer
-from labkit.features import FeatureSet
+import labkit.experiments._experiments as ex
+import labkit.training
+from labkit import LabkitError, create_model, freeze_to, layer_groups
+from labkit.data import DataSplits, ImageSet
+from labkit.training import FeatureSet
+from labkit.widgets import SampleSizeExplorer
 
 TINY = ex.Recipe(head_epochs=1, fine_tune_epochs=1, scratch_steps=1, scratch_min_epochs=1,
                  scratch_max_epochs=2, batch_size=8)
@@ -47,7 +48,7 @@ def data() -> DataSplits:
 @pytest.fixture(scope="module")
 def features(data) -> ex.TransferFeatures:
     """Características de Lite0 sin pesos preentrenados, desde la profundidad del ajuste fino."""
-    from labkit.freezing import default_fine_tune_depth
+    from labkit.models import default_fine_tune_depth
 
     with torch.device("meta"):
         depth = default_fine_tune_depth(create_model("efficientnet_lite0", pretrained=False))
@@ -282,7 +283,7 @@ def test_sample_size_explorer_shows_errors_in_spanish(data, features, monkeypatc
     def broken(*args, **kwargs):
         raise LabkitError("Algo concreto falló.")
 
-    monkeypatch.setattr("labkit.explorers.run_scratch", broken)
+    monkeypatch.setattr("labkit.widgets._explorers.run_scratch", broken)
     explorer = SampleSizeExplorer(data, recipe=TINY, features=features)
     assert explorer.slider.value == 16                   # 100 no cabe: el máximo
     assert explorer.run() is None
@@ -298,7 +299,7 @@ def test_sample_size_explorer_rejects_bad_data():
 
 
 def test_recipe_takes_the_course_recipe_and_says_where_it_deviates():
-    from labkit.recipe import FINE_TUNE_DEFAULTS as D
+    from labkit.training import FINE_TUNE_DEFAULTS as D
 
     r = ex.Recipe()
     assert (r.head_lr, r.fine_tune_epochs, r.fine_tune_lr, r.fine_tune_ratio,
@@ -329,7 +330,7 @@ def _scripted_val_losses(losses):
     it = iter(losses)
 
     def metrics(logits, y):
-        return next(it), labkit.loop.loss_and_accuracy(logits, y)[1]
+        return next(it), labkit.training.loss_and_accuracy(logits, y)[1]
 
     return metrics
 
@@ -361,9 +362,9 @@ def test_lr_ratio_sweep_keeps_the_best_epoch_of_both_phases(data):
 
 
 def test_every_caller_runs_the_one_recipe(data, features, monkeypatch):
-    import labkit.playtrain as playtrain
-    import labkit.recipe as recipe
-    import labkit.runs as runs
+    import labkit.experiments._runs as runs
+    import labkit.training._recipe as recipe
+    import labkit.widgets._playtrain as playtrain
 
     calls = []
     real = recipe.run_phases

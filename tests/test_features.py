@@ -4,11 +4,18 @@ import pytest
 import torch
 from helpers import FAST, make_set
 
-import labkit.speed as speed
-from labkit import LabkitError, create_model, freeze_to, layer_groups, split_at
+import labkit.base._speed as speed
+from labkit import LabkitError, create_model, freeze_to, layer_groups
 from labkit.data import normalize
-from labkit.features import FeatureCache, FeatureSet, extract_features, prefix_fingerprint
-from labkit.training import evaluate, fit
+from labkit.models import split_at
+from labkit.training import (
+    FeatureCache,
+    FeatureSet,
+    evaluate,
+    extract_features,
+    fit,
+    prefix_fingerprint,
+)
 
 
 def frozen_model(name: str = "cnn_pequena", depth: int | None = None, seed: int = 0):

@@ -11,10 +11,10 @@ import torch
 from helpers import FAST
 from PIL import Image
 
-from labkit import create_model, features, freeze_to, layer_groups
-from labkit.features import FeatureCache, FeatureSet
-from labkit.folders import image_folder
-from labkit.training import fit
+from labkit import create_model, freeze_to, layer_groups
+from labkit.data import image_folder
+from labkit.training import FeatureCache, FeatureSet, fit
+from labkit.training import _features as features
 
 
 @pytest.fixture(autouse=True)
@@ -108,7 +108,7 @@ def test_fit_in_a_restarted_kernel_does_not_extract_again(splits, monkeypatch):
 
 
 def test_disk_must_be_a_bool(splits):
-    from labkit.errors import LabkitError
+    from labkit.base import LabkitError
     with pytest.raises(LabkitError, match="disk"):
         FeatureCache(disk="sí")
     with pytest.raises(LabkitError, match="disk"):

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from labkit.fileio import atomic_write
+from labkit.base import atomic_write
 
 
 def test_writes_text_and_bytes_readable_by_everyone(tmp_path):

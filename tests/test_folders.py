@@ -1,4 +1,4 @@
-"""Pruebas de labkit.folders: carpetas de imágenes reales creadas con PIL en tmp_path."""
+"""Pruebas de labkit.data: carpetas de imágenes reales creadas con PIL en tmp_path."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ import pytest
 import torch
 from PIL import Image
 
-from labkit.data import DataSplits
-from labkit.errors import LabkitError
-from labkit.folders import FolderReport, folder_report, image_folder
+from labkit.base import LabkitError
+from labkit.data import DataSplits, FolderReport, folder_report, image_folder
 
 SIZE = 32
 

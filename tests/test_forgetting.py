@@ -1,4 +1,4 @@
-"""Pruebas de labkit.forgetting (la sonda de ImageNet) y de la lectura de curvas del ejercicio."""
+"""Pruebas de labkit.experiments (la sonda de ImageNet) y de la lectura de curvas del ejercicio."""
 
 import copy
 
@@ -11,10 +11,9 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import labkit  # noqa: E402
-from labkit.callbacks import History  # noqa: E402
+from labkit.base._errors import LabkitError  # noqa: E402
 from labkit.checks import check_overfitting_answer  # noqa: E402
-from labkit.errors import LabkitError  # noqa: E402
-from labkit.forgetting import (  # noqa: E402
+from labkit.experiments import (  # noqa: E402
     BestWeights,
     ImageNetProbe,
     ProbeCallback,
@@ -25,6 +24,7 @@ from labkit.forgetting import (  # noqa: E402
     probe_photos,
     stop_epoch,
 )
+from labkit.training._callbacks import History  # noqa: E402
 from tests.helpers import FAST, make_set  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""Pruebas de labkit.freezing: requires_grad por grupo y BatchNorm congelado de verdad."""
+"""Pruebas de labkit.models: requires_grad por grupo y BatchNorm congelado de verdad."""
 
 from __future__ import annotations
 
@@ -6,10 +6,16 @@ import pytest
 import torch
 from torch import nn
 
-from labkit.errors import LabkitError
-from labkit.freezing import freeze_to, frozen_depth, train_mode, unfreeze
-from labkit.groups import layer_groups
-from labkit.models import MODELS, create_model
+from labkit.base import LabkitError
+from labkit.models import (
+    MODELS,
+    create_model,
+    freeze_to,
+    frozen_depth,
+    layer_groups,
+    train_mode,
+    unfreeze,
+)
 
 ALL_MODELS = list(MODELS)
 BN_MODELS = [n for n in ALL_MODELS if n != "vgg16"]  # VGG-16 no tiene BatchNorm
@@ -168,7 +174,7 @@ def test_pretrained_models_keep_every_batchnorm_statistic_fixed_while_fine_tunin
     características que la cabeza ya aprendió: train_mode deja todas las BN en evaluación."""
     from torch.nn.modules.batchnorm import _BatchNorm
 
-    from labkit.freezing import keeps_bn_stats
+    from labkit.models import keeps_bn_stats
 
     pretrained = create_model("efficientnet_lite0", num_classes=3)
     scratch = create_model("efficientnet_lite0", num_classes=3, pretrained=False)

@@ -1,4 +1,4 @@
-"""Grad-CAM (labkit.gradcam): mira donde está la respuesta, en todas las familias del catálogo."""
+"""Grad-CAM (labkit.plots): mira donde está la respuesta, en todas las familias del catálogo."""
 
 import matplotlib
 
@@ -10,8 +10,8 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import labkit  # noqa: E402
-from labkit.errors import LabkitError  # noqa: E402
-from labkit.gradcam import (  # noqa: E402
+from labkit.base._errors import LabkitError  # noqa: E402
+from labkit.plots import (  # noqa: E402
     GradCam,
     border_fraction,
     border_mask,
@@ -33,7 +33,7 @@ def _quadrant_masks(size: int = SIZE) -> np.ndarray:
     return masks
 
 
-def _patch_set(n: int, seed: int) -> tuple[labkit.ImageSet, torch.Tensor]:
+def _patch_set(n: int, seed: int) -> tuple[labkit.data.ImageSet, torch.Tensor]:
     """Clase «mancha» = hay un cuadrado blanco en un cuadrante al azar; «sin_mancha» = solo ruido.
 
     La clase depende solo de la mancha: el dónde (el cuadrante) es la respuesta conocida.
@@ -48,7 +48,7 @@ def _patch_set(n: int, seed: int) -> tuple[labkit.ImageSet, torch.Tensor]:
             r = (q // 2) * half + int(torch.randint(0, half - side + 1, (1,), generator=g))
             c = (q % 2) * half + int(torch.randint(0, half - side + 1, (1,), generator=g))
             images[i, :, r:r + side, c:c + side] = 255
-    return labkit.ImageSet(images, labels, ["sin_mancha", "mancha"]), quadrants
+    return labkit.data.ImageSet(images, labels, ["sin_mancha", "mancha"]), quadrants
 
 
 @pytest.fixture(scope="module")

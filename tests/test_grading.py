@@ -1,4 +1,4 @@
-"""Metadatos de nbgrader en los ejercicios (labkit.grading): al día en cada cuaderno e idempotentes."""
+"""Metadatos de nbgrader en los ejercicios (labkit.teacher): al día en cada cuaderno e idempotentes."""
 
 from __future__ import annotations
 
@@ -8,10 +8,16 @@ import nbformat
 import pytest
 
 from labkit.__main__ import main
-from labkit.checks import CheckResult
-from labkit.errors import LabkitError
-from labkit.grading import TEST_HEADER, mark_notebook, mark_notebooks, require
-from labkit.notebooks import list_notebooks, read_notebook, write_notebooks
+from labkit.base import LabkitError
+from labkit.checks import CheckResult, require
+from labkit.teacher import (
+    TEST_HEADER,
+    list_notebooks,
+    mark_notebook,
+    mark_notebooks,
+    read_notebook,
+    write_notebooks,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")
@@ -62,7 +68,7 @@ def test_marking_is_idempotent_and_keeps_the_test_cell():
     once = mark_notebook(_nb("x = 1", EXERCISE, "y = 2"))
     assert [c.source.split("\n")[0] for c in once.cells][:2] == ["x = 1", "respuesta = None"]
     assert once.cells[2].source.endswith(
-        "labkit.grading.require(lambda: labkit.checks.check_mode_choice(respuesta, n_images=50))")
+        "labkit.checks.require(lambda: labkit.checks.check_mode_choice(respuesta, n_images=50))")
     once.cells[2].execution_count = 7
     twice = mark_notebook(once)
     assert twice == once and twice.cells[2].execution_count == 7

@@ -1,4 +1,4 @@
-"""Pruebas de labkit.groups: cada parámetro en un solo grupo, orden tallo → cabeza, split_at."""
+"""Pruebas de labkit.models: cada parámetro en un solo grupo, orden tallo → cabeza, split_at."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from labkit.errors import LabkitError
-from labkit.freezing import unfreeze
-from labkit.groups import layer_groups, model_family, split_at
-from labkit.models import MODELS, create_model
+from labkit.base import LabkitError
+from labkit.models import MODELS, create_model, layer_groups, model_family, split_at, unfreeze
 
 ALL_MODELS = list(MODELS)
 SIZE = 32
@@ -153,7 +151,7 @@ def test_split_at_accepts_numpy_integers(models):
 
 def test_every_family_has_one_spec():
     """Cada familia del catálogo tiene su ficha, y cada ficha reconoce sus propios modelos."""
-    from labkit.families import FAMILIES
+    from labkit.models import FAMILIES
 
     assert {spec.family for spec in MODELS.values()} == set(FAMILIES)
     for name, spec in MODELS.items():

@@ -1,4 +1,4 @@
-"""La tabla de la guía (labkit.guideclaims): lee los veredictos guardados, sin ejecutar nada."""
+"""La tabla de la guía (labkit.experiments): lee los veredictos guardados, sin ejecutar nada."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from labkit.errors import LabkitError
-from labkit.guideclaims import GUIDE_CLAIMS, NOT_RUN, GuideClaim, cell_verdict, claims_table
-from labkit.notebooks import list_notebooks
+from labkit.base import LabkitError
+from labkit.experiments import GUIDE_CLAIMS, NOT_RUN, GuideClaim, cell_verdict, claims_table
+from labkit.teacher import list_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 CLAIM = GuideClaim("A gana a B", "01_x", "1. Sección", "c1")

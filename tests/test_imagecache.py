@@ -1,4 +1,4 @@
-"""Pruebas de la caché de imágenes en disco de image_folder (labkit.imagecache).
+"""Pruebas de la caché de imágenes en disco de image_folder (labkit.data).
 
 Carpetas reales creadas con PIL en tmp_path; cada prueba usa su propio LABKIT_DATA.
 """
@@ -19,10 +19,11 @@ import pytest
 import torch
 from PIL import Image
 
-from labkit import folders, imagecache, loadestimate
-from labkit.errors import LabkitError
-from labkit.folders import folder_report, image_folder
-from labkit.imagecache import cache_dir, clear_image_cache, image_cache_key
+from labkit.base import LabkitError
+from labkit.data import _folders as folders
+from labkit.data import _imagecache as imagecache
+from labkit.data import _loadestimate as loadestimate
+from labkit.data import cache_dir, clear_image_cache, folder_report, image_cache_key, image_folder
 
 SIZE = 24
 REPO = Path(__file__).resolve().parent.parent
@@ -90,7 +91,7 @@ def test_cache_order_is_the_same_as_in_memory_file_order(tmp_path):
     """Dentro de cada partición, las imágenes siguen el orden de los archivos (como antes)."""
     root = make_folder(tmp_path / "fotos", {"a": 8, "b": 8}, ext="png")
     splits = quiet_load(root, image_size=SIZE, seed=5)
-    from labkit.imagedecode import read_image
+    from labkit.data import read_image
     files = sorted(root.rglob("*.png"))
     decoded = {bytes(read_image(f, SIZE, 10**8)[0].transpose(2, 0, 1).tobytes()): f for f in files}
     for part in (splits.train, splits.val, splits.test):
@@ -173,7 +174,7 @@ def test_data_without_manifest_or_with_wrong_size_is_never_read(tmp_path, monkey
 _CHILD = """
 import sys, time
 sys.path.insert(0, {repo!r})
-from labkit import imagecache
+from labkit.data import _imagecache as imagecache
 real = imagecache.decode_into
 done = [0]
 def slow(task):
@@ -184,7 +185,7 @@ def slow(task):
     time.sleep(0.05)
     return out
 imagecache.decode_into = slow
-from labkit.folders import image_folder
+from labkit.data import image_folder
 image_folder({root!r}, image_size={size}, workers=1)
 print("terminó sin que lo mataran")
 """
@@ -327,7 +328,7 @@ def test_caches_of_deleted_folders_are_removed(tmp_path):
 _POOL_CHILD = """
 import os, sys, time
 sys.path.insert(0, {repo!r})
-from labkit import imagecache
+from labkit.data import _imagecache as imagecache
 real = imagecache.decode_into
 def slow(task):
     if not os.path.exists({marker!r}):
@@ -335,7 +336,7 @@ def slow(task):
     time.sleep(0.05)
     return real(task)
 imagecache.decode_into = slow
-from labkit.folders import image_folder
+from labkit.data import image_folder
 image_folder({root!r}, image_size={size}, workers=2)
 """
 

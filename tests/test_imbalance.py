@@ -6,17 +6,17 @@ import pytest
 import torch
 from helpers import FAST, make_set
 
-import labkit.loop as loop
+import labkit.training._loop as loop
 from labkit import LabkitError, create_model
-from labkit.compare import compare
-from labkit.evaluation import (
+from labkit.experiments import compare
+from labkit.training import (
     class_metrics,
     class_weight_tensor,
     evaluate,
+    fit,
     per_image_correct,
     predict,
 )
-from labkit.training import fit
 
 
 def small_model(k: int = 3, seed: int = 0):

@@ -1,4 +1,4 @@
-"""Pruebas de labkit.inference: exportar, cargar y predecir una foto nueva (sin red)."""
+"""Pruebas de labkit.models: exportar, cargar y predecir una foto nueva (sin red)."""
 
 from __future__ import annotations
 
@@ -9,21 +9,27 @@ from helpers import make_set
 from PIL import Image
 
 import labkit
-from labkit.checkpointmeta import checksum
-from labkit.checkpoints import read_checkpoint
-from labkit.errors import LabkitError
-from labkit.inference import export, load_model, predict_image, prepare_image
-from labkit.models import create_model, model_info
+from labkit.base import LabkitError
+from labkit.models import (
+    checksum,
+    create_model,
+    export,
+    load_model,
+    model_info,
+    predict_image,
+    prepare_image,
+    read_checkpoint,
+)
 from labkit.training import predict
 
 CLASSES = ["gato", "perro", "pez"]
 
 
-def _splits(size: int = 40) -> labkit.DataSplits:
+def _splits(size: int = 40) -> labkit.data.DataSplits:
     sets = [make_set(6, k=3, size=size, seed=s) for s in range(3)]
     for part in sets:
         part.classes = list(CLASSES)
-    return labkit.DataSplits(*sets)
+    return labkit.data.DataSplits(*sets)
 
 
 def _model(seed: int = 0, size: int = 40) -> torch.nn.Module:

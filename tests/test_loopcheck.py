@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 import labkit
-from labkit.loopcheck import check_training_loop
+from labkit.checks import check_training_loop
 
 
 def _setup(seed: int = 0):

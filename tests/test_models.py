@@ -23,9 +23,9 @@ from helpers import make_set
 from torch import nn
 
 import labkit
-import labkit.weights
+import labkit.models
 from labkit.__main__ import main
-from labkit.errors import LabkitError, WeightsUnavailableError
+from labkit.base import LabkitError, WeightsUnavailableError
 from labkit.models import MODELS, create_model, model_info, model_table, replace_head, weights_file
 
 ALL_MODELS = list(MODELS)
@@ -159,6 +159,16 @@ def test_replace_head_rejects_zero_outputs():
         replace_head(model, 0)
 
 
+def test_a_huge_head_is_a_clear_error_not_gigabytes():
+    model = create_model("cnn_pequena", num_classes=3, pretrained=False)
+    too_many = labkit.models.MAX_CLASSES + 1
+    with pytest.raises(LabkitError, match="hasta 100000 clases"):
+        replace_head(model, too_many)
+    with pytest.raises(LabkitError, match="num_classes"):
+        create_model("cnn_pequena", num_classes=too_many, pretrained=False)
+    assert model_info(model).num_classes == 3
+
+
 # ----------------------------------------------------------------------------------- caché de torch
 def _closed_port() -> int:
     """Un puerto de 127.0.0.1 en el que no escucha nadie (conectar falla al instante)."""
@@ -173,7 +183,7 @@ def offline_hub(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     monkeypatch.setattr(torch.hub, "_hub_dir", None)  # que get_dir() lea TORCH_HOME
     port = _closed_port()
-    monkeypatch.setattr(labkit.weights, "_weights_url",
+    monkeypatch.setattr(labkit.models._weights, "_weights_url",
                         lambda name: f"http://127.0.0.1:{port}/{name}.pth")
     path = weights_file("resnet18")
     assert path == tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
@@ -253,7 +263,7 @@ def test_cli_download_without_network(offline_hub, capsys):
 
 def test_download_small_cnn_is_a_spanish_error():
     with pytest.raises(LabkitError, match="no tiene pesos preentrenados"):
-        labkit.download_weights("cnn_pequena")
+        labkit.models.download_weights("cnn_pequena")
 
 
 def test_weights_file_per_source():
@@ -314,7 +324,7 @@ def _handler(body: bytes, delay: float = 0.0, declared: int | None = None):
 
 
 def _point_downloads_at(monkeypatch, port: int) -> None:
-    monkeypatch.setattr(labkit.weights, "_weights_url",
+    monkeypatch.setattr(labkit.models._weights, "_weights_url",
                         lambda name: f"http://127.0.0.1:{port}/{name}.pth")
 
 
@@ -350,26 +360,26 @@ def test_trickling_server_hits_the_overall_deadline(offline_hub, monkeypatch):
         _point_downloads_at(monkeypatch, port)
         start = time.monotonic()
         with pytest.raises(WeightsUnavailableError, match="tiempo máximo de la descarga"):
-            labkit.download_weights("resnet18", timeout=1)
+            labkit.models.download_weights("resnet18", timeout=1)
         assert time.monotonic() - start < 4
     assert not offline_hub.exists() and not list(offline_hub.parent.glob("*.part"))
 
 
 def test_oversized_download_is_cut(offline_hub, monkeypatch):
-    monkeypatch.setattr(labkit.weights, "_max_bytes", lambda name: 10_000)
+    monkeypatch.setattr(labkit.models._weights, "_max_bytes", lambda name: 10_000)
     with _http_server(_handler(b"y" * 200_000, declared=0)) as port:
         _point_downloads_at(monkeypatch, port)
         with pytest.raises(WeightsUnavailableError, match="envía más de"):
-            labkit.download_weights("resnet18")
+            labkit.models.download_weights("resnet18")
     assert not offline_hub.exists() and not list(offline_hub.parent.glob("*.part"))
 
 
 def test_oversized_announcement_is_refused_before_reading(offline_hub, monkeypatch):
-    monkeypatch.setattr(labkit.weights, "_max_bytes", lambda name: 10 * 2**20)
+    monkeypatch.setattr(labkit.models._weights, "_max_bytes", lambda name: 10 * 2**20)
     with _http_server(_handler(b"z" * 100, declared=300 * 2**20)) as port:
         _point_downloads_at(monkeypatch, port)
         with pytest.raises(WeightsUnavailableError, match="anuncia 300 MiB"):
-            labkit.download_weights("resnet18")
+            labkit.models.download_weights("resnet18")
     assert not offline_hub.exists() and not list(offline_hub.parent.glob("*.part"))
 
 
@@ -377,7 +387,7 @@ def test_download_with_wrong_hash_is_not_kept(offline_hub, monkeypatch):
     with _http_server(_handler(b"no son los pesos de verdad")) as port:
         _point_downloads_at(monkeypatch, port)
         with pytest.raises(WeightsUnavailableError, match="f37072fd"):
-            labkit.download_weights("resnet18")
+            labkit.models.download_weights("resnet18")
     assert not offline_hub.exists() and not list(offline_hub.parent.glob("*.part"))
 
 
@@ -386,7 +396,7 @@ def test_download_verifies_hash_and_loads(offline_hub, monkeypatch, resnet18_sta
     torch.save(resnet18_state, buffer)
     body = buffer.getvalue()
     named = offline_hub.with_name(f"resnet18-{hashlib.sha256(body).hexdigest()[:8]}.pth")
-    monkeypatch.setattr(labkit.weights, "tv_weights_file", lambda name: named)
+    monkeypatch.setattr(labkit.models._weights, "tv_weights_file", lambda name: named)
     with _http_server(_handler(body)) as port:
         _point_downloads_at(monkeypatch, port)
         model = create_model("resnet18", num_classes=2)
@@ -399,7 +409,7 @@ def test_download_verifies_hash_and_loads(offline_hub, monkeypatch, resnet18_sta
 def test_bad_timeout_env_is_a_spanish_error(offline_hub, monkeypatch, value):
     monkeypatch.setenv("LABKIT_DOWNLOAD_TIMEOUT", value)
     with pytest.raises(LabkitError, match="LABKIT_DOWNLOAD_TIMEOUT"):
-        labkit.download_weights("resnet18")
+        labkit.models.download_weights("resnet18")
 
 
 # ----------------------------------------------------------------------------------- argumentos (issue 12)
@@ -435,7 +445,7 @@ def test_num_classes_from_data_keeps_names_and_size():
     sets = [make_set(6, k=3, size=40, seed=s) for s in range(3)]
     for part in sets:
         part.classes = ["gato", "perro", "pez"]
-    splits = labkit.DataSplits(*sets)
+    splits = labkit.data.DataSplits(*sets)
     model = create_model("cnn_pequena", num_classes=splits, pretrained=False)
     info = model_info(model)
     assert info.num_classes == 3 and info.categories == ["gato", "perro", "pez"]
@@ -486,7 +496,7 @@ def test_model_arguments_give_labkit_error_or_a_valid_model():
         except LabkitError:
             return
         assert model_info(model).num_classes >= 2
-        for call in (lambda: replace_head(model, outputs), lambda: labkit.split_at(model, depth)):
+        for call in (lambda: replace_head(model, outputs), lambda: labkit.models.split_at(model, depth)):
             try:
                 call()
             except LabkitError:

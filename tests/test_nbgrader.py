@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labkit.notebooks import list_notebooks, read_notebook, write_notebooks
+from labkit.teacher import list_notebooks, read_notebook, write_notebooks
 
 pytest.importorskip("nbgrader")
 pytestmark = pytest.mark.slow

@@ -1,6 +1,6 @@
 """nbgrader de verdad con una tarea mínima: las preguntas escritas se corrigen a mano.
 
-Una tarea de dos celdas marcada con :func:`labkit.grading.mark_notebook` (una pregunta escrita
+Una tarea de dos celdas marcada con :func:`labkit.teacher.mark_notebook` (una pregunta escrita
 de 2 puntos y una predicción, que no puntúa): ``generate_assignment`` quita la respuesta de
 referencia y ``autograde`` deja la pregunta pendiente de corrección manual. Sin red.
 """
@@ -16,8 +16,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from labkit.grading import mark_notebook
-from labkit.notebooks import read_notebook, write_notebooks
+from labkit.teacher import mark_notebook, read_notebook, write_notebooks
 
 pytest.importorskip("nbgrader")
 pytestmark = pytest.mark.slow

@@ -1,4 +1,4 @@
-"""labkit.notebooks: listar en el orden del curso, leer con errores en español, escribir todo o nada."""
+"""labkit.teacher: listar en el orden del curso, leer con errores en español, escribir todo o nada."""
 
 from __future__ import annotations
 
@@ -12,19 +12,19 @@ from helpers import disk_full_on_fsync
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from labkit.__main__ import main
-from labkit.course import BADGES_START
-from labkit.errors import LabkitError
-from labkit.exercises import write_student_versions
-from labkit.grading import mark_notebooks
-from labkit.notebooks import (
+from labkit.base import LabkitError
+from labkit.teacher import (
+    BADGES_START,
     NotebookChangedError,
     execute_notebook,
     file_sha256,
     list_notebooks,
+    mark_notebooks,
     notebook_text,
     read_notebook,
     validate,
     write_notebooks,
+    write_student_versions,
 )
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from labkit import LabkitError, create_model, freeze_to, layer_groups
-from labkit.optim import group_lrs, param_groups
+from labkit.training import group_lrs, param_groups
 
 
 def test_guide_example_three_groups_ratio_ten():
@@ -97,7 +97,7 @@ def _catalog_model(name):
         return create_model(name, num_classes=3, pretrained=False) if name in MODELS else None
 
 
-@pytest.mark.parametrize("name", sorted(__import__("labkit").MODELS))
+@pytest.mark.parametrize("name", sorted(__import__("labkit.models").models.MODELS))
 @pytest.mark.parametrize("ratio", [1, 3, 10])
 def test_check_param_groups_accepts_what_param_groups_builds_on_every_model(name, ratio):
     from labkit.checks import check_param_groups

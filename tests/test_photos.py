@@ -1,4 +1,4 @@
-"""Pruebas de labkit.photos: las fotos naturales (flores y frijoles), sus comprobaciones y créditos."""
+"""Pruebas de labkit.data: las fotos naturales (flores y frijoles), sus comprobaciones y créditos."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import pytest
 import torch
 
 import labkit
-from labkit import imagecache, photos
+from labkit.base import LabkitError
 from labkit.data import DataSplits
-from labkit.errors import LabkitError
+from labkit.data import _imagecache as imagecache
+from labkit.data import _photos as photos
 
 FLOWER_CLASSES = ["margarita", "diente de león", "rosa", "girasol", "tulipán"]
 BEAN_CLASSES = ["mancha angular", "roya", "sana"]
@@ -141,7 +142,7 @@ def test_photo_credits_name_the_author_of_each_shown_photo(flowers32):
 
 def test_photo_credits_match_the_file_shown(flowers32):
     """El crédito es el de la foto que se ve: se comprueba decodificando ese archivo."""
-    from labkit.imagedecode import read_image
+    from labkit.data import read_image
 
     text = labkit.photo_credits(flowers32.test, [7])
     url = text.splitlines()[1].rsplit(", ", 1)[1]
@@ -155,13 +156,13 @@ def test_photo_credits_refuses_other_data_and_bad_indices(flowers32):
         labkit.photo_credits(flowers32)
     with pytest.raises(LabkitError, match="no existen"):
         labkit.photo_credits(flowers32.test, [150])
-    other = labkit.ImageSet(torch.zeros(2, 3, 8, 8, dtype=torch.uint8), [0, 1], ["a", "b"])
+    other = labkit.data.ImageSet(torch.zeros(2, 3, 8, 8, dtype=torch.uint8), [0, 1], ["a", "b"])
     with pytest.raises(LabkitError, match="labkit.flowers"):
         labkit.photo_credits(other)
 
 
 def test_image_grid_carries_the_cc_by_footer_and_credits(flowers32):
-    import labkit.plots as plots
+    import labkit.plots._plots as plots
 
     fig = plots.plot_image_grid(flowers32.train, per_class=2)
     assert "CC BY 2.0" in fig.get_supxlabel() and "ATTRIBUTION.txt" in fig.get_supxlabel()
@@ -248,7 +249,7 @@ def test_nothing_is_written_outside_the_data_folder(flower_copy, home):
 def test_photos_are_package_data():
     import tomllib
 
-    conf = tomllib.loads((labkit.config.REPO_ROOT / "pyproject.toml").read_text())
+    conf = tomllib.loads((labkit.base.REPO_ROOT / "pyproject.toml").read_text())
     patterns = conf["tool"]["setuptools"]["package-data"]["labkit"]
     files = [p.relative_to(photos.PHOTOS_DIR.parent).as_posix()
              for p in photos.PHOTOS_DIR.rglob("*") if p.is_file()]

@@ -1,4 +1,4 @@
-"""Pruebas de labkit.plots y labkit.viz: cada función devuelve una Figure con lo esperado."""
+"""Pruebas de labkit.plots y labkit.plots: cada función devuelve una Figure con lo esperado."""
 
 import matplotlib
 
@@ -11,17 +11,21 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from skimage import data as skdata  # noqa: E402
 
-from labkit.callbacks import History  # noqa: E402
-from labkit.data import ImageSet, resize_images  # noqa: E402
-from labkit.errors import LabkitError  # noqa: E402
-from labkit.freezing import freeze_to, train_mode  # noqa: E402
-from labkit.models import create_model  # noqa: E402
-from labkit.optim import group_lrs  # noqa: E402
+from labkit.base._errors import LabkitError  # noqa: E402
+from labkit.data._data import ImageSet, resize_images  # noqa: E402
+from labkit.models._freezing import freeze_to, train_mode  # noqa: E402
+from labkit.models._models import create_model  # noqa: E402
 from labkit.plots import (  # noqa: E402
     axis_label,
+    compare_first_layer_filters,
+    feature_maps,
+    filter_images,
+    first_conv,
     format_lr,
     plot_accuracy_vs_samples,
     plot_confusion,
+    plot_feature_maps,
+    plot_first_layer_filters,
     plot_history,
     plot_image_grid,
     plot_lr_groups,
@@ -29,14 +33,8 @@ from labkit.plots import (  # noqa: E402
     plot_predictions,
     plot_sweep,
 )
-from labkit.viz import (  # noqa: E402
-    compare_first_layer_filters,
-    feature_maps,
-    filter_images,
-    first_conv,
-    plot_feature_maps,
-    plot_first_layer_filters,
-)
+from labkit.training._callbacks import History  # noqa: E402
+from labkit.training._optim import group_lrs  # noqa: E402
 
 CLASSES = ["sin defecto", "rayón", "grieta", "mancha"]
 

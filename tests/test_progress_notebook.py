@@ -6,7 +6,7 @@ texto era el de la barra recién creada («0/3 épocas | | [00:00<?]»).
 
 import nbformat
 
-from labkit.notebooks import execute_notebook
+from labkit.teacher import execute_notebook
 
 CODE = """
 import torch, labkit
@@ -39,7 +39,7 @@ def test_a_bar_that_does_not_stay_leaves_no_stale_text():
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     nb.cells.append(nbformat.v4.new_code_cell(
-        "from labkit.progress import progress_bar\n"
+        "from labkit.base._progress import progress_bar\n"
         "total = sum(progress_bar(range(5), desc='barrido', leave=False))\n"
         "for _ in progress_bar(range(2), desc='queda'):\n    pass"))
     execute_notebook(nb, timeout=180)
@@ -52,7 +52,7 @@ def test_progress_bar_speaks_spanish_units():
     """Sin «it/s» de tqdm: la unidad por defecto es «paso» (y quien llama puede dar la suya)."""
     import io
 
-    from labkit.progress import progress_bar
+    from labkit.base import progress_bar
 
     out = io.StringIO()
     for _ in progress_bar(range(3), file=out, mininterval=0):

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from labkit.notebooks import list_notebooks, read_notebook
-from labkit.prose import typed_figures
+from labkit.teacher import list_notebooks, read_notebook, typed_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")

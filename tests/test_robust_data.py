@@ -24,10 +24,14 @@ import pytest
 import torch
 from PIL import Image
 
-from labkit import cachefiles, datasets, featurestore, imagecache, imagecachestore, imagedecode
-from labkit.errors import LabkitError
-from labkit.folders import folder_report, image_folder
-from labkit.imagecache import cache_dir, clear_image_cache
+from labkit.base import LabkitError
+from labkit.base import _cachefiles as cachefiles
+from labkit.data import _datasets as datasets
+from labkit.data import _imagecache as imagecache
+from labkit.data import _imagecachestore as imagecachestore
+from labkit.data import _imagedecode as imagedecode
+from labkit.data import cache_dir, clear_image_cache, folder_report, image_folder
+from labkit.training import _featurestore as featurestore
 
 SIZE = 16
 
@@ -220,7 +224,7 @@ def file_in_the_way(tmp_path: Path, monkeypatch) -> Path:
 
 
 def test_unwritable_data_dir_loads_in_memory_with_one_warning(photos, tmp_path, monkeypatch):
-    from labkit import folders
+    from labkit.data import _folders as folders
     reference, _ = load(photos)
     reference_images = all_images(reference).clone()
     file_in_the_way(tmp_path, monkeypatch)
@@ -355,7 +359,7 @@ def test_eviction_keeps_caches_of_folders_seen_only_by_another_machine(photos):
 _TWIN = """
 import sys, warnings, hashlib
 sys.path.insert(0, {repo!r})
-from labkit.folders import image_folder
+from labkit.data import image_folder
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     s = image_folder({root!r}, image_size={size}, workers=1)
@@ -649,7 +653,7 @@ def test_latin1_names_in_errors_are_printable(tmp_path):
 
 
 def test_damaged_surface_cache_is_regenerated_with_a_warning(monkeypatch):
-    from labkit import surfaces
+    from labkit.data import _surfaces as surfaces
     monkeypatch.setattr(surfaces, "_CACHE_MIN_IMAGES", 8)
     first = surfaces.surface_images(8, image_size=16)
     (path,) = (Path(os.environ["LABKIT_DATA"]) / "cache").glob("superficies-*.pt")
@@ -662,7 +666,7 @@ def test_damaged_surface_cache_is_regenerated_with_a_warning(monkeypatch):
 
 
 def test_surface_cache_in_an_unwritable_data_dir_warns(tmp_path, monkeypatch):
-    from labkit import surfaces
+    from labkit.data import _surfaces as surfaces
     monkeypatch.setattr(surfaces, "_CACHE_MIN_IMAGES", 8)
     file_in_the_way(tmp_path, monkeypatch)
     with pytest.warns(UserWarning, match="LABKIT_DATA"):
@@ -671,7 +675,7 @@ def test_surface_cache_in_an_unwritable_data_dir_warns(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------------------------- mensajes
 def test_surface_dataset_negative_seed_is_a_spanish_error():
-    from labkit.surfaces import surface_dataset, surface_images
+    from labkit.data import surface_dataset, surface_images
     with pytest.raises(LabkitError, match="seed"):
         surface_dataset(seed=-1)
     with pytest.raises(LabkitError, match="seed"):

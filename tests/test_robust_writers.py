@@ -20,20 +20,29 @@ import torch
 from helpers import FAST, make_set
 
 import labkit
-import labkit.checkpoints as checkpoints
-import labkit.writers as writers
-from labkit.callbacks import Callback
-from labkit.checkpointmeta import checksum
-from labkit.checkpoints import read_checkpoint
+import labkit.base._writers as writers
+import labkit.models._checkpoints as checkpoints
+from labkit.base import LabkitError, exclusive_write
 from labkit.data import ImageSet
-from labkit.errors import LabkitError
-from labkit.inference import export, load_model, predict_image
-from labkit.loop import BestTracker
-from labkit.models import create_model, model_info
-from labkit.notebooks import read_notebook, write_notebooks
-from labkit.trainargs import ClassOrderWarning
-from labkit.training import evaluate, fine_tune, fit, predict
-from labkit.writers import exclusive_write
+from labkit.models import (
+    checksum,
+    create_model,
+    export,
+    load_model,
+    model_info,
+    predict_image,
+    read_checkpoint,
+)
+from labkit.teacher import read_notebook, write_notebooks
+from labkit.training import (
+    BestTracker,
+    Callback,
+    ClassOrderWarning,
+    evaluate,
+    fine_tune,
+    fit,
+    predict,
+)
 
 
 def _model(k: int = 2, seed: int = 0) -> torch.nn.Module:
@@ -87,7 +96,7 @@ def test_fit_checkpoint_is_new_and_then_updated_within_the_run(pets, tmp_path):
 
 def test_fit_checkpoint_in_an_unwritable_folder_is_refused_before_training(pets, tmp_path,
                                                                            monkeypatch):
-    import labkit.trainargs as trainargs
+    import labkit.training._trainargs as trainargs
 
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permiso denegado")
@@ -295,7 +304,7 @@ def test_predict_image_on_a_folder_or_url(tmp_path):
 # ------------------------------------------------------------------ clases del modelo
 def test_evaluate_remaps_the_same_classes_in_another_order(pets):
     train, val = pets
-    model = create_model("cnn_pequena", num_classes=labkit.DataSplits(train, val, val),
+    model = create_model("cnn_pequena", num_classes=labkit.data.DataSplits(train, val, val),
                          pretrained=False)
     fit(model, train, val, epochs=3, **FAST)
     right = evaluate(model, val)
@@ -397,7 +406,7 @@ def _outputs(path):
 def test_ejecutar_does_not_overwrite_a_notebook_edited_while_it_ran(tmp_path, monkeypatch):
     import nbclient
 
-    from labkit.notebooks import run_notebook
+    from labkit.teacher import run_notebook
 
     path = _notebook(tmp_path / "03.ipynb")
     edited = path.read_text(encoding="utf-8").replace("print(1)", "print(2)  # mi cambio")
@@ -420,7 +429,7 @@ def test_ejecutar_does_not_overwrite_a_notebook_edited_while_it_ran(tmp_path, mo
 def test_ejecutar_writes_back_an_unchanged_notebook(tmp_path, monkeypatch):
     import nbclient
 
-    from labkit.notebooks import run_notebook
+    from labkit.teacher import run_notebook
 
     path = _notebook(tmp_path / "01.ipynb")
     monkeypatch.setattr(nbclient, "NotebookClient", _FakeClient)
@@ -452,7 +461,7 @@ def test_ctrl_c_on_ejecutar_says_interrumpido(tmp_path, monkeypatch, capsys):
 def test_ordinary_errors_in_ejecutar_are_not_called_interruptions(tmp_path, monkeypatch):
     import nbclient
 
-    from labkit.notebooks import run_notebook
+    from labkit.teacher import run_notebook
 
     def broken(client):
         raise RuntimeError("otra cosa")
@@ -489,7 +498,7 @@ def test_property_any_flipped_byte_is_an_error_or_changes_nothing(tmp_path):
     hypothesis = pytest.importorskip("hypothesis")
     st = pytest.importorskip("hypothesis.strategies")
     torch.manual_seed(0)
-    model = create_model("cnn_pequena", num_classes=labkit.DataSplits(*[make_set(4, k=2)] * 3),
+    model = create_model("cnn_pequena", num_classes=labkit.data.DataSplits(*[make_set(4, k=2)] * 3),
                          pretrained=False)
     original = export(model, tmp_path / "m.pt").read_bytes()
     info = model_info(model)

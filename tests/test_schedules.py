@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from labkit import Augment, LabkitError
-from labkit.augment import AUGMENT_PRESETS, apply_augment, resolve_augment
-from labkit.schedules import check_schedule, lr_factor
+from labkit import LabkitError
+from labkit.data import AUGMENT_PRESETS, Augment, apply_augment, resolve_augment
+from labkit.training import check_schedule, lr_factor
 
 
 @pytest.mark.parametrize("name", ["coseno", "one_cycle"])

@@ -1,11 +1,12 @@
-"""Desde cero con la misma red (labkit.scratchsame): filas como las del barrido, errores claros."""
+"""Desde cero con la misma red (labkit.experiments): filas como las del barrido, errores claros."""
 
 import pytest
 import torch
 
-import labkit.experiments as ex
-from labkit import DataSplits, ImageSet, LabkitError
-from labkit.scratchsame import METHOD, describe, run_scratch_same, scratch_same_sweep
+import labkit.experiments._experiments as ex
+from labkit import LabkitError
+from labkit.data import DataSplits, ImageSet
+from labkit.experiments import METHOD, describe, run_scratch_same, scratch_same_sweep
 
 TINY = ex.Recipe(scratch_steps=1, scratch_min_epochs=1, scratch_max_epochs=1, batch_size=8)
 

@@ -1,4 +1,4 @@
-"""labkit.speed: channels-last y el prefijo compilado dan los mismos resultados que NCHW."""
+"""labkit.base: channels-last y el prefijo compilado dan los mismos resultados que NCHW."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pytest
 import torch
 
 import labkit
-import labkit.speed as speed
-from labkit.features import extract_features
-from labkit.groups import layer_groups
+import labkit.base._speed as speed
+from labkit.models import layer_groups
+from labkit.training import extract_features
 
 
 def _images(n: int, size: int = 40, seed: int = 0) -> torch.Tensor:
@@ -22,7 +22,7 @@ def compile_always(monkeypatch):
     monkeypatch.setattr(speed, "MIN_COMPILE_IMAGES", 1)
 
 
-@pytest.mark.parametrize("name", sorted(labkit.MODELS))
+@pytest.mark.parametrize("name", sorted(labkit.models.MODELS))
 def test_every_family_matches_nchw(name, compile_always):
     """Extracción (NCHW, channels-last y compilada) y evaluación coinciden a tolerancia de float."""
     torch.manual_seed(0)
@@ -70,7 +70,7 @@ def test_training_step_matches_nchw():
 
 def test_fit_layout_follows_depthwise():
     """fit entrena en channels-last solo los modelos con convoluciones depthwise (ver
-    labkit.speed.place): Lite0 preentrenado o desde cero sí; ResNet-18 no. Después, la
+    labkit.base.place): Lite0 preentrenado o desde cero sí; ResNet-18 no. Después, la
     evaluación va en channels-last."""
     data = labkit.surface_dataset(n_train=24, n_val=12, n_test=12, image_size=32, seed=0)
     cases = (("efficientnet_lite0", True, None, True),
@@ -82,7 +82,7 @@ def test_fit_layout_follows_depthwise():
                                     pretrained=pretrained)
         seen = []
 
-        class Spy(labkit.Callback):
+        class Spy(labkit.training.Callback):
             def on_epoch_end(self, state):
                 seen.append(speed.uses_channels_last(model))  # noqa: B023
 

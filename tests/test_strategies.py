@@ -7,9 +7,15 @@ frases salen de las ejecuciones y los errores de uso, no la exactitud.
 import pytest
 import torch
 
-from labkit import DataSplits, ImageSet, LabkitError
-from labkit.compare import compare
-from labkit.strategies import EXTRACTION, FINE_TUNE, StrategyComparison, compare_strategies
+from labkit import LabkitError
+from labkit.data import DataSplits, ImageSet
+from labkit.experiments import (
+    EXTRACTION,
+    FINE_TUNE,
+    StrategyComparison,
+    compare,
+    compare_strategies,
+)
 
 
 def _set(n: int, seed: int, name: str, k: int = 2) -> ImageSet:

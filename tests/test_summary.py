@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.freezing import freeze_to
-from labkit.groups import layer_groups
-from labkit.models import create_model, replace_head
-from labkit.summary import GroupRow, format_count, summary
+from labkit.models import (
+    GroupRow,
+    create_model,
+    format_count,
+    freeze_to,
+    layer_groups,
+    replace_head,
+    summary,
+)
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 import labkit
-import labkit.surfaces as surfaces
-from labkit.errors import LabkitError
-from labkit.surfaces import SURFACE_CLASSES, surface_dataset, surface_images
+import labkit.data._surfaces as surfaces
+from labkit.base import LabkitError
+from labkit.data import SURFACE_CLASSES, surface_dataset, surface_images
 
 SMALL = {"image_size": 32}
 

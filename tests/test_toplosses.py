@@ -1,4 +1,4 @@
-"""Los peores errores (labkit.toplosses): orden, campos y figura, con respuesta conocida."""
+"""Los peores errores (labkit.experiments): orden, campos y figura, con respuesta conocida."""
 
 import math
 
@@ -11,8 +11,8 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import labkit  # noqa: E402
-import labkit.toplosses as tl  # noqa: E402
-from labkit.errors import LabkitError  # noqa: E402
+import labkit.experiments._toplosses as tl  # noqa: E402
+from labkit.base._errors import LabkitError  # noqa: E402
 from tests.helpers import make_set  # noqa: E402
 
 

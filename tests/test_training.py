@@ -8,14 +8,13 @@ import pytest
 import torch
 from helpers import FAST, make_set
 
-import labkit.loop as loop_module
-import labkit.training as training
+import labkit.training._loop as loop_module
+import labkit.training._training as training
 from labkit import LabkitError, create_model, freeze_to, frozen_depth, layer_groups
-from labkit.callbacks import Callback
-from labkit.checkpointmeta import checksum
-from labkit.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
 from labkit.data import ImageSet
+from labkit.models import checksum, load_checkpoint, read_checkpoint, save_checkpoint
 from labkit.training import (
+    Callback,
     TqdmCallback,
     confusion_matrix,
     evaluate,
@@ -497,7 +496,7 @@ def test_fine_tune_says_when_the_best_epoch_is_from_the_head_phase(data, capsys)
 
 
 def test_fine_tune_defaults_come_from_the_one_recipe(data):
-    from labkit.recipe import FINE_TUNE_DEFAULTS as D
+    from labkit.training import FINE_TUNE_DEFAULTS as D
 
     train, val = data
     seen = []
@@ -516,7 +515,7 @@ def test_fine_tune_defaults_come_from_the_one_recipe(data):
 
 def test_fine_tune_accepts_data_splits_and_uses_the_default_depth(data):
     from labkit.data import DataSplits
-    from labkit.freezing import default_fine_tune_depth
+    from labkit.models import default_fine_tune_depth
 
     train, val = data
     model = small_model()
@@ -700,7 +699,7 @@ def test_fine_tune_without_restore_best_ends_with_the_last_epoch(data):
 
 
 def test_history_repr_is_readable_spanish():
-    from labkit.callbacks import History
+    from labkit.training import History
 
     h = History(train_loss=[1.0, 0.5], train_acc=[0.5, 0.8], val_loss=[0.9, 0.7],
                 val_acc=[0.6, 0.75], epoch_seconds=[1.0, 1.0], lr=[1e-3] * 2, phase=["", ""],

@@ -1,4 +1,4 @@
-"""Pruebas de labkit.upload: «tu propia foto» con ipywidgets 7 y 8, y archivos que no sirven."""
+"""Pruebas de labkit.widgets: «tu propia foto» con ipywidgets 7 y 8, y archivos que no sirven."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from helpers import make_set
 from PIL import Image
 
 import labkit
-from labkit.errors import LabkitError
+from labkit.base import LabkitError
 from labkit.models import create_model, model_info
-from labkit.upload import (
+from labkit.widgets._upload import (
     PhotoPrediction,
     UploadError,
     classify_file,
@@ -33,11 +33,11 @@ CLASSES = ["gato", "perro", "pez"]
 W7_MAJOR = ipywidgets.__version__.split(".")[0] == "7"
 
 
-def _splits(size: int = 32) -> labkit.DataSplits:
+def _splits(size: int = 32) -> labkit.data.DataSplits:
     sets = [make_set(6, k=3, size=size, seed=s) for s in range(3)]
     for part in sets:
         part.classes = list(CLASSES)
-    return labkit.DataSplits(*sets)
+    return labkit.data.DataSplits(*sets)
 
 
 def _model() -> torch.nn.Module:
@@ -234,7 +234,7 @@ def test_uploader_catches_unexpected_errors(monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("explosión de prueba")
 
-    monkeypatch.setattr("labkit.upload.predict_image", boom)
+    monkeypatch.setattr("labkit.widgets._upload.predict_image", boom)
     _simulate_upload(upload, "a.png", _encoded())
     assert "❌" in result.value and "explosión de prueba" in result.value
 

@@ -1,7 +1,7 @@
 """«Tu propia foto» en un navegador de verdad: JupyterLab + Chromium sin pantalla (Playwright).
 
 Abre un cuaderno pequeño hecho para esta prueba (``tests/cuadernos/foto_propia.ipynb``: un modelo
-diminuto y :func:`labkit.upload.photo_uploader`), lo ejecuta, pulsa el botón, elige una foto de
+diminuto y :func:`labkit.widgets.photo_uploader`), lo ejecuta, pulsa el botón, elige una foto de
 flores en el selector de archivos del navegador (``FileChooser.set_files``) y espera
 a ver la predicción: la foto y una barra por clase. Después sube un archivo que no es una imagen
 y espera el mensaje en español, sin traza de error. Usa el servidor y el Chromium de

@@ -1,4 +1,4 @@
-"""Pruebas de la capa común de comprobación de argumentos (labkit.validate)."""
+"""Pruebas de la capa común de comprobación de argumentos (labkit.base)."""
 
 import math
 from pathlib import Path
@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labkit.errors import LabkitError
-from labkit.validate import (
+from labkit.base import (
+    LabkitError,
     check_bool,
     check_choice,
     check_float,

@@ -9,13 +9,13 @@ import ipywidgets
 import pytest
 import torch
 
-import labkit.loop as lp_loop
-import labkit.playground as lp
+import labkit.training._loop as lp_loop
+import labkit.widgets._playground as lp
 from labkit import LabkitError, create_model, fine_tune, fit, layer_groups
-from labkit.callbacks import Callback, History
+from labkit.data import surface_dataset
+from labkit.models import format_count
 from labkit.plots import plot_history
-from labkit.summary import format_count
-from labkit.surfaces import surface_dataset
+from labkit.training import Callback, History
 from labkit.widgets import (
     MODE_EXTRACTION,
     MODE_FINE_TUNE,
@@ -314,7 +314,7 @@ def test_playground_run_extraction_gives_accuracy(data, only_lite0):
 
 
 def test_playground_fine_tune_mode_is_the_course_recipe(data, only_lite0):
-    from labkit.recipe import FINE_TUNE_DEFAULTS as D
+    from labkit.training import FINE_TUNE_DEFAULTS as D
 
     pg = Playground(data, batch_size=16)
     pg.mode.value = MODE_FINE_TUNE

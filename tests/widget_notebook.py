@@ -8,8 +8,8 @@ cada control de labkit que dibuja un widget:
 - un ``IntSlider`` que redibuja una figura con ``labkit.widgets.show_outputs`` (00),
 - ``labkit.widgets.LayerPanel`` y ``labkit.widgets.LRRatioExplorer`` (02, 04, 05),
 - ``labkit.widgets.TrainingProgress`` durante ``fit`` (03, 08),
-- la barra de ``tqdm`` de ``fit(progress=True)`` y ``labkit.progress.progress_bar``,
-- ``labkit.explorers.SampleSizeExplorer`` (06),
+- la barra de ``tqdm`` de ``fit(progress=True)`` y ``labkit.base.progress_bar``,
+- ``labkit.widgets.SampleSizeExplorer`` (06),
 - ``labkit.widgets.Playground`` (09), que la prueba en navegador maneja como una persona,
 - la salida de una comprobación de ejercicio (``labkit.checks``: ✅/❌).
 
@@ -31,9 +31,9 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 CELLS = [
     # La preparación, como la de los cuadernos del curso (sin la línea de instalación).
     """import labkit
-import labkit.explorers
 import labkit.widgets
-from labkit.progress import progress_bar
+import labkit.widgets
+from labkit.base import progress_bar
 labkit.seed_everything(0)
 datos = labkit.surface_dataset(n_train=24, n_val=12, n_test=12, image_size=32)
 print("labkit", labkit.__version__, "·", len(datos.train), "imágenes de entrenamiento")""",
@@ -73,7 +73,7 @@ print("suma", total)""",
     # 06: el explorador de tamaños (receta mínima).
     """receta = labkit.experiments.Recipe(head_epochs=1, fine_tune_epochs=1, scratch_steps=2,
                                    scratch_min_epochs=1, scratch_max_epochs=1, batch_size=8)
-explorador = labkit.explorers.SampleSizeExplorer(datos, recipe=receta, value=8, device="cpu")
+explorador = labkit.widgets.SampleSizeExplorer(datos, recipe=receta, value=8, device="cpu")
 explorador.run()
 explorador""",
     # 09: el playground (la prueba en navegador lo maneja después).

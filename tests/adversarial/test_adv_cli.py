@@ -14,9 +14,14 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from labkit.__main__ import main
-from labkit.course import BADGES_END, BADGES_START
-from labkit.errors import LabkitError
-from labkit.exercises import MANIFEST_NAME, strip_solutions, write_student_versions
+from labkit.base import LabkitError
+from labkit.teacher import (
+    BADGES_END,
+    BADGES_START,
+    MANIFEST_NAME,
+    strip_solutions,
+    write_student_versions,
+)
 
 SOLVED = "respuesta = None\n### BEGIN SOLUTION\nrespuesta = 'SECRETO_42'\n### END SOLUTION\nprint(respuesta)"
 

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from labkit.archives import extract_archive
-from labkit.catalog import EXTRACTED_NAME, MARKER_NAME, DatasetEntry, download_dataset
-from labkit.errors import LabkitError
+from labkit.base import LabkitError, extract_archive
+from labkit.data import EXTRACTED_NAME, MARKER_NAME, DatasetEntry, download_dataset
 
 from .servers import drip, drip_headers, flood, flood_announced, hostile, redirect_loop, silent
 

@@ -14,9 +14,8 @@ import pytest
 import torch
 
 import labkit.checks as checks
-from labkit.config import data_dir, seed_everything
+from labkit.base import LabkitError, data_dir, seed_everything
 from labkit.data import ImageSet, normalize, resize_images
-from labkit.errors import LabkitError
 
 
 def _images(n: int = 4) -> torch.Tensor:
@@ -161,10 +160,8 @@ def _tiny_set():
 
 
 def _others():
-    from labkit.folders import image_folder
-    from labkit.freezing import freeze_to
-    from labkit.groups import split_at
-    from labkit.models import create_model, replace_head
+    from labkit.data import image_folder
+    from labkit.models import create_model, freeze_to, replace_head, split_at
     from labkit.training import fit
 
     fast = {"progress": False, "batch_size": 4}

@@ -21,15 +21,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import labkit.checks as checks
-from labkit import validate
-from labkit.archives import extract_archive
-from labkit.catalog import DATASETS, DatasetEntry, dataset_entry, download_dataset
-from labkit.config import data_dir
-from labkit.data import ImageSet, normalize, resize_images
-from labkit.errors import LabkitError
-from labkit.exercises import strip_solutions
-from labkit.netfetch import check_url
-from labkit.notebooks import read_notebook
+from labkit.base import LabkitError, check_url, data_dir, extract_archive
+from labkit.base import _validate as validate
+from labkit.data import (
+    DATASETS,
+    DatasetEntry,
+    ImageSet,
+    dataset_entry,
+    download_dataset,
+    normalize,
+    resize_images,
+)
+from labkit.teacher import read_notebook, strip_solutions
 
 BOUNDED = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -313,9 +316,7 @@ def test_a_bad_expected_never_blames_the_student(answer, expected):
 @settings(FEW, max_examples=12)
 @given(num_classes=ANYTHING, depth=ANYTHING, head=ANYTHING)
 def test_model_entry_points_property(num_classes, depth, head):
-    from labkit.freezing import freeze_to
-    from labkit.groups import split_at
-    from labkit.models import create_model, replace_head
+    from labkit.models import create_model, freeze_to, replace_head, split_at
 
     model = _valid_or_labkit(create_model, "cnn_pequena", num_classes=num_classes,
                              pretrained=False)
@@ -335,7 +336,7 @@ STEPS = st.lists(st.one_of(st.tuples(st.just("escribir"), FOLDERS, FOLDERS),
 @FEW
 @given(steps=STEPS)
 def test_no_sequence_of_commands_loses_solutions_or_student_work(steps):
-    from labkit.exercises import write_student_versions
+    from labkit.teacher import write_student_versions
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -1,0 +1,50 @@
+"""Las figuras: curvas, matrices de confusión, rejillas de imágenes, barridos, mapas de
+características y Grad-CAM.
+
+Los módulos ``_*.py`` son privados: se usa lo que lista ``__all__``.
+"""
+
+from ._curveplots import plot_history, plot_lr_groups
+from ._gradcam import (
+    MIN_MAP_SIDE,
+    GradCam,
+    border_fraction,
+    border_mask,
+    grad_cam,
+    mass_fraction,
+    outside_fraction,
+    plot_grad_cam,
+    spatial_groups,
+)
+from ._plots import (
+    DPI,
+    PALETTE,
+    LabFigure,
+    axis_label,
+    format_lr,
+    new_figure,
+    plot_accuracy_vs_samples,
+    plot_confusion,
+    plot_image_grid,
+    plot_misclassified,
+    plot_predictions,
+    plot_sweep,
+    text_figure,
+)
+from ._viz import (
+    compare_first_layer_filters,
+    feature_maps,
+    filter_images,
+    first_conv,
+    plot_feature_maps,
+    plot_first_layer_filters,
+)
+
+__all__ = [
+    "plot_history", "plot_lr_groups", "MIN_MAP_SIDE", "GradCam", "grad_cam", "spatial_groups",
+    "border_mask", "mass_fraction", "border_fraction", "outside_fraction", "plot_grad_cam",
+    "PALETTE", "DPI", "LabFigure", "new_figure", "text_figure", "axis_label", "format_lr",
+    "plot_image_grid", "plot_confusion", "plot_misclassified", "plot_predictions",
+    "plot_accuracy_vs_samples", "plot_sweep", "first_conv", "filter_images",
+    "plot_first_layer_filters", "compare_first_layer_filters", "feature_maps", "plot_feature_maps",
+]
