@@ -26,16 +26,9 @@ import torch
 
 import labkit
 import labkit.checks
-from labkit.teacher import (
-    CODE_PLACEHOLDER,
-    MANIFEST_NAME,
-    STUDENT_FOLDER,
-    TEACHER_FOLDER,
-    list_notebooks,
-    read_notebook,
-    write_notebooks,
-    write_student_versions,
-)
+from labkit.teacher import list_notebooks, read_notebook, write_notebooks, write_student_versions
+from labkit.teacher._course import STUDENT_FOLDER, TEACHER_FOLDER
+from labkit.teacher._exercises import CODE_PLACEHOLDER, MANIFEST_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT = ROOT / STUDENT_FOLDER

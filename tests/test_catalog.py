@@ -20,16 +20,14 @@ from PIL import Image
 
 from labkit.base import LabkitError
 from labkit.data import (
-    DATASETS,
-    EXTRACTED_NAME,
-    MARKER_NAME,
     DatasetEntry,
     catalog_table_html,
-    dataset_entry,
     download_dataset,
     image_folder,
     list_datasets,
 )
+from labkit.data._catalog import DATASETS, dataset_entry
+from labkit.data._downloads import EXTRACTED_NAME, MARKER_NAME
 
 HEX_LENGTHS = {"sha256": 64, "md5": 32}
 

@@ -8,13 +8,13 @@ import torch
 
 from labkit.base import LabkitError
 from labkit.models import (
-    checksum,
     create_model,
     load_checkpoint,
     model_info,
     read_checkpoint,
     save_checkpoint,
 )
+from labkit.models._checkpointmeta import checksum
 
 
 def _model(k: int = 4, seed: int = 0) -> torch.nn.Module:

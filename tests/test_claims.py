@@ -6,7 +6,8 @@ import pytest
 
 from labkit import LabkitError
 from labkit.base import count, pct, points
-from labkit.experiments import STRICT_ENV, ClaimError, ClaimWarning, claim, strict_claims
+from labkit.experiments import ClaimError, ClaimWarning, claim
+from labkit.experiments._claims import STRICT_ENV, strict_claims
 from labkit.teacher import write_notebooks
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from labkit.base import LabkitError
-from labkit.experiments import arms_from_rows, compare, t_quantile, wilson_interval
+from labkit.base._intervals import t_quantile
+from labkit.experiments import arms_from_rows, compare, wilson_interval
 
 
 def test_t_quantiles_and_wilson_match_the_tables():

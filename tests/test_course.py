@@ -9,15 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labkit.teacher import (
-    BADGES_START,
-    badges_markdown,
-    list_notebooks,
-    read_notebook,
-    repo_url,
-    setup_cell_source,
-    strip_solutions,
-)
+from labkit.teacher import badges_markdown, list_notebooks, read_notebook, repo_url, strip_solutions
+from labkit.teacher._course import BADGES_START, setup_cell_source
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from labkit.base import LabkitError
-from labkit.data import DataSplits, ImageSet, augment_batch, normalize, resize_images
+from labkit.data import DataSplits, ImageSet, normalize, resize_images
+from labkit.data._data import augment_batch
 
 
 def _image_set(n: int = 12, classes: int = 3, size: int = 8, seed: int = 0) -> ImageSet:

@@ -17,9 +17,10 @@ import torch
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import labkit.checks
-from labkit.checks import verdict_options
+from labkit.checks._practice import verdict_options
 from labkit.experiments import compare
-from labkit.teacher import MARKDOWN_PLACEHOLDER, mark_notebook, read_notebook, strip_solutions
+from labkit.teacher import mark_notebook, read_notebook, strip_solutions
+from labkit.teacher._exercises import MARKDOWN_PLACEHOLDER
 
 ROOT = Path(__file__).resolve().parent.parent
 MINE = ["02_modelos_y_capas", "04_extraccion_vs_ajuste_fino", "06_tamano_de_datos",

@@ -15,6 +15,7 @@ import labkit.training
 from labkit import LabkitError, create_model, freeze_to, layer_groups
 from labkit.data import DataSplits, ImageSet
 from labkit.training import FeatureSet
+from labkit.training._loop import loss_and_accuracy
 from labkit.widgets import SampleSizeExplorer
 
 TINY = ex.Recipe(head_epochs=1, fine_tune_epochs=1, scratch_steps=1, scratch_min_epochs=1,
@@ -330,7 +331,7 @@ def _scripted_val_losses(losses):
     it = iter(losses)
 
     def metrics(logits, y):
-        return next(it), labkit.training.loss_and_accuracy(logits, y)[1]
+        return next(it), loss_and_accuracy(logits, y)[1]
 
     return metrics
 

@@ -174,7 +174,7 @@ def test_pretrained_models_keep_every_batchnorm_statistic_fixed_while_fine_tunin
     características que la cabeza ya aprendió: train_mode deja todas las BN en evaluación."""
     from torch.nn.modules.batchnorm import _BatchNorm
 
-    from labkit.models import keeps_bn_stats
+    from labkit.models._freezing import keeps_bn_stats
 
     pretrained = create_model("efficientnet_lite0", num_classes=3)
     scratch = create_model("efficientnet_lite0", num_classes=3, pretrained=False)

@@ -11,13 +11,13 @@ from labkit.__main__ import main
 from labkit.base import LabkitError
 from labkit.checks import CheckResult, require
 from labkit.teacher import (
-    TEST_HEADER,
     list_notebooks,
     mark_notebook,
     mark_notebooks,
     read_notebook,
     write_notebooks,
 )
+from labkit.teacher._grading import TEST_HEADER
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")

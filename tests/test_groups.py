@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 from labkit.base import LabkitError
-from labkit.models import MODELS, create_model, layer_groups, model_family, split_at, unfreeze
+from labkit.models import MODELS, create_model, layer_groups, split_at, unfreeze
+from labkit.models._groups import model_family
 
 ALL_MODELS = list(MODELS)
 SIZE = 32
@@ -151,7 +152,7 @@ def test_split_at_accepts_numpy_integers(models):
 
 def test_every_family_has_one_spec():
     """Cada familia del catálogo tiene su ficha, y cada ficha reconoce sus propios modelos."""
-    from labkit.models import FAMILIES
+    from labkit.models._families import FAMILIES
 
     assert {spec.family for spec in MODELS.values()} == set(FAMILIES)
     for name, spec in MODELS.items():

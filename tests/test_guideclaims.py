@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from labkit.base import LabkitError
-from labkit.experiments import GUIDE_CLAIMS, NOT_RUN, GuideClaim, cell_verdict, claims_table
+from labkit.experiments import claims_table
+from labkit.experiments._guideclaims import GUIDE_CLAIMS, NOT_RUN, GuideClaim, cell_verdict
 from labkit.teacher import list_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent

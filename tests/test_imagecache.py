@@ -23,7 +23,8 @@ from labkit.base import LabkitError
 from labkit.data import _folders as folders
 from labkit.data import _imagecache as imagecache
 from labkit.data import _loadestimate as loadestimate
-from labkit.data import cache_dir, clear_image_cache, folder_report, image_cache_key, image_folder
+from labkit.data import clear_image_cache, folder_report, image_cache_key, image_folder
+from labkit.data._imagecachestore import cache_dir
 
 SIZE = 24
 REPO = Path(__file__).resolve().parent.parent
@@ -91,7 +92,7 @@ def test_cache_order_is_the_same_as_in_memory_file_order(tmp_path):
     """Dentro de cada partición, las imágenes siguen el orden de los archivos (como antes)."""
     root = make_folder(tmp_path / "fotos", {"a": 8, "b": 8}, ext="png")
     splits = quiet_load(root, image_size=SIZE, seed=5)
-    from labkit.data import read_image
+    from labkit.data._imagedecode import read_image
     files = sorted(root.rglob("*.png"))
     decoded = {bytes(read_image(f, SIZE, 10**8)[0].transpose(2, 0, 1).tobytes()): f for f in files}
     for part in (splits.train, splits.val, splits.test):

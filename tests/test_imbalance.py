@@ -9,14 +9,8 @@ from helpers import FAST, make_set
 import labkit.training._loop as loop
 from labkit import LabkitError, create_model
 from labkit.experiments import compare
-from labkit.training import (
-    class_metrics,
-    class_weight_tensor,
-    evaluate,
-    fit,
-    per_image_correct,
-    predict,
-)
+from labkit.training import class_metrics, evaluate, fit, per_image_correct, predict
+from labkit.training._evaluation import class_weight_tensor
 
 
 def small_model(k: int = 3, seed: int = 0):

@@ -11,7 +11,6 @@ from PIL import Image
 import labkit
 from labkit.base import LabkitError
 from labkit.models import (
-    checksum,
     create_model,
     export,
     load_model,
@@ -20,6 +19,7 @@ from labkit.models import (
     prepare_image,
     read_checkpoint,
 )
+from labkit.models._checkpointmeta import checksum
 from labkit.training import predict
 
 CLASSES = ["gato", "perro", "pez"]

@@ -14,7 +14,7 @@ import labkit
 import labkit.models
 from labkit.base import LabkitError
 from labkit.data import normalize, resize_images
-from labkit.models import build_lite0, lite0_weights_path, map_lite0_state_dict
+from labkit.models._lite0 import build_lite0, lite0_weights_path, map_lite0_state_dict
 
 CATS = {"Egyptian cat", "tabby", "tiger cat", "Persian cat", "Siamese cat"}
 

@@ -20,12 +20,12 @@ from labkit.training import (
     FitSettings,
     Optimization,
     Output,
-    RangeTest,
     Stopping,
     improves,
-    loss_and_accuracy,
     score,
 )
+from labkit.training._loop import loss_and_accuracy
+from labkit.training._lr_finder import RangeTest
 
 GOLDEN = {'aug': [[0.5610504422336817, 0.0038865300361067058, 0.004602250782772899],
          [0.9198110103607178, 0.7552117109298706, 0.6671386361122131], [1.0, 1.0, 1.0],

@@ -5,7 +5,7 @@ import torch
 from helpers import make_set
 
 from labkit import LabkitError, create_model, freeze, lr_find
-from labkit.training import valley
+from labkit.training._lr_finder import valley
 
 
 def tiny_model(k: int = 3):

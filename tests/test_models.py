@@ -27,6 +27,7 @@ import labkit.models
 from labkit.__main__ import main
 from labkit.base import LabkitError, WeightsUnavailableError
 from labkit.models import MODELS, create_model, model_info, model_table, replace_head, weights_file
+from labkit.models._models import MAX_CLASSES
 
 ALL_MODELS = list(MODELS)
 SIZE = 64  # lado de las imágenes de prueba (VGG necesita 32 o más)
@@ -161,7 +162,7 @@ def test_replace_head_rejects_zero_outputs():
 
 def test_a_huge_head_is_a_clear_error_not_gigabytes():
     model = create_model("cnn_pequena", num_classes=3, pretrained=False)
-    too_many = labkit.models.MAX_CLASSES + 1
+    too_many = MAX_CLASSES + 1
     with pytest.raises(LabkitError, match="hasta 100000 clases"):
         replace_head(model, too_many)
     with pytest.raises(LabkitError, match="num_classes"):

@@ -14,18 +14,17 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from labkit.__main__ import main
 from labkit.base import LabkitError
 from labkit.teacher import (
-    BADGES_START,
     NotebookChangedError,
     execute_notebook,
-    file_sha256,
     list_notebooks,
     mark_notebooks,
-    notebook_text,
     read_notebook,
     validate,
     write_notebooks,
     write_student_versions,
 )
+from labkit.teacher._course import BADGES_START
+from labkit.teacher._notebooks import file_sha256, notebook_text
 
 
 def _nb(*sources: str) -> nbformat.NotebookNode:

@@ -142,7 +142,7 @@ def test_photo_credits_name_the_author_of_each_shown_photo(flowers32):
 
 def test_photo_credits_match_the_file_shown(flowers32):
     """El crédito es el de la foto que se ve: se comprueba decodificando ese archivo."""
-    from labkit.data import read_image
+    from labkit.data._imagedecode import read_image
 
     text = labkit.photo_credits(flowers32.test, [7])
     url = text.splitlines()[1].rsplit(", ", 1)[1]

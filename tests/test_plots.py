@@ -12,15 +12,13 @@ from matplotlib.figure import Figure  # noqa: E402
 from skimage import data as skdata  # noqa: E402
 
 from labkit.base._errors import LabkitError  # noqa: E402
+from labkit.base._figures import axis_label
 from labkit.data._data import ImageSet, resize_images  # noqa: E402
 from labkit.models._freezing import freeze_to, train_mode  # noqa: E402
 from labkit.models._models import create_model  # noqa: E402
-from labkit.plots import (  # noqa: E402
-    axis_label,
+from labkit.plots import (
     compare_first_layer_filters,
     feature_maps,
-    filter_images,
-    first_conv,
     format_lr,
     plot_accuracy_vs_samples,
     plot_confusion,
@@ -33,6 +31,7 @@ from labkit.plots import (  # noqa: E402
     plot_predictions,
     plot_sweep,
 )
+from labkit.plots._viz import filter_images, first_conv
 from labkit.training._callbacks import History  # noqa: E402
 from labkit.training._optim import group_lrs  # noqa: E402
 

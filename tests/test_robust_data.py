@@ -30,7 +30,8 @@ from labkit.data import _datasets as datasets
 from labkit.data import _imagecache as imagecache
 from labkit.data import _imagecachestore as imagecachestore
 from labkit.data import _imagedecode as imagedecode
-from labkit.data import cache_dir, clear_image_cache, folder_report, image_folder
+from labkit.data import clear_image_cache, folder_report, image_folder
+from labkit.data._imagecachestore import cache_dir
 from labkit.training import _featurestore as featurestore
 
 SIZE = 16
@@ -675,7 +676,8 @@ def test_surface_cache_in_an_unwritable_data_dir_warns(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------------------------- mensajes
 def test_surface_dataset_negative_seed_is_a_spanish_error():
-    from labkit.data import surface_dataset, surface_images
+    from labkit.data import surface_dataset
+    from labkit.data._surfaces import surface_images
     with pytest.raises(LabkitError, match="seed"):
         surface_dataset(seed=-1)
     with pytest.raises(LabkitError, match="seed"):

@@ -25,7 +25,6 @@ import labkit.models._checkpoints as checkpoints
 from labkit.base import LabkitError, exclusive_write
 from labkit.data import ImageSet
 from labkit.models import (
-    checksum,
     create_model,
     export,
     load_model,
@@ -33,6 +32,7 @@ from labkit.models import (
     predict_image,
     read_checkpoint,
 )
+from labkit.models._checkpointmeta import checksum
 from labkit.teacher import read_notebook, write_notebooks
 from labkit.training import (
     BestTracker,

@@ -5,7 +5,7 @@ import torch
 
 from labkit import LabkitError
 from labkit.data import AUGMENT_PRESETS, Augment, apply_augment, resolve_augment
-from labkit.training import check_schedule, lr_factor
+from labkit.training._schedules import check_schedule, lr_factor
 
 
 @pytest.mark.parametrize("name", ["coseno", "one_cycle"])

@@ -9,13 +9,8 @@ import torch
 
 from labkit import LabkitError
 from labkit.data import DataSplits, ImageSet
-from labkit.experiments import (
-    EXTRACTION,
-    FINE_TUNE,
-    StrategyComparison,
-    compare,
-    compare_strategies,
-)
+from labkit.experiments import StrategyComparison, compare, compare_strategies
+from labkit.experiments._strategies import EXTRACTION, FINE_TUNE
 
 
 def _set(n: int, seed: int, name: str, k: int = 2) -> ImageSet:

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.models import (
-    GroupRow,
-    create_model,
-    format_count,
-    freeze_to,
-    layer_groups,
-    replace_head,
-    summary,
-)
+from labkit.models import create_model, format_count, freeze_to, layer_groups, replace_head, summary
+from labkit.models._summary import GroupRow
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ import torch
 import labkit
 import labkit.data._surfaces as surfaces
 from labkit.base import LabkitError
-from labkit.data import SURFACE_CLASSES, surface_dataset, surface_images
+from labkit.data import SURFACE_CLASSES, surface_dataset
+from labkit.data._surfaces import surface_images
 
 SMALL = {"image_size": 32}
 

@@ -12,7 +12,8 @@ import labkit.training._loop as loop_module
 import labkit.training._training as training
 from labkit import LabkitError, create_model, freeze_to, frozen_depth, layer_groups
 from labkit.data import ImageSet
-from labkit.models import checksum, load_checkpoint, read_checkpoint, save_checkpoint
+from labkit.models import load_checkpoint, read_checkpoint, save_checkpoint
+from labkit.models._checkpointmeta import checksum
 from labkit.training import (
     Callback,
     TqdmCallback,

@@ -16,15 +16,8 @@ from labkit.data import surface_dataset
 from labkit.models import format_count
 from labkit.plots import plot_history
 from labkit.training import Callback, History
-from labkit.widgets import (
-    MODE_EXTRACTION,
-    MODE_FINE_TUNE,
-    LayerPanel,
-    LRRatioExplorer,
-    Playground,
-    TrainingProgress,
-    show_outputs,
-)
+from labkit.widgets import LayerPanel, LRRatioExplorer, Playground, TrainingProgress, show_outputs
+from labkit.widgets._playresult import MODE_EXTRACTION, MODE_FINE_TUNE
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 

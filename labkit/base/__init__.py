@@ -6,26 +6,17 @@ importa aquí: carga matplotlib, y ``import labkit`` no lo necesita; sus nombres
 Los módulos ``_*.py`` son privados: se usa lo que lista ``__all__``.
 """
 
-from ._archives import check_member_name, extract_archive, unsafe_member
+from ._archives import extract_archive
 from ._cachefiles import (
     HOST_TAG,
     STALE_SECONDS,
-    alive,
-    cache_write,
     digest_bytes,
     digest_file,
     is_leftover_in_use,
     no_space,
-    owned_temp,
-    remove_leftovers,
     write_problem,
 )
-from ._compat import (
-    TESTED_MAJORS,
-    UntestedVersionWarning,
-    untested_versions,
-    warn_untested_versions,
-)
+from ._compat import UntestedVersionWarning, warn_untested_versions
 from ._config import REPO_ROOT, data_dir, default_device, seed_everything
 from ._errors import LabkitError, WeightsUnavailableError
 from ._fileio import atomic_write
@@ -40,18 +31,7 @@ from ._intervals import (
 )
 from ._netfetch import READ_TIMEOUT_S, DownloadLimitError, check_url, fetch
 from ._progress import progress_bar
-from ._speed import (
-    MIN_COMPILE_IMAGES,
-    channels_last_enabled,
-    compile_enabled,
-    compile_stats,
-    compiled_prefix,
-    has_depthwise,
-    layout,
-    override,
-    place,
-    uses_channels_last,
-)
+from ._speed import compiled_prefix, layout, place, uses_channels_last
 from ._validate import (
     check_bool,
     check_choice,
@@ -73,17 +53,14 @@ from ._writers import (
 )
 
 __all__ = [
-    "extract_archive", "check_member_name", "unsafe_member", "STALE_SECONDS", "HOST_TAG",
-    "owned_temp", "cache_write", "digest_file", "digest_bytes", "remove_leftovers",
-    "is_leftover_in_use", "no_space", "write_problem", "alive", "TESTED_MAJORS",
-    "UntestedVersionWarning", "untested_versions", "warn_untested_versions", "data_dir",
-    "seed_everything", "default_device", "REPO_ROOT", "LabkitError", "WeightsUnavailableError",
-
-    "atomic_write", "pct", "points", "count", "t_quantile", "wilson_interval", "mean_std",
-    "binomial_se", "run_value", "majority_share", "DownloadLimitError", "check_url", "fetch",
-    "READ_TIMEOUT_S", "progress_bar", "channels_last_enabled", "compile_enabled", "has_depthwise",
-    "place", "uses_channels_last", "layout", "compiled_prefix", "override", "compile_stats",
-    "MIN_COMPILE_IMAGES", "describe", "check_int", "check_float", "check_bool", "check_choice",
-    "check_str", "check_path", "check_seed", "check_fraction", "exclusive_write", "file_stamp",
-    "write_error", "existing_file_error", "check_local_path", "looks_like_checkpoint",
+    "extract_archive", "STALE_SECONDS", "HOST_TAG", "digest_file", "digest_bytes",
+    "is_leftover_in_use", "no_space", "write_problem", "UntestedVersionWarning",
+    "warn_untested_versions", "data_dir", "seed_everything", "default_device", "REPO_ROOT",
+    "LabkitError", "WeightsUnavailableError", "atomic_write", "pct", "points", "count",
+    "t_quantile", "wilson_interval", "mean_std", "binomial_se", "run_value", "majority_share",
+    "DownloadLimitError", "check_url", "fetch", "READ_TIMEOUT_S", "progress_bar", "place",
+    "uses_channels_last", "layout", "compiled_prefix", "describe", "check_int", "check_float",
+    "check_bool", "check_choice", "check_str", "check_path", "check_seed", "check_fraction",
+    "exclusive_write", "file_stamp", "write_error", "existing_file_error", "check_local_path",
+    "looks_like_checkpoint",
 ]

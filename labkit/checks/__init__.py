@@ -27,41 +27,17 @@ from ._optioncheck import (
     check_overfitting_answer,
     show_options,
 )
-from ._practice import (
-    check_measured_conclusion,
-    check_prediction_made,
-    verdict_options,
-)
+from ._practice import check_measured_conclusion, check_prediction_made
 from ._readings import check_class_recall, check_fewer_errors, check_threshold_choice
 from ._require import grading_mode, require
 from ._sweepcheck import check_data_needed, check_depth_choice
 from ._verdicts import CheckResult
 
-# La cara pública: cada comprobador vive en el módulo de su tema (verdicts, optioncheck,
-# numbercheck, groupcheck, practice, sweepcheck, readings, loopcheck, modecheck) y se usa
-# desde aquí.
 __all__ = [
-    "CheckResult",
-    "MODE_OPTIONS",
-    "OVERFITTING_OPTIONS",
-    "show_options",
-    "check_freeze",
-    "check_param_groups",
-    "check_mode_choice",
-    "check_overfitting_answer",
-    "check_value",
-    "check_lr_ratio",
-    "check_accuracy_at_least",
-    "verdict_options",
-    "check_prediction_made",
-    "check_measured_conclusion",
-    "check_depth_choice",
-    "check_data_needed",
-    "check_class_recall",
-    "check_threshold_choice",
-    "check_fewer_errors",
-    "check_training_loop",
-    "check_mode_measurement",
-    "require",
-    "grading_mode",
+    "CheckResult", "MODE_OPTIONS", "OVERFITTING_OPTIONS", "show_options", "check_freeze",
+    "check_param_groups", "check_mode_choice", "check_overfitting_answer", "check_value",
+    "check_lr_ratio", "check_accuracy_at_least", "check_prediction_made",
+    "check_measured_conclusion", "check_depth_choice", "check_data_needed", "check_class_recall",
+    "check_threshold_choice", "check_fewer_errors", "check_training_loop", "check_mode_measurement",
+    "require", "grading_mode",
 ]

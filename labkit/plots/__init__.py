@@ -6,7 +6,6 @@ Los módulos ``_*.py`` son privados: se usa lo que lista ``__all__``.
 
 from ._curveplots import plot_history, plot_lr_groups
 from ._gradcam import (
-    MIN_MAP_SIDE,
     GradCam,
     border_fraction,
     border_mask,
@@ -17,10 +16,7 @@ from ._gradcam import (
     spatial_groups,
 )
 from ._plots import (
-    DPI,
     PALETTE,
-    LabFigure,
-    axis_label,
     format_lr,
     new_figure,
     plot_accuracy_vs_samples,
@@ -29,22 +25,18 @@ from ._plots import (
     plot_misclassified,
     plot_predictions,
     plot_sweep,
-    text_figure,
 )
 from ._viz import (
     compare_first_layer_filters,
     feature_maps,
-    filter_images,
-    first_conv,
     plot_feature_maps,
     plot_first_layer_filters,
 )
 
 __all__ = [
-    "plot_history", "plot_lr_groups", "MIN_MAP_SIDE", "GradCam", "grad_cam", "spatial_groups",
-    "border_mask", "mass_fraction", "border_fraction", "outside_fraction", "plot_grad_cam",
-    "PALETTE", "DPI", "LabFigure", "new_figure", "text_figure", "axis_label", "format_lr",
-    "plot_image_grid", "plot_confusion", "plot_misclassified", "plot_predictions",
-    "plot_accuracy_vs_samples", "plot_sweep", "first_conv", "filter_images",
-    "plot_first_layer_filters", "compare_first_layer_filters", "feature_maps", "plot_feature_maps",
+    "plot_history", "plot_lr_groups", "GradCam", "grad_cam", "spatial_groups", "border_mask",
+    "mass_fraction", "border_fraction", "outside_fraction", "plot_grad_cam", "PALETTE",
+    "new_figure", "format_lr", "plot_image_grid", "plot_confusion", "plot_misclassified",
+    "plot_predictions", "plot_accuracy_vs_samples", "plot_sweep", "plot_first_layer_filters",
+    "compare_first_layer_filters", "feature_maps", "plot_feature_maps",
 ]

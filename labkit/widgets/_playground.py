@@ -1,7 +1,7 @@
 """El «Playground de Transfer Learning»: elegir modelo, modo y datos, entrenar y ver resultados.
 
 Usa las piezas comunes de :mod:`labkit.widgets` (panel de capas, progreso en vivo, avisos); cada
-entrenamiento lo hace :func:`labkit.widgets.train_once`. Se importa también como
+entrenamiento lo hace :func:`train_once` (``_playtrain.py``). Se importa también como
 ``labkit.widgets.Playground``.
 
 Ejemplo::
@@ -333,7 +333,7 @@ class Playground(_Shows):
 
     def _train(self, s: dict, callbacks: Sequence[Callback],
                metrics: Metrics | None = None) -> PlaygroundResult:
-        """Entrena una vez con los ajustes ``s`` (ver :func:`labkit.widgets.train_once`)."""
+        """Entrena una vez con los ajustes ``s`` (ver :func:`train_once`)."""
         self.progress.reset()
         result = train_once(self.data, s, run=self.runs + 1, seed=self.seed, device=self.device,
                             lr=self.lr, batch_size=self.batch_size, cache=self._cache,

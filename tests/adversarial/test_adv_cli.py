@@ -15,13 +15,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from labkit.__main__ import main
 from labkit.base import LabkitError
-from labkit.teacher import (
-    BADGES_END,
-    BADGES_START,
-    MANIFEST_NAME,
-    strip_solutions,
-    write_student_versions,
-)
+from labkit.teacher import strip_solutions, write_student_versions
+from labkit.teacher._course import BADGES_END, BADGES_START
+from labkit.teacher._exercises import MANIFEST_NAME
 
 SOLVED = "respuesta = None\n### BEGIN SOLUTION\nrespuesta = 'SECRETO_42'\n### END SOLUTION\nprint(respuesta)"
 

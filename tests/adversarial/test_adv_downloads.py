@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from labkit.base import LabkitError, extract_archive
-from labkit.data import EXTRACTED_NAME, MARKER_NAME, DatasetEntry, download_dataset
+from labkit.data import DatasetEntry, download_dataset
+from labkit.data._downloads import EXTRACTED_NAME, MARKER_NAME
 
 from .servers import drip, drip_headers, flood, flood_announced, hostile, redirect_loop, silent
 

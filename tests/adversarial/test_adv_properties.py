@@ -23,15 +23,8 @@ from hypothesis import strategies as st
 import labkit.checks as checks
 from labkit.base import LabkitError, check_url, data_dir, extract_archive
 from labkit.base import _validate as validate
-from labkit.data import (
-    DATASETS,
-    DatasetEntry,
-    ImageSet,
-    dataset_entry,
-    download_dataset,
-    normalize,
-    resize_images,
-)
+from labkit.data import DatasetEntry, ImageSet, download_dataset, normalize, resize_images
+from labkit.data._catalog import DATASETS, dataset_entry
 from labkit.teacher import read_notebook, strip_solutions
 
 BOUNDED = settings(max_examples=40, deadline=None, derandomize=True, database=None,
