@@ -138,10 +138,10 @@ def test_run_fine_tune_leaves_the_shared_model_untouched(data, features):
 
 def test_scratch_epochs_follow_a_fixed_budget_of_steps():
     r = ex.Recipe(scratch_steps=120, scratch_min_epochs=3, scratch_max_epochs=30, batch_size=32)
-    assert ex.scratch_epochs(10, r) == 30      # un lote por época: manda el máximo
-    assert ex.scratch_epochs(400, r) == 10     # 13 lotes por época
-    assert ex.scratch_epochs(2000, r) == 3     # manda el mínimo
-    assert ex.scratch_epochs(100) == ex.scratch_epochs(100, ex.Recipe())
+    assert labkit.experiments.scratch_epochs(10, r) == 30      # un lote por época: manda el máximo
+    assert labkit.experiments.scratch_epochs(400, r) == 10     # 13 lotes por época
+    assert labkit.experiments.scratch_epochs(2000, r) == 3     # manda el mínimo
+    assert labkit.experiments.scratch_epochs(100) == labkit.experiments.scratch_epochs(100, ex.Recipe())
 
 
 # ---------------------------------------------------------------- resúmenes
@@ -162,7 +162,7 @@ SYNTHETIC = [
 
 
 def test_summarize_mean_std_min_max_count():
-    stats = ex.summarize(SYNTHETIC)
+    stats = labkit.experiments.summarize(SYNTHETIC)
     assert [(s["method"], s["n_train"]) for s in stats] == [
         ("desde_cero", 10), ("desde_cero", 100), ("desde_cero", 1000),
         ("extraccion", 10), ("extraccion", 100), ("extraccion", 1000)]
@@ -171,11 +171,11 @@ def test_summarize_mean_std_min_max_count():
     assert math.isclose(first["std"], math.sqrt(0.02 / 3))   # entre n, como las figuras
     assert (first["min"], first["max"], first["count"]) == (0.30, 0.50, 3)
     assert stats[1]["std"] == 0.0 and stats[1]["count"] == 1
-    by_size = ex.summarize(SYNTHETIC, by=("n_train",))
+    by_size = labkit.experiments.summarize(SYNTHETIC, by=("n_train",))
     assert [s["n_train"] for s in by_size] == [10, 100, 1000]
     assert by_size[0]["count"] == 6
     with pytest.raises(LabkitError, match="no tiene las columnas"):
-        ex.summarize([{"method": "x"}])
+        labkit.experiments.summarize([{"method": "x"}])
 
 
 def _curve(gaps, noise=None):
@@ -192,29 +192,29 @@ def _curve(gaps, noise=None):
 
 def test_crossover_finds_where_scratch_closes_the_gap():
     # Antes: una tolerancia fija de 2 puntos sobre las medias. Ahora decide labkit.compare.
-    assert ex.crossover(SYNTHETIC) is None  # en 10 pierde; en 100 y 1000, n = 1: no decide
+    assert labkit.experiments.crossover(SYNTHETIC) is None  # en 10 pierde; en 100 y 1000, n = 1: no decide
     gaps = {10: -0.30, 100: -0.031, 1000: -0.004}
-    assert ex.crossover(_curve(gaps)) is None  # la misma diferencia en cada semilla: pierde
+    assert labkit.experiments.crossover(_curve(gaps)) is None  # la misma diferencia en cada semilla: pierde
     noisy = _curve(gaps, noise={1000: 0.02})
-    assert ex.crossover(noisy) == 1000  # con 1000 el ruido de las semillas tapa 0.4 puntos
-    assert ex.crossover(noisy, a="extraccion", b="desde_cero") == 10
-    assert ex.crossover(SYNTHETIC, a="ajuste_fino") is None  # no medido
+    assert labkit.experiments.crossover(noisy) == 1000  # con 1000 el ruido de las semillas tapa 0.4 puntos
+    assert labkit.experiments.crossover(noisy, a="extraccion", b="desde_cero") == 10
+    assert labkit.experiments.crossover(SYNTHETIC, a="ajuste_fino") is None  # no medido
     with pytest.warns(UserWarning, match="margin"):
-        ex.crossover(noisy, margin=0.02)
+        labkit.experiments.crossover(noisy, margin=0.02)
     same = [{**r, "test_correct": torch.ones(20, dtype=torch.bool)} for r in _curve(gaps)]
-    assert ex.crossover(same) == 10  # los aciertos por imagen mandan: idénticos, empate
+    assert labkit.experiments.crossover(same) == 10  # los aciertos por imagen mandan: idénticos, empate
 
 
 def test_format_table_and_labels():
     rows = SYNTHETIC + [{"method": "ajuste_fino", "n_train": 100, "seed": 0, "test_acc": 0.9}]
-    table = ex.format_table(rows)
+    table = labkit.experiments.format_table(rows)
     lines = table.splitlines()
     assert lines[0].split()[1:] == ["extracción", "de", "características", "ajuste", "fino",
                                     "desde", "cero"]
     assert "40.0 ± 8.2" in lines[1] and "—" in lines[1]       # sin ajuste fino en 10
     assert "de 1 a 3 ejecuciones" in lines[-1]
     assert "90.0 (n = 1)" in lines[3] and "± 0.0" not in table   # una ejecución: sin desviación
-    assert {r["method"] for r in ex.labeled(rows)} == set(ex.METHOD_LABELS.values())
+    assert {r["method"] for r in labkit.experiments.labeled(rows)} == set(labkit.experiments.METHOD_LABELS.values())
 
 
 # ---------------------------------------------------------------- congelado y razón de tasas

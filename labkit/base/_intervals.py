@@ -1,6 +1,6 @@
 """Fórmulas de los intervalos al 95 %: t de Student, Wilson y error binomial.
 
-Las usa :mod:`labkit.experiments` (que reexporta :func:`t_quantile` y :func:`wilson_interval`).
+Las usa :mod:`labkit.experiments` (que da también :func:`wilson_interval`).
 """
 
 from __future__ import annotations

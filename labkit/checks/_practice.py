@@ -32,7 +32,8 @@ from collections.abc import Mapping, Sequence
 from ..base._errors import LabkitError
 from ..base._validate import check_int, check_str
 from ..experiments._bootstrap import METRICS, as_outcomes, seed_metric
-from ..experiments._compare import Difference, compare
+from ..experiments._compare import compare
+from ..experiments._comparison import Difference
 from ._optioncheck import _MODE_ALIASES, _normalize
 from ._readings import reading_problem
 from ._verdicts import _TEACHER, CheckResult, _ok, _pending, _setting, _unanswered, _verdict, _wrong

@@ -26,7 +26,7 @@ import torch
 
 from ..base._errors import LabkitError
 from ..base._fmt import pct
-from ..experiments._compare import Difference
+from ..experiments._comparison import Difference
 from ._verdicts import (
     _TEACHER,
     CheckResult,

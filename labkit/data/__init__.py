@@ -17,9 +17,15 @@ from ._datasets import (
     pneumonia_mnist,
 )
 from ._folderreport import FolderReport
-from ._folders import IMAGE_EXTENSIONS, folder_report, image_folder
+from ._folders import folder_report, image_folder
 from ._imagecache import clear_image_cache, default_workers, image_cache_key
-from ._imagedecode import DECODE_POLICY, UNSUPPORTED_EXTENSIONS, resize_center_crop, to_uint8
+from ._imagedecode import (
+    DECODE_POLICY,
+    IMAGE_EXTENSIONS,
+    UNSUPPORTED_EXTENSIONS,
+    resize_center_crop,
+    to_uint8,
+)
 from ._photocredits import credit_footer, photo_credits
 from ._photos import beans, flowers
 from ._surfaces import SURFACE_CLASSES, surface_dataset

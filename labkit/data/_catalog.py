@@ -26,19 +26,11 @@ from ..base._config import data_dir
 from ..base._errors import LabkitError
 from ..base._netfetch import READ_TIMEOUT_S, check_url
 from ..base._validate import check_bool, check_float, check_int, check_path, check_str
-from ._downloads import EXTRACTED_NAME, MARKER_NAME, install_dataset
+from ._downloads import install_dataset
 
 __all__ = [
-    "DatasetEntry",
-    "DATASETS",
-    "dataset_entry",
-    "download_dataset",
-    "list_datasets",
-    "catalog_table_html",
-    "DOWNLOAD_TIMEOUT_S",
-    "deadline_for",
-    "EXTRACTED_NAME",
-    "MARKER_NAME",
+    "DatasetEntry", "DATASETS", "dataset_entry", "download_dataset", "list_datasets",
+    "catalog_table_html", "DOWNLOAD_TIMEOUT_S", "deadline_for",
 ]
 
 DOWNLOAD_TIMEOUT_S = READ_TIMEOUT_S  # plazo de cada lectura; el total sale de deadline_for()

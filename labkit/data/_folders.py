@@ -47,17 +47,9 @@ from ._folderreport import (
 from ._folderscan import FileItem, rel_path, scan_folder
 from ._foldersplits import _split_name_note, _warn_user, assign_splits
 from ._imagecachestore import warn_damaged
-from ._imagedecode import IMAGE_EXTENSIONS, DecodeResult
+from ._imagedecode import DecodeResult
 
-__all__ = [
-    "image_folder",
-    "folder_report",
-    "FolderReport",
-    "SkippedFile",
-    "ConvertedFile",
-    "IMAGE_EXTENSIONS",
-    "DEFAULT_MAX_PIXELS",
-]
+__all__ = ["image_folder", "folder_report", "DEFAULT_MAX_PIXELS"]
 
 DEFAULT_MAX_PIXELS = 40_000_000
 _AUTO_PROGRESS_FROM = 500

@@ -51,7 +51,7 @@ from ..base._errors import LabkitError
 from ..base._fileio import atomic_write
 from ..base._progress import progress_bar
 from . import _imagecachestore as store
-from ._imagecachestore import CACHE_VERSION, CacheRef, _paths, cache_dir, load_cached
+from ._imagecachestore import CACHE_VERSION, CacheRef, _paths, cache_dir
 from ._imagedecode import (
     DECODE_POLICY,
     DecodeResult,
@@ -61,9 +61,10 @@ from ._imagedecode import (
     watch_parent,
 )
 
-__all__ = ["CacheRef", "CacheUnavailable", "cache_dir", "cache_key", "load_cached", "decode_files",
-           "decode_to_memory", "finalize", "image_cache_key", "clear_image_cache",
-           "default_workers", "CACHE_VERSION", "POOL_FROM"]
+__all__ = [
+    "CacheUnavailable", "cache_key", "decode_files", "decode_to_memory", "finalize",
+    "image_cache_key", "clear_image_cache", "default_workers", "POOL_FROM",
+]
 
 _WHAT = "la caché de imágenes"
 POOL_FROM = 64           # con menos archivos se decodifica en el propio proceso

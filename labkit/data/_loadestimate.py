@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ..base._errors import LabkitError
-from ._imagecache import POOL_FROM, cache_dir
+from ._imagecache import POOL_FROM
+from ._imagecachestore import cache_dir
 from ._imagedecode import Skip, read_image
 
 __all__ = ["LoadEstimate", "load_estimate", "announce_load"]

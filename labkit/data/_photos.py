@@ -32,10 +32,9 @@ from . import _imagecache as imagecache
 from ._data import ImageSet
 from ._datasets import RealDataSplits, _check_size
 from ._folders import DEFAULT_MAX_PIXELS
-from ._photocredits import PhotoCredits, photo_credits, shown_path
+from ._photocredits import PhotoCredits, shown_path
 
-__all__ = ["flowers", "beans", "photo_credits", "PhotoCredits", "PHOTOS_DIR", "PHOTO_SETS",
-           "split_of"]
+__all__ = ["flowers", "beans", "PHOTOS_DIR", "PHOTO_SETS", "split_of"]
 
 PHOTOS_DIR = Path(__file__).resolve().parents[1] / "fotos"
 _SPLIT_VERSION = 1

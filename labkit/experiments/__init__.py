@@ -4,26 +4,12 @@ las afirmaciones de la guía (``claim``).
 Los módulos ``_*.py`` son privados: se usa lo que lista ``__all__``.
 """
 
+from ..base._intervals import wilson_interval
 from ._bootstrap import METRICS, as_outcomes, seed_metric
 from ._claims import ClaimError, ClaimWarning, claim
-from ._compare import Comparison, Difference, arms_from_rows, compare, compare_runs, wilson_interval
-from ._experiments import (
-    METHOD_LABELS,
-    Recipe,
-    TransferFeatures,
-    crossover,
-    data_size_sweep,
-    format_table,
-    freeze_depth_sweep,
-    labeled,
-    lr_ratio_sweep,
-    run_extraction,
-    run_fine_tune,
-    run_scratch,
-    scratch_epochs,
-    summarize,
-    transfer_features,
-)
+from ._compare import arms_from_rows, compare, compare_runs
+from ._comparison import Comparison, Difference
+from ._experiments import data_size_sweep, freeze_depth_sweep, lr_ratio_sweep
 from ._forgetting import (
     BestWeights,
     ImageNetProbe,
@@ -37,9 +23,12 @@ from ._forgetting import (
     stop_epoch,
 )
 from ._guideclaims import ClaimsTable, claims_table
+from ._results import METHOD_LABELS, crossover, format_table, labeled, summarize
+from ._runs import Recipe, run_extraction, run_fine_tune, run_scratch, scratch_epochs
 from ._scratchsame import LABEL, METHOD, describe, run_scratch_same, scratch_same_sweep
 from ._strategies import StrategyComparison, compare_strategies
 from ._toplosses import TopLoss, plot_top_losses, top_losses
+from ._transferfeatures import TransferFeatures, transfer_features
 
 __all__ = [
     "as_outcomes", "seed_metric", "METRICS", "ClaimError", "ClaimWarning", "claim", "Difference",

@@ -59,10 +59,9 @@ from ..base._intervals import (
     wilson_interval,
 )
 from . import _bootstrap as _boot
-from ._comparison import SPLITS, VERDICTS, ArmSummary, Comparison, Difference, _difference, _fmt_pct
+from ._comparison import SPLITS, ArmSummary, Comparison, _difference, _fmt_pct
 
-__all__ = ["ArmSummary", "Difference", "Comparison", "compare", "compare_runs", "arms_from_rows",
-           "t_quantile", "wilson_interval", "VERDICTS"]
+__all__ = ["compare", "compare_runs", "arms_from_rows"]
 
 
 def _summarize(name: str, raw: Sequence[float] | Mapping, n_test: int | None) -> ArmSummary:

@@ -54,17 +54,17 @@ from ..data._data import DataSplits, ImageSet, check_splits
 from ..models._freezing import freeze_to
 from ..models._groups import layer_groups
 from ..models._models import MODELS, create_model, replace_head
+from ..training._best import BestTracker
 from ..training._callbacks import History
 from ..training._features import FeatureCache, FeatureSet
-from ..training._loop import BestTracker, Metrics
+from ..training._loop import Metrics
 from ..training._optim import check_ratio, group_lrs
 from ..training._recipe import FINE_TUNE_DEFAULTS, Phase, phase_settings, run_phases
-from ..training._training import FitSettings
-from ._results import METHOD_LABELS, METHODS, crossover, format_table, labeled, summarize
+from ..training._settings import FitSettings
+from ._results import METHODS
 from ._runs import (
     Progress,
     Recipe,
-    TransferFeatures,
     _check_methods,
     _check_seeds,
     _fine_tune_depth,
@@ -75,16 +75,10 @@ from ._runs import (
     run_extraction,
     run_fine_tune,
     run_scratch,
-    scratch_epochs,
-    transfer_features,
 )
+from ._transferfeatures import TransferFeatures, transfer_features
 
-__all__ = [
-    "METHODS", "METHOD_LABELS", "Recipe", "TransferFeatures", "transfer_features",
-    "scratch_epochs", "run_extraction", "run_fine_tune", "run_scratch", "data_size_sweep",
-    "freeze_depth_sweep", "lr_ratio_sweep", "summarize", "crossover", "format_table",
-    "labeled",
-]
+__all__ = ["data_size_sweep", "freeze_depth_sweep", "lr_ratio_sweep"]
 
 
 # ---------------------------------------------------------------- barrido de tamaño de datos

@@ -42,7 +42,7 @@ from ..models._groups import layer_groups, split_at
 from ..models._models import model_info
 from ..training._best import MONITORS, improves, score
 from ..training._callbacks import Callback, History, TrainState
-from ..training._features import extract_features
+from ..training._extraction import extract_features
 
 if TYPE_CHECKING:  # matplotlib se carga al dibujar, no con import labkit
     from matplotlib.figure import Figure

@@ -22,17 +22,17 @@ from ..base._errors import LabkitError
 from ..data._data import DataSplits, ImageSet
 from ..models._freezing import default_fine_tune_depth, freeze_to
 from ..models._models import create_model, replace_head
+from ..training._best import BestTracker
 from ..training._callbacks import Callback, History
 from ..training._evaluation import evaluate
 from ..training._features import FeatureSet
-from ..training._loop import BestTracker
 from ..training._recipe import FINE_TUNE_DEFAULTS, Phase, phase_settings, run_phases
-from ..training._training import FitSettings, _check_data, _run_fit
+from ..training._settings import FitSettings
+from ..training._training import _check_data, _run_fit
 from ._results import METHODS
-from ._transferfeatures import TransferFeatures, _head_depth, transfer_features
+from ._transferfeatures import TransferFeatures, _head_depth
 
-__all__ = ["Recipe", "TransferFeatures", "transfer_features", "scratch_epochs", "run_extraction",
-           "run_fine_tune", "run_scratch", "Progress"]
+__all__ = ["Recipe", "scratch_epochs", "run_extraction", "run_fine_tune", "run_scratch", "Progress"]
 
 
 Progress = bool | Callable[[int, int, dict], None]

@@ -39,8 +39,10 @@ from ..base._fmt import pct
 from ..base._validate import check_int
 from ..data._data import DataSplits, check_splits
 from ..training._recipe import FINE_TUNE_DEFAULTS, HEAD
-from ._compare import Comparison, compare
-from ._runs import Recipe, _check_seeds, run_extraction, run_fine_tune, transfer_features
+from ._compare import compare
+from ._comparison import Comparison
+from ._runs import Recipe, _check_seeds, run_extraction, run_fine_tune
+from ._transferfeatures import transfer_features
 
 __all__ = ["StrategyComparison", "compare_strategies", "EXTRACTION", "FINE_TUNE"]
 

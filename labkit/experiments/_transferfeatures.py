@@ -18,8 +18,8 @@ from ..data._data import DataSplits, check_splits
 from ..models._freezing import freeze_to
 from ..models._groups import layer_groups, split_at
 from ..models._models import create_model
-from ..training._extraction import _eval_mode
-from ..training._features import FeatureSet, prefix_fingerprint
+from ..training._extraction import _eval_mode, prefix_fingerprint
+from ..training._features import FeatureSet
 
 __all__ = ["TransferFeatures", "transfer_features"]
 

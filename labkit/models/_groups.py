@@ -19,7 +19,7 @@ from ..base._errors import LabkitError
 from ..base._validate import check_int
 from ._families import Lambda, family_of
 
-__all__ = ["LayerGroup", "layer_groups", "split_at", "model_family", "Lambda"]
+__all__ = ["LayerGroup", "layer_groups", "split_at", "model_family"]
 
 
 @dataclass

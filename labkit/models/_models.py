@@ -19,13 +19,12 @@ from torch import nn
 from ..base._errors import LabkitError
 from ..base._validate import check_bool, check_float, check_int, describe
 from ..data._data import DataSplits, ImageSet
-from ._families import FAMILIES, SmallCNN, head_layer, imagenet_categories, set_head
+from ._families import FAMILIES, head_layer, set_head
 from ._weights import download_tv_weights, tv_weights, tv_weights_file
 
 __all__ = [
-    "MODELS", "ModelSpec", "ModelInfo", "SmallCNN", "create_model", "replace_head",
-    "model_info", "available_models", "weights_file", "download_weights", "imagenet_categories",
-    "model_table", "MAX_CLASSES",
+    "MODELS", "ModelSpec", "ModelInfo", "create_model", "replace_head", "model_info",
+    "available_models", "weights_file", "download_weights", "model_table", "MAX_CLASSES",
 ]
 
 MAX_CLASSES = 100_000  # ImageNet-21k tiene 21 841; más es casi seguro un número equivocado

@@ -4,6 +4,7 @@ características y Grad-CAM.
 Los módulos ``_*.py`` son privados: se usa lo que lista ``__all__``.
 """
 
+from ..base._figures import PALETTE, format_lr, new_figure
 from ._curveplots import plot_history, plot_lr_groups
 from ._gradcam import (
     GradCam,
@@ -15,17 +16,8 @@ from ._gradcam import (
     plot_grad_cam,
     spatial_groups,
 )
-from ._plots import (
-    PALETTE,
-    format_lr,
-    new_figure,
-    plot_accuracy_vs_samples,
-    plot_confusion,
-    plot_image_grid,
-    plot_misclassified,
-    plot_predictions,
-    plot_sweep,
-)
+from ._plots import plot_confusion, plot_image_grid, plot_misclassified, plot_predictions
+from ._sweepplots import plot_accuracy_vs_samples, plot_sweep
 from ._viz import (
     compare_first_layer_filters,
     feature_maps,

@@ -20,29 +20,19 @@ from matplotlib.ticker import PercentFormatter
 
 from ..base._errors import LabkitError
 from ..base._figures import (
-    DPI,
     PALETTE,
-    LabFigure,
     _as_hwc,
     _clean_axes,
-    axis_label,
-    format_lr,
     new_figure,
     text_figure,
 )
 from ..base._fmt import pct
 from ..data._data import ImageSet, to_numpy_image
 from ..data._photocredits import credit_footer, photo_credits
-from ._curveplots import plot_history, plot_lr_groups
-from ._sweepplots import plot_accuracy_vs_samples, plot_sweep
 
 # La cara pública: las piezas comunes viven en figures, las curvas en curveplots y los barridos en
 # sweepplots; aquí, además, las figuras de imágenes, confusión y predicciones.
-__all__ = [
-    "PALETTE", "DPI", "LabFigure", "new_figure", "text_figure", "axis_label", "format_lr",
-    "plot_image_grid", "plot_history", "plot_lr_groups", "plot_confusion", "plot_misclassified",
-    "plot_predictions", "plot_accuracy_vs_samples", "plot_sweep",
-]
+__all__ = ["plot_image_grid", "plot_confusion", "plot_misclassified", "plot_predictions"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -50,14 +50,11 @@ from ._extraction import (
     _as_inputs,
     _resolve_device,
     extract_features,
-    extraction_batch_size,
-    feature_bytes,
     prefix_fingerprint,
 )
 from ._featurestore import feature_path, load_features, save_features
 
-__all__ = ["extract_features", "FeatureSet", "FeatureCache", "prefix_fingerprint",
-           "feature_bytes", "extraction_batch_size", "MAX_AUTO_CACHE_BYTES"]
+__all__ = ["FeatureSet", "FeatureCache", "MAX_AUTO_CACHE_BYTES"]
 
 MAX_AUTO_CACHE_BYTES = 1 << 30
 """Con ``cache="auto"``, ``fit`` no guarda características que ocupen más que esto (1 GiB)."""

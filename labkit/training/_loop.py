@@ -30,8 +30,10 @@ from ._best import BestTracker
 from ._callbacks import Callback, History, TrainState
 from ._extraction import _autocast, _eval_mode, extraction_batch_size
 
-__all__ = ["EXPLOSION_FACTOR", "Metrics", "Loop", "BestTracker", "Run", "supervise",
-           "all_logits", "loss_and_accuracy", "batch_slices", "too_small_advice"]
+__all__ = [
+    "EXPLOSION_FACTOR", "Metrics", "Loop", "Run", "supervise", "all_logits", "loss_and_accuracy",
+    "batch_slices", "too_small_advice",
+]
 
 EXPLOSION_FACTOR = 50.0
 """La pérdida «explota» si pasa de este factor por ``max(pérdida inicial, ln(clases))``."""

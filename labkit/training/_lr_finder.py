@@ -29,12 +29,14 @@ from ..base._errors import LabkitError
 from ..base._speed import place
 from ..base._validate import check_float, check_int
 from ..data._data import DataSplits, ImageSet
+from ._best import BestTracker
 from ._callbacks import Callback, TrainState
 from ._features import FeatureSet
-from ._loop import BestTracker, Loop, Run, batch_slices, supervise
+from ._loop import Loop, Run, batch_slices, supervise
 from ._optim import param_groups
+from ._settings import FitSettings
 from ._trainargs import check_model, check_rates
-from ._training import FitSettings, _make_optimizer, _plan_inputs
+from ._training import _make_optimizer, _plan_inputs
 
 __all__ = ["lr_find", "LRFindResult", "RangeTest", "valley"]
 

@@ -16,12 +16,13 @@ from ..base._errors import LabkitError
 from ..base._validate import check_int
 from ..data._data import DataSplits, ImageSet
 from ..models._freezing import default_fine_tune_depth, freeze_to, head_depth
+from ._best import BestTracker
 from ._callbacks import History
 from ._features import FeatureSet
-from ._loop import BestTracker
 from ._schedules import DEFAULT_WARMUP
+from ._settings import FitSettings
 from ._trainargs import attach_classes, check_classes, check_model, check_sets
-from ._training import FitSettings, _check_data, _run_fit
+from ._training import _check_data, _run_fit
 
 __all__ = ["fine_tune", "FINE_TUNE_DEFAULTS", "Phase", "phase_settings", "run_phases",
            "head_best_note"]

@@ -26,10 +26,11 @@ from ._best import MONITORS
 from ._features import FeatureCache, FeatureSet
 from ._optim import check_lr, check_ratio, check_tiers
 
-__all__ = ["OPTIMIZERS", "MONITORS", "check_rates", "check_counts", "check_options",
-           "check_sets", "check_labels", "check_model", "check_feature_sets", "check_device",
-           "check_checkpoint", "check_fingerprint", "check_classes", "class_permutation",
-           "attach_classes", "ClassOrderWarning"]
+__all__ = [
+    "OPTIMIZERS", "check_rates", "check_counts", "check_options", "check_sets", "check_labels",
+    "check_model", "check_feature_sets", "check_device", "check_checkpoint", "check_fingerprint",
+    "check_classes", "class_permutation", "attach_classes", "ClassOrderWarning",
+]
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 """Optimizadores que acepta ``fit`` (``"sgd"`` lleva momento 0.9)."""
@@ -208,7 +209,7 @@ def check_feature_sets(model: nn.Module, train: Data, val: Data, augment: bool) 
 
 def check_fingerprint(model: nn.Module, *sets: FeatureSet) -> None:
     """Las características deben venir de los pesos actuales del prefijo del modelo."""
-    from ._features import prefix_fingerprint
+    from ._extraction import prefix_fingerprint
 
     current = prefix_fingerprint(model, sets[0].depth)
     if any(s.fingerprint != current for s in sets):

@@ -33,21 +33,16 @@ from ..data._data import ImageSet
 from ..data._imagecache import image_cache_key
 from ..models._freezing import frozen_depth
 from ..models._groups import split_at
+from ._best import BestTracker
 from ._callbacks import History, TqdmCallback, TrainState
-from ._evaluation import class_weight_tensor, confusion_matrix, evaluate, predict
-from ._extraction import _amp_dtype
-from ._features import (
-    MAX_AUTO_CACHE_BYTES,
-    FeatureCache,
-    FeatureSet,
-    extract_features,
-)
-from ._loop import BestTracker, Loop, Run, loss_and_accuracy, supervise, too_small_advice
+from ._evaluation import class_weight_tensor
+from ._extraction import _amp_dtype, extract_features
+from ._features import MAX_AUTO_CACHE_BYTES, FeatureCache, FeatureSet
+from ._loop import Loop, Run, loss_and_accuracy, supervise, too_small_advice
 from ._optim import param_groups
 from ._schedules import make_scheduler
 from ._settings import DataOptions, FitSettings, Optimization, Output, Stopping
 from ._trainargs import (
-    OPTIMIZERS,
     attach_classes,
     check_classes,
     check_feature_sets,
@@ -55,9 +50,7 @@ from ._trainargs import (
     check_sets,
 )
 
-__all__ = ["fit", "evaluate", "predict", "confusion_matrix", "TqdmCallback",
-           "OPTIMIZERS", "FitSettings", "Optimization", "Stopping", "DataOptions", "Output",
-           "AugmentCacheWarning"]
+__all__ = ["fit", "AugmentCacheWarning"]
 
 Data = ImageSet | FeatureSet
 

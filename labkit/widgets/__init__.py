@@ -5,7 +5,8 @@ Los módulos ``_*.py`` son privados: se usa lo que lista ``__all__``.
 """
 
 from ._explorers import SampleSizeExplorer, SampleSizeResult
-from ._playground import Playground, PlaygroundResult
+from ._playground import Playground
+from ._playresult import PlaygroundResult
 from ._upload import PhotoPrediction, classify_file, classify_photo, photo_uploader
 from ._widgets import LayerPanel, LRRatioExplorer, TrainingProgress, show_outputs
 

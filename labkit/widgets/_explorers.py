@@ -28,17 +28,12 @@ from matplotlib.figure import Figure
 
 from ..base._fmt import pct
 from ..data._data import DataSplits, check_splits
-from ..experiments._compare import Comparison, compare
-from ..experiments._experiments import (
-    Recipe,
-    TransferFeatures,
-    labeled,
-    run_extraction,
-    run_scratch,
-    scratch_epochs,
-    transfer_features,
-)
-from ..plots._plots import plot_accuracy_vs_samples
+from ..experiments._compare import compare
+from ..experiments._comparison import Comparison
+from ..experiments._results import labeled
+from ..experiments._runs import Recipe, run_extraction, run_scratch, scratch_epochs
+from ..experiments._transferfeatures import TransferFeatures, transfer_features
+from ..plots._sweepplots import plot_accuracy_vs_samples
 from ..training._callbacks import Callback
 from ._widgets import TrainingProgress, _error_text, _note, _Shows, show_outputs
 

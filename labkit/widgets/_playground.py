@@ -47,7 +47,7 @@ from ._widgets import (
     show_outputs,
 )
 
-__all__ = ["Playground", "PlaygroundResult", "MODE_EXTRACTION", "MODE_FINE_TUNE"]
+__all__ = ["Playground"]
 
 def _option_label(name: str, runnable: bool) -> str:
     if _is_scratch(name):

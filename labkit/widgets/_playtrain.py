@@ -17,12 +17,14 @@ from ..base._config import default_device, seed_everything
 from ..data._data import DataSplits, ImageSet
 from ..models._freezing import freeze_to, head_depth
 from ..models._models import MODELS, create_model
+from ..training._best import BestTracker
 from ..training._callbacks import Callback, History
 from ..training._evaluation import confusion_matrix, predict
 from ..training._features import FeatureCache, FeatureSet
-from ..training._loop import BestTracker, Metrics
+from ..training._loop import Metrics
 from ..training._recipe import FINE_TUNE_DEFAULTS, Phase, phase_settings, run_phases
-from ..training._training import FitSettings, fit
+from ..training._settings import FitSettings
+from ..training._training import fit
 from ._playresult import MODE_FINE_TUNE, PlaygroundResult, _check_trained, _describe
 
 __all__ = ["train_once"]

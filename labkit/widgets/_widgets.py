@@ -36,7 +36,7 @@ from ..base._fmt import count, pct
 from ..models._freezing import freeze_to, frozen_depth
 from ..models._groups import layer_groups
 from ..models._summary import ModelSummary, format_count, summary
-from ..plots._plots import plot_history, plot_lr_groups
+from ..plots._curveplots import plot_history, plot_lr_groups
 from ..training._callbacks import Callback, History, TrainState
 from ..training._optim import group_lrs
 
