@@ -145,6 +145,49 @@ def test_imports_only_go_down_the_layers():
     assert upward == [], "importaciones hacia arriba:\n" + "\n".join(sorted(upward))
 
 
+def _private_imports(name: str, source: str) -> list[str]:
+    """Los nombres ``_privados`` que ``source`` (el módulo ``name``) importa de OTRO subpaquete.
+
+    Importar un ``_módulo`` entero (``from ..base import _cachefiles``) sí vale: es la forma de
+    llegar a lo que el subpaquete publica; lo que no vale es sacar un ``_nombre`` de dentro.
+    """
+    package = name if name in MODULES and _is_package(name) else name.rpartition(".")[0]
+    here = _layer(name)
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            base = package.split(".")
+            target = ".".join(base[:len(base) - node.level + 1] + ([node.module] if node.module
+                                                                   else []))
+        else:
+            target = node.module or ""
+        if target.split(".")[0] != "labkit" or _layer(target) == here:
+            continue
+        for alias in node.names:
+            if alias.name.startswith("_") and f"{target}.{alias.name}" not in MODULES:
+                found.append(f"{name}: from {target} import {alias.name}")
+    return found
+
+
+def test_the_private_import_finder_finds_one():
+    source = ("from ..training._extraction import _eval_mode\n"   # privado de otra capa: mal
+              "from ..base import _cachefiles\n"                  # un _módulo entero: bien
+              "from ._plots import _as_hwc\n"                     # de su propio subpaquete: bien
+              "def f():\n    from labkit.data._imagedecode import _to_rgb\n")  # mal, aunque tarde
+    assert _private_imports("labkit.plots._nuevo", source) == [
+        "labkit.plots._nuevo: from labkit.training._extraction import _eval_mode",
+        "labkit.plots._nuevo: from labkit.data._imagedecode import _to_rgb"]
+
+
+def test_no_private_name_crosses_subpackages():
+    found = [hit for name, path in MODULES.items()
+             for hit in _private_imports(name, path.read_text(encoding="utf-8"))]
+    assert found == [], ("nombres privados importados desde otro subpaquete (hazlos públicos y "
+                         "documentados, o mueve el código):\n" + "\n".join(found))
+
+
 def test_top_level_imports_the_teacher_tools_only_lazily():
     main = ast.parse(MODULES["labkit.__main__"].read_text(encoding="utf-8"))
     top = [n for n in main.body if isinstance(n, ast.ImportFrom) and n.level

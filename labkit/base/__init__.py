@@ -22,11 +22,14 @@ from ._errors import LabkitError, WeightsUnavailableError
 from ._fileio import atomic_write
 from ._fmt import count, pct, points
 from ._intervals import (
+    Z95,
     binomial_se,
+    is_vector,
     majority_share,
     mean_std,
     run_value,
     t_quantile,
+    to_numpy,
     wilson_interval,
 )
 from ._netfetch import READ_TIMEOUT_S, DownloadLimitError, check_url, fetch
@@ -56,11 +59,11 @@ __all__ = [
     "extract_archive", "STALE_SECONDS", "HOST_TAG", "digest_file", "digest_bytes",
     "is_leftover_in_use", "no_space", "write_problem", "UntestedVersionWarning",
     "warn_untested_versions", "data_dir", "seed_everything", "default_device", "REPO_ROOT",
-    "LabkitError", "WeightsUnavailableError", "atomic_write", "pct", "points", "count",
-    "t_quantile", "wilson_interval", "mean_std", "binomial_se", "run_value", "majority_share",
-    "DownloadLimitError", "check_url", "fetch", "READ_TIMEOUT_S", "progress_bar", "place",
-    "uses_channels_last", "layout", "compiled_prefix", "describe", "check_int", "check_float",
-    "check_bool", "check_choice", "check_str", "check_path", "check_seed", "check_fraction",
-    "exclusive_write", "file_stamp", "write_error", "existing_file_error", "check_local_path",
-    "looks_like_checkpoint",
+    "LabkitError", "WeightsUnavailableError", "atomic_write", "pct", "points", "count", "Z95",
+    "is_vector", "to_numpy", "t_quantile", "wilson_interval", "mean_std", "binomial_se",
+    "run_value", "majority_share", "DownloadLimitError", "check_url", "fetch", "READ_TIMEOUT_S",
+    "progress_bar", "place", "uses_channels_last", "layout", "compiled_prefix", "describe",
+    "check_int", "check_float", "check_bool", "check_choice", "check_str", "check_path",
+    "check_seed", "check_fraction", "exclusive_write", "file_stamp", "write_error",
+    "existing_file_error", "check_local_path", "looks_like_checkpoint",
 ]

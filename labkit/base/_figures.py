@@ -9,9 +9,6 @@ from __future__ import annotations
 import io
 import math
 
-import numpy as np
-import torch
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 __all__ = ["PALETTE", "DPI", "LabFigure", "new_figure", "text_figure", "axis_label", "format_lr"]
@@ -108,33 +105,3 @@ def format_lr(value: float) -> str:
         mantissa, exponent = 1.0, exponent + 1
     text = f"{mantissa:.1f}".rstrip("0").rstrip(".")
     return f"{text}e{exponent}"
-
-
-def _clean_axes(ax: Axes) -> None:
-    """Quita marcas y bordes de un eje que muestra una imagen (deja visibles los rótulos)."""
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-
-
-def _as_hwc(image) -> np.ndarray:
-    """Convierte una imagen (tensor ``[3, H, W]`` o arreglo ``[H, W, 3]``/``[H, W]``) para imshow."""
-    if isinstance(image, torch.Tensor):
-        image = image.detach().cpu()
-        image = image.permute(1, 2, 0) if image.ndim == 3 and image.shape[0] in (1, 3) else image
-        image = image.numpy()
-    array = np.asarray(image)
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[:, :, 0]
-    return array
-
-
-def _capital(text: str) -> str:
-    """El texto con la primera letra en mayúscula (sin tocar las demás)."""
-    return text[:1].upper() + text[1:]
-
-
-def _is_fraction_key(key: str) -> bool:
-    """Si la columna es una exactitud (de 0 a 1), que se muestra en porcentaje."""
-    return key.endswith("acc") or key.endswith("accuracy") or "exactitud" in key

@@ -12,17 +12,26 @@ import numpy as np
 
 from ._errors import LabkitError
 
-__all__ = ["t_quantile", "wilson_interval", "mean_std", "binomial_se", "run_value",
-           "majority_share"]
+__all__ = ["Z95", "is_vector", "to_numpy", "t_quantile", "wilson_interval", "mean_std",
+           "binomial_se", "run_value", "majority_share"]
 
-_Z = 1.959963984540054
+#: Cuantil 0.975 de la normal: la mitad de un intervalo al 95 % es ``Z95`` errores estándar.
+Z95 = 1.959963984540054
 # Cuantil 0.975 de la t de Student para 1…30 grados de libertad.
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
          2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
          2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
 
-def _is_vector(value: object) -> bool:
-    """¿Es ``value`` un vector (lista, array o tensor de una dimensión) y no un número?"""
+
+def is_vector(value: object) -> bool:
+    """¿Es ``value`` un vector (lista, array o tensor de una dimensión) y no un número?
+
+    Args:
+        value: lo que devolvió una ejecución: un número, una lista, un array o un tensor.
+
+    Returns:
+        ``True`` si es un vector de una dimensión (o una secuencia que no es texto).
+    """
     if hasattr(value, "detach"):  # tensor de torch
         return value.ndim == 1
     if isinstance(value, np.ndarray):
@@ -30,7 +39,15 @@ def _is_vector(value: object) -> bool:
     return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
 
 
-def _to_numpy(value: object) -> np.ndarray:
+def to_numpy(value: object) -> np.ndarray:
+    """Un array de NumPy con los valores de ``value`` (un tensor se pasa antes a CPU).
+
+    Args:
+        value: un tensor de torch, un array o una secuencia de números.
+
+    Returns:
+        El array (sin copiar si ya lo era).
+    """
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
     return np.asarray(value)
@@ -49,7 +66,7 @@ def t_quantile(df: int) -> float:
         raise LabkitError(f"Hacen falta al menos 2 ejecuciones para un intervalo (gl={df}).")
     if df <= len(_T975):
         return _T975[df - 1]
-    return _Z + (_Z**3 + _Z) / (4 * df)  # desarrollo de Cornish-Fisher, error < 0.001
+    return Z95 + (Z95**3 + Z95) / (4 * df)  # desarrollo de Cornish-Fisher, error < 0.001
 
 
 def wilson_interval(p: float, n: int) -> tuple[float, float]:
@@ -62,9 +79,9 @@ def wilson_interval(p: float, n: int) -> tuple[float, float]:
     Returns:
         ``(inferior, superior)``.
     """
-    denom = 1 + _Z**2 / n
-    centre = (p + _Z**2 / (2 * n)) / denom
-    half = _Z * math.sqrt(p * (1 - p) / n + _Z**2 / (4 * n * n)) / denom
+    denom = 1 + Z95**2 / n
+    centre = (p + Z95**2 / (2 * n)) / denom
+    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denom
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
@@ -95,7 +112,7 @@ def majority_share(labels: object) -> tuple[int, float, int, int]:
         ``(clase, fracción de 0 a 1, clases presentes, etiquetas)``; ``(-1, 0.0, 0, 0)`` si no
         hay etiquetas. Con un empate gana la clase de índice menor.
     """
-    values = _to_numpy(labels).reshape(-1)
+    values = to_numpy(labels).reshape(-1)
     if values.size == 0:
         return -1, 0.0, 0, 0
     classes, counts = np.unique(values, return_counts=True)
@@ -122,8 +139,8 @@ def run_value(name: str, seed: int, out: object) -> float | np.ndarray:
             raise LabkitError(f"El brazo «{name}» con semilla {seed} devolvió un diccionario sin "
                               "'test_correct' ni 'test_acc'.")
         out = out[key]
-    if _is_vector(out):
-        return _to_numpy(out)
+    if is_vector(out):
+        return to_numpy(out)
     try:
         value = float(out)
     except (TypeError, ValueError):

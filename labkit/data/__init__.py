@@ -23,7 +23,9 @@ from ._imagedecode import (
     DECODE_POLICY,
     IMAGE_EXTENSIONS,
     UNSUPPORTED_EXTENSIONS,
+    exif_upright,
     resize_center_crop,
+    to_rgb,
     to_uint8,
 )
 from ._photocredits import credit_footer, photo_credits
@@ -37,6 +39,6 @@ __all__ = [
     "pneumonia_mnist", "breast_mnist", "elpv", "dataset_report", "ELPV_TASKS", "MEDMNIST_DIR",
     "FolderReport", "image_folder", "folder_report", "IMAGE_EXTENSIONS", "image_cache_key",
     "clear_image_cache", "default_workers", "UNSUPPORTED_EXTENSIONS", "DECODE_POLICY",
-    "resize_center_crop", "to_uint8", "photo_credits", "credit_footer", "flowers", "beans",
-    "SURFACE_CLASSES", "surface_dataset",
+    "resize_center_crop", "to_uint8", "exif_upright", "to_rgb", "photo_credits", "credit_footer",
+    "flowers", "beans", "SURFACE_CLASSES", "surface_dataset",
 ]

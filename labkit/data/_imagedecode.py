@@ -20,7 +20,8 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 __all__ = ["IMAGE_EXTENSIONS", "UNSUPPORTED_EXTENSIONS", "DECODE_POLICY", "Skip", "read_image",
-           "decode_into", "decode_array", "DecodeTask", "DecodeResult", "watch_parent", "resize_center_crop", "to_uint8"]
+           "decode_into", "decode_array", "DecodeTask", "DecodeResult", "watch_parent",
+           "resize_center_crop", "to_uint8", "exif_upright", "to_rgb"]
 
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -49,7 +50,7 @@ def read_image(path: Path, image_size: int, max_pixels: int
                 img.draft(None, (2 * image_size, 2 * image_size))  # JPEG: decodifica reducido
                 img.load()  # aquí salta la detección de archivos truncados
                 mode = img.mode
-                rgb = _to_rgb(_exif_upright(img))
+                rgb = to_rgb(exif_upright(img))
                 return np.array(resize_center_crop(rgb, image_size)), mode, size
     except Image.DecompressionBombError:
         raise Skip("imagen demasiado grande: declara más píxeles de los que PIL acepta abrir "
@@ -118,8 +119,15 @@ def _oriented_size(img: Image.Image) -> tuple[int, int]:
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
-def _exif_upright(img: Image.Image) -> Image.Image:
-    """Aplica la orientación EXIF; si el EXIF está roto, deja la imagen como está."""
+def exif_upright(img: Image.Image) -> Image.Image:
+    """Endereza una foto según su orientación EXIF; si el EXIF está roto, la deja como está.
+
+    Args:
+        img: la imagen abierta con PIL.
+
+    Returns:
+        La imagen enderezada (o la misma).
+    """
     try:
         return ImageOps.exif_transpose(img)
     except Exception:
@@ -127,8 +135,15 @@ def _exif_upright(img: Image.Image) -> Image.Image:
 
 
 # ---------------------------------------------------------------------------------- conversión
-def _to_rgb(img: Image.Image) -> Image.Image:
-    """Convierte cualquier modo de PIL a RGB (transparencia sobre blanco, 16 bits escalados)."""
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Convierte cualquier modo de PIL a RGB (transparencia sobre blanco, 16 bits escalados).
+
+    Args:
+        img: la imagen abierta con PIL.
+
+    Returns:
+        La imagen en RGB (la misma si ya lo estaba).
+    """
     if img.mode == "RGB":
         return img
     if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):

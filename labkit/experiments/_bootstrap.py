@@ -36,13 +36,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..base._errors import LabkitError
-from ..base._intervals import _is_vector, _to_numpy, t_quantile
+from ..base._intervals import Z95, is_vector, t_quantile, to_numpy
 
 __all__ = ["Resampled", "as_outcomes", "check_labels", "seed_metric", "resample", "replicates",
            "percentile_interval", "seed_inflation", "METRICS"]
 
 METRICS = ("accuracy", "balanced_accuracy")
-_Z = 1.959963984540054
 
 
 
@@ -74,18 +73,18 @@ def as_outcomes(name: str, raw: object) -> tuple[list | None, np.ndarray] | None
     """
     if isinstance(raw, Mapping):
         items = list(raw.items())
-        if not items or not all(_is_vector(v) for _, v in items):
+        if not items or not all(is_vector(v) for _, v in items):
             return None
         seeds = sorted(raw)
-        rows = [_to_numpy(raw[s]) for s in seeds]
+        rows = [to_numpy(raw[s]) for s in seeds]
     else:
-        arr = _to_numpy(raw) if hasattr(raw, "detach") or isinstance(raw, np.ndarray) else None
+        arr = to_numpy(raw) if hasattr(raw, "detach") or isinstance(raw, np.ndarray) else None
         if arr is not None and arr.ndim == 2:
             return None, _check_binary(name, arr)
-        if arr is not None or not _is_vector(raw) or not raw or not all(_is_vector(v)
+        if arr is not None or not is_vector(raw) or not raw or not all(is_vector(v)
                                                                           for v in raw):
             return None
-        seeds, rows = None, [_to_numpy(v) for v in raw]
+        seeds, rows = None, [to_numpy(v) for v in raw]
     if len({r.shape for r in rows}) != 1 or rows[0].ndim != 1:
         raise LabkitError(f"El brazo '{name}' trae vectores de aciertos de distinta longitud: "
                           "cada semilla debe medirse sobre las mismas imágenes de prueba.")
@@ -106,7 +105,7 @@ def _strata(labels: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def check_labels(labels: object, n: int) -> np.ndarray:
     """Las etiquetas de las imágenes de prueba como vector de ``n`` valores."""
-    arr = _to_numpy(labels)
+    arr = to_numpy(labels)
     if arr.ndim != 1 or len(arr) != n:
         raise LabkitError(f"labels debe tener una etiqueta por imagen de prueba ({n}); tiene "
                           f"forma {tuple(arr.shape)}.")
@@ -130,7 +129,7 @@ def seed_inflation(n_seeds: int) -> float:
     """Factor que lleva la variación entre semillas del bootstrap a la de la t de Student."""
     if n_seeds < 2:
         return 0.0
-    return math.sqrt(n_seeds / (n_seeds - 1)) * t_quantile(n_seeds - 1) / _Z
+    return math.sqrt(n_seeds / (n_seeds - 1)) * t_quantile(n_seeds - 1) / Z95
 
 
 def _indices(rng: np.random.Generator, where: np.ndarray, rows: int) -> np.ndarray:

@@ -50,7 +50,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ..base._errors import LabkitError
 from ..base._intervals import (
-    _Z,
+    Z95,
     binomial_se,
     majority_share,
     mean_std,
@@ -84,7 +84,7 @@ def _summarize(name: str, raw: Sequence[float] | Mapping, n_test: int | None) ->
         return ArmSummary(name, values, seeds, mean, std, low, high, "prueba (Wilson)")
     half = t_quantile(n - 1) * std / math.sqrt(n)
     if n_test:
-        half = math.hypot(half, _Z * binomial_se(mean, n_test))
+        half = math.hypot(half, Z95 * binomial_se(mean, n_test))
     return ArmSummary(name, values, seeds, mean, std, mean - half, mean + half, "semillas")
 
 

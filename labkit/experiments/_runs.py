@@ -28,7 +28,7 @@ from ..training._evaluation import evaluate
 from ..training._features import FeatureSet
 from ..training._recipe import FINE_TUNE_DEFAULTS, Phase, phase_settings, run_phases
 from ..training._settings import FitSettings
-from ..training._training import _check_data, _run_fit
+from ..training._training import run_fit
 from ._results import METHODS
 from ._transferfeatures import TransferFeatures, _head_depth
 
@@ -226,8 +226,7 @@ def _fit(model: nn.Module, train: ImageSet | FeatureSet, val: ImageSet | Feature
     """
     kwargs.setdefault("progress", False)
     s = FitSettings.build(epochs=epochs, batch_size=recipe.batch_size, seed=seed, **kwargs)
-    _check_data(model, train, val, s)
-    return _run_fit(model, train, val, s, best, history)
+    return run_fit(model, train, val, s, best, history)
 
 
 def _result(model: nn.Module, test: ImageSet | FeatureSet, history: History) -> dict:

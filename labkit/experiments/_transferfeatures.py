@@ -15,10 +15,10 @@ from torch import nn
 
 from ..base._errors import LabkitError
 from ..data._data import DataSplits, check_splits
-from ..models._freezing import freeze_to
+from ..models._freezing import eval_mode, freeze_to
 from ..models._groups import layer_groups, split_at
 from ..models._models import create_model
-from ..training._extraction import _eval_mode, prefix_fingerprint
+from ..training._extraction import prefix_fingerprint
 from ..training._features import FeatureSet
 
 __all__ = ["TransferFeatures", "transfer_features"]
@@ -75,7 +75,7 @@ def _deepen(model: nn.Module, fs: FeatureSet, depth: int) -> FeatureSet:
     """Pasa las características de ``fs`` por los grupos ``[fs.depth, depth)``."""
     shallow = len(split_at(model, fs.depth)[0])
     middle = nn.Sequential(*list(split_at(model, depth)[0])[shallow:])
-    with _eval_mode(model), torch.no_grad():
+    with eval_mode(model), torch.no_grad():
         feats = torch.cat([middle(chunk) for chunk in fs.features.split(256)])
     return FeatureSet(feats, fs.labels.clone(), list(fs.classes), depth,
                       prefix_fingerprint(model, depth), fs.name)

@@ -8,6 +8,7 @@ from ._checkpoints import load_checkpoint, read_checkpoint, save_checkpoint, wri
 from ._families import FAMILIES, SmallCNN, imagenet_categories
 from ._freezing import (
     default_fine_tune_depth,
+    eval_mode,
     freeze,
     freeze_to,
     frozen_depth,
@@ -33,8 +34,8 @@ from ._summary import ModelSummary, format_count, summary
 __all__ = [
     "save_checkpoint", "load_checkpoint", "read_checkpoint", "write_checkpoint", "SmallCNN",
     "FAMILIES", "imagenet_categories", "freeze_to", "freeze", "unfreeze", "frozen_depth",
-    "head_depth", "default_fine_tune_depth", "train_mode", "LayerGroup", "layer_groups", "split_at",
-    "export", "load_model", "predict_image", "prepare_image", "MODELS", "ModelInfo", "create_model",
-    "replace_head", "model_info", "available_models", "weights_file", "download_weights",
-    "model_table", "ModelSummary", "summary", "format_count",
+    "head_depth", "default_fine_tune_depth", "train_mode", "eval_mode", "LayerGroup",
+    "layer_groups", "split_at", "export", "load_model", "predict_image", "prepare_image", "MODELS",
+    "ModelInfo", "create_model", "replace_head", "model_info", "available_models", "weights_file",
+    "download_weights", "model_table", "ModelSummary", "summary", "format_count",
 ]

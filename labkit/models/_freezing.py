@@ -14,6 +14,9 @@ ajuste fino). Un modelo entrenado desde cero sí necesita actualizarlas.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -21,7 +24,7 @@ from ..base._errors import LabkitError
 from ._groups import layer_groups
 
 __all__ = ["freeze_to", "freeze", "unfreeze", "frozen_depth", "head_depth",
-           "default_fine_tune_depth", "train_mode", "keeps_bn_stats"]
+           "default_fine_tune_depth", "train_mode", "eval_mode", "keeps_bn_stats"]
 
 
 def freeze_to(model: nn.Module, depth: int) -> nn.Module:
@@ -140,3 +143,23 @@ def train_mode(model: nn.Module, update_bn: bool | None = None) -> nn.Module:
             if isinstance(module, _BatchNorm):
                 module.eval()
     return model
+
+
+@contextlib.contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Pone el modelo en evaluación dentro de un ``with`` y, al salir, devuelve a cada módulo su
+    modo anterior (también los grupos congelados que :func:`train_mode` dejó en evaluación).
+
+    Args:
+        model: cualquier ``nn.Module``.
+
+    Returns:
+        Un gestor de contexto que da el mismo modelo.
+    """
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield model
+    finally:
+        for module, training in modes:
+            module.training = training

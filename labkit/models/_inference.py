@@ -29,7 +29,7 @@ from ..base._writers import check_local_path
 from ..data._data import normalize
 
 # La misma preparación que image_folder (labkit.imagedecode).
-from ..data._imagedecode import _exif_upright, _to_rgb
+from ..data._imagedecode import exif_upright, to_rgb
 from ..data._imagedecode import resize_center_crop as _resize_center_crop
 from ..data._imagedecode import to_uint8 as _to_uint8
 from ._checkpoints import load_into, read_checkpoint, write_checkpoint
@@ -101,7 +101,7 @@ def _open_file(path: Path) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 img.load()
-                upright = _exif_upright(img)
+                upright = exif_upright(img)
                 return upright.copy() if upright is img else upright
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise LabkitError(f"'{path.name}' declara demasiados píxeles para abrirla con "
@@ -143,7 +143,7 @@ def _as_pil(image: object) -> Image.Image:
         raise LabkitError(f"image: llegó {describe(image)}; se espera la ruta de una foto, una "
                           "imagen de PIL o un arreglo de NumPy.")
     try:
-        return _to_rgb(pil)
+        return to_rgb(pil)
     except (OSError, ValueError) as err:
         raise LabkitError(f"No puedo convertir la imagen (modo {pil.mode}) a color: {err}.") \
             from None

@@ -33,9 +33,9 @@ from ..base._errors import LabkitError
 from ..base._figures import new_figure
 from ..base._validate import check_float, check_int
 from ..data._data import ImageSet, normalize, to_numpy_image
+from ..models._freezing import eval_mode
 from ..models._groups import layer_groups
 from ..models._models import model_info
-from ..training._extraction import _eval_mode as _evaluating
 from ._viz import _spatial_outputs
 
 __all__ = ["MIN_MAP_SIDE", "GradCam", "grad_cam", "spatial_groups", "border_mask", "mass_fraction",
@@ -201,7 +201,7 @@ def grad_cam(model: nn.Module, images: ImageSet | torch.Tensor,
     device = next(model.parameters()).device
     map_size = dict(_spatial_sizes(model, size))[layer_groups(model)[depth].name]
     heat, probs, classes, predicted = [], [], [], []
-    with _evaluating(model):
+    with eval_mode(model):
         for start in range(0, len(images), batch_size):
             chunk = images[start:start + batch_size]
             x = normalize(chunk, info.mean, info.std).to(device)

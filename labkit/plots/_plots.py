@@ -19,20 +19,34 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from ..base._errors import LabkitError
-from ..base._figures import (
-    PALETTE,
-    _as_hwc,
-    _clean_axes,
-    new_figure,
-    text_figure,
-)
+from ..base._figures import PALETTE, new_figure, text_figure
 from ..base._fmt import pct
 from ..data._data import ImageSet, to_numpy_image
 from ..data._photocredits import credit_footer, photo_credits
 
-# La cara pública: las piezas comunes viven en figures, las curvas en curveplots y los barridos en
-# sweepplots; aquí, además, las figuras de imágenes, confusión y predicciones.
+# Las piezas comunes viven en labkit.base (_figures), las curvas en _curveplots y los barridos en
+# _sweepplots; aquí, las figuras de imágenes, confusión y predicciones.
 __all__ = ["plot_image_grid", "plot_confusion", "plot_misclassified", "plot_predictions"]
+
+
+def _clean_axes(ax: Axes) -> None:
+    """Quita marcas y bordes de un eje que muestra una imagen (deja visibles los rótulos)."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def _as_hwc(image) -> np.ndarray:
+    """Convierte una imagen (tensor ``[3, H, W]`` o arreglo ``[H, W, 3]``/``[H, W]``) para imshow."""
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu()
+        image = image.permute(1, 2, 0) if image.ndim == 3 and image.shape[0] in (1, 3) else image
+        image = image.numpy()
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    return array
 
 
 # ---------------------------------------------------------------------------------------------

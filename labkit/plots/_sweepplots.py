@@ -16,10 +16,20 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import NullLocator, PercentFormatter, ScalarFormatter
 
 from ..base._errors import LabkitError
-from ..base._figures import PALETTE, _capital, _is_fraction_key, axis_label, new_figure, text_figure
+from ..base._figures import PALETTE, axis_label, new_figure, text_figure
 from ..base._fmt import pct
 
 __all__ = ["plot_accuracy_vs_samples", "plot_sweep"]
+
+
+def _capital(text: str) -> str:
+    """El texto con la primera letra en mayúscula (sin tocar las demás)."""
+    return text[:1].upper() + text[1:]
+
+
+def _is_fraction_key(key: str) -> bool:
+    """Si la columna es una exactitud (de 0 a 1), que se muestra en porcentaje."""
+    return key.endswith("acc") or key.endswith("accuracy") or "exactitud" in key
 
 
 @dataclass

@@ -21,9 +21,9 @@ from torch import nn
 from ..base._errors import LabkitError
 from ..base._figures import new_figure
 from ..data._data import normalize
+from ..models._freezing import eval_mode
 from ..models._groups import layer_groups
 from ..models._models import model_info
-from ..training._extraction import _eval_mode as _evaluating
 
 __all__ = ["first_conv", "filter_images", "plot_first_layer_filters",
            "compare_first_layer_filters", "feature_maps", "plot_feature_maps"]
@@ -143,7 +143,7 @@ def _spatial_outputs(model: nn.Module, image: torch.Tensor) -> list[tuple[str, t
     device = next(model.parameters()).device
     x = normalize(image.unsqueeze(0), info.mean, info.std).to(device)
     outputs = []
-    with _evaluating(model), torch.no_grad():
+    with eval_mode(model), torch.no_grad():
         for group in layer_groups(model):
             for piece in group.pieces:
                 x = piece(x)

@@ -24,7 +24,7 @@ from ._recipe import FINE_TUNE_DEFAULTS, Phase, fine_tune, phase_settings, run_p
 from ._schedules import SCHEDULES, lr_factor
 from ._settings import DataOptions, FitSettings, Optimization, Output, Stopping
 from ._trainargs import OPTIMIZERS, ClassOrderWarning
-from ._training import AugmentCacheWarning, fit
+from ._training import AugmentCacheWarning, fit, run_fit
 
 __all__ = [
     "MONITORS", "score", "improves", "BestTracker", "History", "TrainState", "Callback",
@@ -33,6 +33,6 @@ __all__ = [
     "FeatureSet", "FeatureCache", "EXPLOSION_FACTOR", "Metrics", "lr_find", "LRFindResult",
     "group_lrs", "param_groups", "check_ratio", "fine_tune", "FINE_TUNE_DEFAULTS", "Phase",
     "phase_settings", "run_phases", "SCHEDULES", "lr_factor", "Optimization", "Stopping",
-    "DataOptions", "Output", "FitSettings", "OPTIMIZERS", "ClassOrderWarning", "fit",
+    "DataOptions", "Output", "FitSettings", "OPTIMIZERS", "ClassOrderWarning", "fit", "run_fit",
     "AugmentCacheWarning",
 ]

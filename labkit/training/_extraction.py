@@ -9,7 +9,6 @@ entrenar), con precisión mixta en GPU.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -18,6 +17,7 @@ from ..base._config import default_device
 from ..base._errors import LabkitError
 from ..base._speed import compiled_prefix, layout, place, uses_channels_last
 from ..data._data import ImageSet, normalize
+from ..models._freezing import eval_mode
 from ..models._groups import split_at
 from ..models._models import model_info
 
@@ -37,18 +37,6 @@ def _autocast(device: torch.device) -> contextlib.AbstractContextManager:
     if dtype is None:
         return contextlib.nullcontext()
     return torch.autocast(device_type="cuda", dtype=dtype)
-
-
-@contextlib.contextmanager
-def _eval_mode(model: nn.Module) -> Iterator[nn.Module]:
-    """Pone el modelo en evaluación y, al salir, devuelve a cada módulo su modo anterior."""
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield model
-    finally:
-        for module, training in modes:
-            module.training = training
 
 
 def _resolve_device(model: nn.Module, device: torch.device | str | None) -> torch.device:
@@ -119,7 +107,7 @@ def extract_features(model: nn.Module, images: ImageSet | torch.Tensor, depth: i
     fast = uses_channels_last(model)
     info = model_info(model)
     out = []
-    with _eval_mode(model), torch.no_grad(), _autocast(dev):
+    with eval_mode(model), torch.no_grad(), _autocast(dev):
         run = None
         for chunk in x.split(batch_size):
             chunk = chunk.to(dev, non_blocking=True)

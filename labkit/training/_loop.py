@@ -24,11 +24,11 @@ from ..base._errors import LabkitError
 from ..base._speed import layout, uses_channels_last
 from ..data._augment import Augment, apply_augment
 from ..data._data import normalize
-from ..models._freezing import train_mode
+from ..models._freezing import eval_mode, train_mode
 from ..models._models import model_info
 from ._best import BestTracker
 from ._callbacks import Callback, History, TrainState
-from ._extraction import _autocast, _eval_mode, extraction_batch_size
+from ._extraction import _autocast, extraction_batch_size
 
 __all__ = [
     "EXPLOSION_FACTOR", "Metrics", "Loop", "Run", "supervise", "all_logits", "loss_and_accuracy",
@@ -218,7 +218,7 @@ def all_logits(loop: Loop, x: torch.Tensor, batch_size: int | None = None) -> to
         batch_size = (extraction_batch_size(tuple(x.shape[2:]), loop.device) if image_like
                       else 256)
     out = []
-    with _eval_mode(loop.model), torch.no_grad():
+    with eval_mode(loop.model), torch.no_grad():
         for sl in batch_slices(len(x), batch_size):
             out.append(loop.logits(loop.inputs(x[sl], None, False)))
     return torch.cat(out)

@@ -22,7 +22,7 @@ from ._features import FeatureSet
 from ._schedules import DEFAULT_WARMUP
 from ._settings import FitSettings
 from ._trainargs import attach_classes, check_classes, check_model, check_sets
-from ._training import _check_data, _run_fit
+from ._training import run_fit
 
 __all__ = ["fine_tune", "FINE_TUNE_DEFAULTS", "Phase", "phase_settings", "run_phases",
            "head_best_note"]
@@ -124,8 +124,7 @@ def run_phases(model: nn.Module, phases: Sequence[Phase], best: BestTracker,
     history = History() if history is None else history
     for phase in phases:
         freeze_to(model, phase.depth)
-        _check_data(model, phase.train, phase.val, phase.settings)
-        _run_fit(model, phase.train, phase.val, phase.settings, best, history)
+        run_fit(model, phase.train, phase.val, phase.settings, best, history)
         if history.interrupted:
             return history
     note = head_best_note(history)

@@ -50,7 +50,7 @@ from ._trainargs import (
     check_sets,
 )
 
-__all__ = ["fit", "AugmentCacheWarning"]
+__all__ = ["fit", "run_fit", "AugmentCacheWarning"]
 
 Data = ImageSet | FeatureSet
 
@@ -184,6 +184,29 @@ def _run_fit(model: nn.Module, train: Data, val: Data, s: FitSettings,
                               " Si falta memoria, baja batch_size, el tamaño de las imágenes o "
                               "usa cache=False."))) from err
     return supervise(run)
+
+
+def run_fit(model: nn.Module, train: Data, val: Data, settings: FitSettings,
+            best: BestTracker | None = None, history: History | None = None) -> History:
+    """Entrena con unos ajustes ya construidos: la pieza que comparten las fases de
+    :func:`labkit.fine_tune` y los experimentos de :mod:`labkit.experiments`.
+
+    Comprueba los datos frente al modelo (como :func:`fit`, antes de la primera época) y corre el
+    bucle. A diferencia de :func:`fit`, no pone al modelo los nombres de clase de ``train``.
+
+    Args:
+        model: el modelo (se entrena en su sitio).
+        train: datos de entrenamiento (``ImageSet`` o ``FeatureSet``).
+        val: datos de validación, del mismo tipo.
+        settings: los ajustes (:meth:`FitSettings.build`).
+        best: el seguimiento de la mejor época, compartido entre fases (``None`` = uno nuevo).
+        history: el historial al que se suman las épocas (``None`` = uno nuevo).
+
+    Returns:
+        El historial.
+    """
+    _check_data(model, train, val, settings)
+    return _run_fit(model, train, val, settings, best, history)
 
 
 # ---------------------------------------------------------------- fit

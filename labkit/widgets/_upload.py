@@ -33,7 +33,7 @@ from ..base._fmt import pct
 from ..base._validate import check_int, describe
 from ..base._writers import check_local_path
 from ..data._data import DataSplits, ImageSet
-from ..data._imagedecode import UNSUPPORTED_EXTENSIONS, _exif_upright, _to_rgb
+from ..data._imagedecode import UNSUPPORTED_EXTENSIONS, exif_upright, to_rgb
 from ..models._inference import predict_image, prepare_image
 from ..models._models import model_info
 
@@ -177,7 +177,7 @@ def read_photo(name: str, data: bytes, max_bytes: int = MAX_BYTES,
                                       f"{max_pixels / 1e6:.0f} millones que se aceptan. "
                                       "Redúcela y súbela de nuevo.")
                 img.load()  # aquí se detecta un archivo incompleto
-                rgb = _to_rgb(_exif_upright(img))
+                rgb = to_rgb(exif_upright(img))
                 return rgb.copy() if rgb is img else rgb  # al cerrar, img deja de servir
     except UploadError:
         raise
