@@ -46,7 +46,7 @@ from ._folderreport import (
 )
 from ._folderscan import FileItem, rel_path, scan_folder
 from ._foldersplits import _split_name_note, _warn_user, assign_splits
-from ._imagecachestore import warn_damaged
+from ._imagecachestore import load_cached, warn_damaged
 from ._imagedecode import DecodeResult
 
 __all__ = ["image_folder", "folder_report", "DEFAULT_MAX_PIXELS"]
@@ -144,7 +144,7 @@ def image_folder(
 
 def _open_cache(key: str, classes: list[str], root: Path) -> tuple[dict, torch.Tensor] | None:
     """La caché comprobada (resumen SHA-256 y forma del manifiesto) o ``None`` para rehacerla."""
-    cached = imagecache.load_cached(key)
+    cached = load_cached(key)
     if cached is None:
         return None
     reason = _manifest_problem(cached[0], len(cached[1]), len(classes), root)

@@ -32,6 +32,7 @@ from . import _imagecache as imagecache
 from ._data import ImageSet
 from ._datasets import RealDataSplits, _check_size
 from ._folders import DEFAULT_MAX_PIXELS
+from ._imagecachestore import load_cached
 from ._photocredits import PhotoCredits, shown_path
 
 __all__ = ["flowers", "beans", "PHOTOS_DIR", "PHOTO_SETS", "split_of"]
@@ -225,7 +226,7 @@ def _load(set_key: str, image_size: object, folder: object) -> RealDataSplits:
         [(rows[i]["file"], rows[i]["sha256"]) for i in order],
         {"root": str(base.resolve()), "set": set_key, "image_size": size,
          "split": _SPLIT_VERSION})
-    cached = imagecache.load_cached(key)
+    cached = load_cached(key)
     bounds = np.cumsum([0] + [int((split == s).sum()) for s in range(3)]).tolist()
     manifest = {"root": str(base.resolve()), "image_size": size, "labels": labels.tolist(),
                 "ranges": {p: bounds[s:s + 2] for s, p in enumerate(("train", "val", "test"))}}
