@@ -103,7 +103,8 @@ def majority_share(labels: object) -> tuple[int, float, int, int]:
     """La clase más frecuente de unas etiquetas enteras: el suelo de la exactitud.
 
     Un modelo que siempre dijera esa clase acertaría su fracción. Es la única cuenta del suelo:
-    la usan :func:`labkit.training.majority_baseline` y la nota de :func:`labkit.experiments.compare`.
+    la usan :func:`labkit.training.majority_baseline` y la nota de
+    :func:`labkit.experiments.compare`.
 
     Args:
         labels: etiquetas enteras (tensor, array o lista).

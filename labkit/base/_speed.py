@@ -79,7 +79,8 @@ def channels_last_enabled(device: torch.device | str) -> bool:
 
 
 def compile_enabled(device: torch.device | str) -> bool:
-    """Si la extracción usa el prefijo compilado en ``device`` (solo CPU; ``LABKIT_COMPILE=0`` lo apaga).
+    """Si la extracción usa el prefijo compilado en ``device`` (solo CPU; ``LABKIT_COMPILE=0`` lo
+    apaga).
 
     En GPU el camino normal ya está limitado por la memoria y la precisión mixta; compilar
     allí no se ha medido.
@@ -116,7 +117,8 @@ def override(channels_last: bool | None = None, compile: bool | None = None) -> 
 
 
 def has_depthwise(model: nn.Module) -> bool:
-    """Si el modelo tiene convoluciones *depthwise* (un grupo por canal: EfficientNet, MobileNet)."""
+    """Si el modelo tiene convoluciones *depthwise* (un grupo por canal: EfficientNet,
+    MobileNet)."""
     return any(isinstance(m, nn.Conv2d) and m.groups > 1 and m.groups == m.in_channels
                for m in model.modules())
 

@@ -136,7 +136,8 @@ def check_str(name: str, value: object, allow_empty: bool = False) -> str:
 
 
 def check_path(name: str, value: object) -> Path:
-    """Comprueba que ``value`` es una ruta (``str`` o ``os.PathLike``) y la devuelve como ``Path``."""
+    """Comprueba que ``value`` es una ruta (``str`` o ``os.PathLike``) y la devuelve como
+    ``Path``."""
     if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)) or str(value) == "":
         raise _fail(name, value, "una ruta (texto o pathlib.Path) no vacía")
     if "\x00" in str(value):

@@ -159,7 +159,8 @@ def _publish(tmp: str, path: Path) -> None:
 @contextmanager
 def exclusive_write(path: str | os.PathLike, what: str = "el archivo",
                     fix: str = "") -> Iterator[IO[bytes]]:
-    """Abre un temporal junto a ``path`` y, al salir sin error, lo publica **si ``path`` no existe**.
+    """Abre un temporal junto a ``path`` y, al salir sin error, lo publica **si ``path`` no
+    existe**.
 
     Args:
         path: archivo de destino (su carpeta se crea si no existe).

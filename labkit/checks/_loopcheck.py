@@ -34,7 +34,8 @@ _HINT = ("dentro de tu función: un optimizador con los parámetros que tienen r
 
 
 def _teacher_setup(model: object, images: object, labels: object) -> tuple[list, list, list]:
-    """Comprueba lo que pone el profesor; devuelve grupos congelados, sus BatchNorm y entrenables."""
+    """Comprueba lo que pone el profesor; devuelve grupos congelados, sus BatchNorm y
+    entrenables."""
     from ..models._groups import layer_groups
 
     if not isinstance(model, nn.Module):

@@ -4,8 +4,8 @@ El alumno predice qué modo dará más exactitud con pocas imágenes y después 
 playground. :func:`check_mode_measurement` no corrige la predicción con una regla: lee las
 medidas, las compara con :mod:`labkit.experiments` y dice si la predicción coincidió con lo medido.
 Con una ejecución por modo no hay intervalo de la diferencia («n = 1»): la medida no decide; con
-varias ejecuciones por modo (una lista), el intervalo de Welch sí puede decidir. Nunca marca mal lo que
-la medida del alumno muestra; lo que sí exige es que haya medido los dos modos, con las imágenes
+varias ejecuciones por modo (una lista), el intervalo de Welch sí puede decidir. Nunca marca mal lo
+que la medida del alumno muestra; lo que sí exige es que haya medido los dos modos, con las imágenes
 del enunciado si la medida dice cuántas usó.
 
 :func:`labkit.checks.check_mode_measurement` es esta misma función.

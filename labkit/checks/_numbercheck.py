@@ -86,7 +86,8 @@ def _all_close(actual: Sequence[float], expected: Sequence[float]) -> bool:
 
 def _schedule_mistake(lrs: Sequence[float], lr: float, ratio: float, reveal: bool,
                       total: int | None = None) -> str | None:
-    """Describe el error de unas tasas por grupo (del primero a la cabeza), o ``None`` si están bien.
+    """Describe el error de unas tasas por grupo (del primero a la cabeza), o ``None`` si están
+    bien.
 
     Args:
         lrs: las tasas del alumno.

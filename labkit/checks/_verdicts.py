@@ -183,7 +183,8 @@ def _close(a: float, b: float, tol: float = 1e-9) -> bool:
 
 
 def _as_number(answer: object) -> float | None:
-    """Convierte la respuesta en ``float`` (números, tensores de un elemento, texto como ``"1e-6"``).
+    """Convierte la respuesta en ``float`` (números, tensores de un elemento, texto como
+    ``"1e-6"``).
 
     Args:
         answer: la respuesta.

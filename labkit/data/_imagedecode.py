@@ -212,7 +212,8 @@ class DecodeTask(NamedTuple):
 
 
 class DecodeResult(NamedTuple):
-    """Lo que queda de decodificar una imagen: su modo y tamaño originales, o el motivo del fallo."""
+    """Lo que queda de decodificar una imagen: su modo y tamaño originales, o el motivo del
+    fallo."""
 
     index: int
     mode: str | None

@@ -1,7 +1,7 @@
 """El resultado de una comparación: brazos, diferencias, tabla y frase con su veredicto.
 
-:class:`Comparison` es lo que devuelve :func:`labkit.experiments.compare`: un :class:`ArmSummary` por
-brazo (media e intervalo) y una :class:`Difference` por brazo frente a la referencia, con el
+:class:`Comparison` es lo que devuelve :func:`labkit.experiments.compare`: un :class:`ArmSummary`
+por brazo (media e intervalo) y una :class:`Difference` por brazo frente a la referencia, con el
 veredicto «gana / empate / pierde» que decide el intervalo. Se usan desde :mod:`labkit.experiments`.
 """
 

@@ -29,7 +29,8 @@ extracción y el ajuste fino usan los valores de la receta del curso
   Así un conjunto mayor da más variedad pero no más cálculo, salvo cuando manda el mínimo.
 
 En las tres, los pesos finales son los de la época con menor pérdida de validación (en el ajuste
-fino, la mejor de las dos fases; la prueba no interviene en ninguna decisión). Con la misma semilla, en CPU, los números se repiten.
+fino, la mejor de las dos fases; la prueba no interviene en ninguna decisión). Con la misma semilla,
+en CPU, los números se repiten.
 
 Ejemplo::
 
@@ -359,7 +360,8 @@ def lr_ratio_sweep(model_name: str, data: DataSplits, ratios: Sequence[float], *
 
 
 def _check_ratios(ratios: Sequence[float]) -> None:
-    """Al menos una razón, y cada una con la comprobación única de :func:`labkit.training.check_ratio`."""
+    """Al menos una razón, y cada una con la comprobación única de
+    :func:`labkit.training.check_ratio`."""
     ratios = list(ratios)
     if not ratios:
         raise LabkitError("ratios=(): da al menos una razón entre tasas, p. ej. (1, 3, 10, 30).")

@@ -173,7 +173,8 @@ def _read_cells(path: Path) -> dict[str, dict] | str:
 
 @dataclass
 class ClaimsTable:
-    """La tabla de afirmaciones de la guía: ``rows`` con ``claim``, ``where``, ``link``, ``says``."""
+    """La tabla de afirmaciones de la guía: ``rows`` con ``claim``, ``where``, ``link``,
+    ``says``."""
 
     rows: list[dict[str, str]]
     folder: str

@@ -1,7 +1,7 @@
 """Resúmenes de los barridos: media y dispersión por grupo, cruce entre métodos y tablas.
 
-:func:`summarize` agrupa filas (un diccionario por ejecución) y resume una columna; :func:`crossover`
-dice en qué tamaño un método deja de perder frente a otro (por el intervalo de
+:func:`summarize` agrupa filas (un diccionario por ejecución) y resume una columna;
+:func:`crossover` dice en qué tamaño un método deja de perder frente a otro (por el intervalo de
 :func:`labkit.experiments.compare`); :func:`format_table` imprime la tabla de un barrido de
 tamaño. Se usan también como ``labkit.experiments.summarize`` etc.
 """
@@ -124,8 +124,8 @@ def format_table(rows: Sequence[dict], value: str = "test_acc", percent: bool = 
     """La tabla de un barrido de tamaño: una línea por tamaño, una columna por método.
 
     Las columnas siguen el orden de :data:`METHODS`. Cada celda es ``media ± desviación`` (en
-    %, si ``percent``) sobre las semillas, o ``media (n = 1)`` con una sola; ``—`` donde el método no se midió. La última línea
-    dice cuántas ejecuciones hay por celda.
+    %, si ``percent``) sobre las semillas, o ``media (n = 1)`` con una sola; ``—`` donde el método
+    no se midió. La última línea dice cuántas ejecuciones hay por celda.
 
     Args:
         rows: filas de :func:`data_size_sweep`.

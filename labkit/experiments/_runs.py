@@ -2,8 +2,8 @@
 
 La receta (:class:`Recipe`), las características calculadas una vez (:class:`TransferFeatures`,
 de :mod:`labkit.experiments`) y las funciones que entrenan una vez y devuelven una fila
-(:func:`run_extraction`, :func:`run_fine_tune`, :func:`run_scratch`). Los barridos que las repiten por tamaño y semilla
-están en :mod:`labkit.experiments` (que también exporta todo lo de aquí).
+(:func:`run_extraction`, :func:`run_fine_tune`, :func:`run_scratch`). Los barridos que las repiten
+por tamaño y semilla están en :mod:`labkit.experiments` (que también exporta todo lo de aquí).
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ class Recipe:
     30 pasos; con más imágenes, quedarse con la mejor época de validación evita el sobreajuste.
     Y el ajuste fino va siempre **sin aumento** (si la receta lo usara, sería otra
     desviación): el barrido reutiliza la salida de los grupos congelados, calculada una vez
-    para todos los tamaños y semillas, y el aumento la cambiaría en cada época. :meth:`describe` lo cuenta en español (y ``print(receta)`` lo imprime).
+    para todos los tamaños y semillas, y el aumento la cambiaría en cada época. :meth:`describe` lo
+    cuenta en español (y ``print(receta)`` lo imprime).
 
     La CNN desde cero no forma parte de la receta del curso: tiene sus propios valores
     (``scratch_*``, con aumento de datos).

@@ -52,7 +52,8 @@ SMALL_CNN_MIN_SIZE = 16
 
 
 def _check_min_size(module: nn.Module, args: tuple) -> None:
-    """Antes del primer bloque: una imagen de menos de 16 px es un error que pide imágenes mayores."""
+    """Antes del primer bloque: una imagen de menos de 16 px es un error que pide imágenes
+    mayores."""
     x = args[0] if args else None
     if isinstance(x, torch.Tensor) and x.ndim == 4 and min(x.shape[-2:]) < SMALL_CNN_MIN_SIZE:
         height, width = x.shape[-2:]

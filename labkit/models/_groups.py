@@ -92,7 +92,8 @@ def split_at(model: nn.Module, depth: int) -> tuple[nn.Sequential, nn.Sequential
         depth: número de grupos en el prefijo.
 
     Returns:
-        Dos ``nn.Sequential`` que comparten los módulos del modelo: ``cola(prefijo(x)) == modelo(x)``.
+        Dos ``nn.Sequential`` que comparten los módulos del modelo:
+        ``cola(prefijo(x)) == modelo(x)``.
     """
     groups = layer_groups(model)
     depth = check_int("depth", depth, expected=f"un número entero de 0 a {len(groups) - 1} "

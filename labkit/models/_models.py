@@ -206,7 +206,8 @@ def create_model(name: str, num_classes: int | DataSplits | ImageSet | None = No
         pretrained: ``True`` carga los pesos de ImageNet; ``False``, pesos aleatorios (sin red).
 
     Returns:
-        El modelo (``nn.Module``) en modo evaluación, con ``model.labkit_info`` (:class:`ModelInfo`).
+        El modelo (``nn.Module``) en modo evaluación, con ``model.labkit_info``
+        (:class:`ModelInfo`).
     """
     spec = _spec(name)
     count, classes, size = _class_request(num_classes)

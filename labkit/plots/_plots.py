@@ -38,7 +38,8 @@ def _clean_axes(ax: Axes) -> None:
 
 
 def _as_hwc(image) -> np.ndarray:
-    """Convierte una imagen (tensor ``[3, H, W]`` o arreglo ``[H, W, 3]``/``[H, W]``) para imshow."""
+    """Convierte una imagen (tensor ``[3, H, W]`` o arreglo ``[H, W, 3]``/``[H, W]``) para
+    imshow."""
     if isinstance(image, torch.Tensor):
         image = image.detach().cpu()
         image = image.permute(1, 2, 0) if image.ndim == 3 and image.shape[0] in (1, 3) else image

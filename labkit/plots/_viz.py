@@ -4,7 +4,8 @@ Los filtros de la primera convolución de una red preentrenada parecen bordes or
 de color; los de una red sin entrenar, ruido. Más adentro, los mapas de activación tienen cada
 vez menos resolución y más canales: en el tallo se ven los bordes de la foto; en lo profundo, cada
 canal solo dice en qué zona responde (qué detecta se averigua con otros métodos, buscando las
-imágenes que más lo activan, como Zeiler y Fergus, 2014). Los mapas se calculan recorriendo el modelo grupo a grupo (``layer_groups``), como lo hace el resto del curso.
+imágenes que más lo activan, como Zeiler y Fergus, 2014). Los mapas se calculan recorriendo el
+modelo grupo a grupo (``layer_groups``), como lo hace el resto del curso.
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ puntos si la celda termina sin error. :func:`mark_notebook` prepara cada ejercic
 
 - la celda del ejercicio pasa a ser «respuesta autocorregida» (``solution``), y
 - justo detrás se añade (o se actualiza) una celda bloqueada de pruebas (``grade``, 1 punto) que
-  repite la comprobación con :func:`labkit.checks.require`: fuera de nbgrader no hace nada; al corregir
-  (``NBGRADER_EXECUTION``) repite la comprobación sin mostrarla y lanza ``AssertionError`` con el
-  veredicto si la respuesta no es correcta.
+  repite la comprobación con :func:`labkit.checks.require`: fuera de nbgrader no hace nada; al
+  corregir (``NBGRADER_EXECUTION``) repite la comprobación sin mostrarla y lanza ``AssertionError``
+  con el veredicto si la respuesta no es correcta.
 
 Dos excepciones:
 

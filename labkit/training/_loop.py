@@ -3,10 +3,11 @@
 Es el único bucle de labkit: lo usan ``labkit.fit``, las dos fases de ``labkit.fine_tune``
 (:func:`labkit.training.run_phases`), los barridos, el playground y ``labkit.lr_find`` (un callback
 que sube la tasa lote a lote). Quien entrena prepara un :class:`Run` (el estado de una
-ejecución) y llama a :func:`supervise`, que corre las épocas y, pase lo que pase (fin normal, parada temprana, Ctrl+C, divergencia, un
-callback que falla, falta de memoria), deja el modelo en evaluación, con los mejores pesos
-restaurados cuando toca y la barra de progreso cerrada. Los fallos que no son de labkit se
-vuelven a lanzar como :class:`~labkit.base.LabkitError` en español, diciendo qué falló.
+ejecución) y llama a :func:`supervise`, que corre las épocas y, pase lo que pase (fin normal, parada
+temprana, Ctrl+C, divergencia, un callback que falla, falta de memoria), deja el modelo en
+evaluación, con los mejores pesos restaurados cuando toca y la barra de progreso cerrada. Los fallos
+que no son de labkit se vuelven a lanzar como :class:`~labkit.base.LabkitError` en español, diciendo
+qué falló.
 """
 
 from __future__ import annotations
