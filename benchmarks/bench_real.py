@@ -222,8 +222,12 @@ def verdicts(rows: list[dict]) -> tuple[list[str], dict[str, object]]:
         best = max(arms, key=lambda m: _mean(rows, name, n, m))
         mean = _mean(rows, name, n, best)
         ok = mean >= target
-        out.append(f"objetivo {name} n={n} ≥ {target}: mejor {best} {mean:.3f} → "
-                   f"{'se cumple' if ok else 'NO se cumple'}")
+        scratch = _mean(rows, name, n, "desde_cero")
+        also = (f" (la misma red desde cero: {scratch:.3f}, "
+                f"{'sí' if scratch >= target else 'tampoco'} lo pasa)"
+                if scratch == scratch else "")                  # NaN: no se midió
+        out.append(f"objetivo {name} n={n} ≥ {target}: mejor transferencia {best} {mean:.3f} → "
+                   f"{'se cumple' if ok else 'NO se cumple'}{also}")
         kv[f"{name}_{n}_best"] = round(mean, 4)
         kv[f"{name}_{n}_ok"] = ok
     return out, kv
