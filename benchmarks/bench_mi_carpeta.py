@@ -90,11 +90,11 @@ def make_folder(name: str, photos: int, dest: Path) -> tuple[Path, list[str], di
     rng = np.random.default_rng(0)
     share = photos / len(pool)
     out = dest / name
-    for cls, files in sorted(by_class.items()):
-        chosen = rng.choice(len(files), size=round(share * len(files)), replace=False)
+    for cls, mine in sorted(by_class.items()):
+        chosen = rng.choice(len(mine), size=round(share * len(mine)), replace=False)
         (out / cls).mkdir(parents=True)
         for i in sorted(chosen):
-            shutil.copy2(folder / files[i], out / cls / Path(files[i]).name)
+            shutil.copy2(folder / mine[i], out / cls / Path(mine[i]).name)
     test_dirs = [f.split("/")[0] for f in files[n_train + n_val:]]
     pairs = {(int(y), d) for y, d in zip(base.test.labels, test_dirs)}
     assert len(pairs) == len(base.classes), f"las etiquetas no casan con las carpetas: {pairs}"

@@ -542,6 +542,14 @@ def test_data_needed_reads_the_curve_by_interval() -> None:
     assert checks.check_data_needed(None, rows, n_test=600).passed is None
 
 
+def test_data_needed_when_only_the_full_set_holds() -> None:
+    rows = _size_rows({10: 0.50, 100: 0.60, 1000: 0.85})   # todos los menores pierden
+    result = checks.check_data_needed(1000, rows, n_test=600)
+    assert result.passed is True and "hace falta el conjunto entero" in result.message
+    assert "no se distingue de la de 1000" not in result.message
+    assert checks.check_data_needed(100, rows, n_test=600).passed is False
+
+
 @pytest.mark.parametrize("rows,n_test", [([], 600), (None, 600), ([{"x": 1}], 600),
                                          (_size_rows({10: 0.7, 20: 0.8}), 0)])
 def test_data_needed_teacher_errors(rows: object, n_test: int) -> None:

@@ -254,6 +254,16 @@ def test_sentences_name_where_the_arms_were_measured():
         compare({"a": a, "b": b}, split="test")
 
 
+def test_sentences_say_which_seeds_were_paired():
+    rng = np.random.default_rng(5)
+    a = {s: (rng.random(200) < 0.7).astype(float) for s in range(10)}
+    b = {s: (rng.random(200) < 0.8).astype(float) for s in range(3)}
+    uneven = compare({"a": a, "b": b}, reference="a").sentence("b")
+    assert "3 y 10 semillas" in uneven and "emparejadas" not in uneven.split(";")[1][:25]
+    even = compare({"a": {s: a[s] for s in range(3)}, "b": b}, reference="a").sentence("b")
+    assert "; 3 semillas, emparejadas" in even
+
+
 def test_an_imbalanced_test_set_prints_the_majority_floor():
     labels = np.array([0] * 130 + [1] * 70)  # 65 % de la clase 0
     rng = np.random.default_rng(4)

@@ -99,6 +99,21 @@ def test_old_calls_without_reading_keep_working():
     assert result.passed is True
 
 
+def test_measured_conclusion_names_where_it_was_measured():
+    gen = torch.Generator().manual_seed(0)
+    hits = {arm: {s: torch.rand(200, generator=gen) < 0.8 for s in range(3)}
+            for arm in ARMS.values()}                         # aciertos por imagen: emparejada
+    on_test = labkit.checks.check_measured_conclusion(None, hits, "empate", n_test=200, **ARMS)
+    on_val = labkit.checks.check_measured_conclusion(None, hits, "empate", n_test=200,
+                                                     split="validación", **ARMS)
+    assert on_test.passed is True and on_val.passed is True
+    assert "de prueba" in on_test.message and "de prueba" not in on_val.message
+    assert "200 imágenes de validación" in on_val.message
+    bad = labkit.checks.check_measured_conclusion(None, hits, "empate", n_test=200,
+                                                  split="test", **ARMS)
+    assert bad.passed is None and "split='test'" in bad.message
+
+
 # --- La clase cara en la matriz de confusión ----------------------------------------------------
 
 MATRIX = torch.tensor([[40, 10], [5, 45]])   # filas: real; «maligno» es la fila 0: 40/50

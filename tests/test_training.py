@@ -493,7 +493,9 @@ def test_fine_tune_says_when_the_best_epoch_is_from_the_head_phase(data, capsys)
     h = fine_tune(small_model(), train, val, head_epochs=2, epochs=3, metrics=metrics, **FAST)
     assert h.best_epoch == 2 and h.best_phase == "cabeza" and h.weights_epoch == 2
     assert len(h.notes) == 1 and "fase «cabeza»" in h.notes[0] and "3 épocas" in h.notes[0]
-    assert h.notes[0] in capsys.readouterr().out  # lo dice, no solo lo apunta
+    out = capsys.readouterr().out
+    assert h.notes[0] in out  # lo dice, no solo lo apunta
+    assert f"[semilla {FAST.get('seed', 0)}] Ojo" in out  # y de qué semilla (en un bucle)
 
 
 def test_fine_tune_defaults_come_from_the_one_recipe(data):

@@ -33,7 +33,7 @@ from ..base._errors import LabkitError
 from ..base._validate import check_int, check_str
 from ..experiments._bootstrap import METRICS, as_outcomes, seed_metric
 from ..experiments._compare import compare
-from ..experiments._comparison import Difference
+from ..experiments._comparison import SPLITS, Difference
 from ._optioncheck import _MODE_ALIASES, _normalize
 from ._readings import reading_problem
 from ._verdicts import _TEACHER, CheckResult, _ok, _pending, _setting, _unanswered, _verdict, _wrong
@@ -199,20 +199,20 @@ def _measurement_problem(measurement: object, arm: str, reference: str,
     return None
 
 
-def _noise_text(d: Difference) -> str:
+def _noise_text(d: Difference, split: str = "prueba") -> str:
     """De dónde sale la anchura del intervalo de la diferencia (según cómo se calculó)."""
     half = 100 * (d.high - d.low) / 2 if d.low is not None else 0.0
     if d.method == "bootstrap":
         return (f"El intervalo de la diferencia mide unos ±{half:.1f} puntos y cuenta los dos "
                 f"ruidos a la vez: las semillas ({d.n}; más semillas lo estrechan) y las imágenes "
-                "de prueba, que son las mismas para los dos brazos: la comparación es "
+                f"de {split}, que son las mismas para los dos brazos: la comparación es "
                 "emparejada (una imagen difícil lo es para los dos). Una diferencia menor que "
                 "eso puede ser solo azar.")
     if d.method:
         how = "emparejadas" if d.paired else "sin emparejar (Welch)"
         return (f"El intervalo de la diferencia mide unos ±{half:.1f} puntos: es la variación "
-                f"entre {d.n} semillas {how} sobre esta prueba (más semillas lo estrechan). No "
-                "cuenta el azar de qué imágenes tocaron en la prueba: para contarlo, guarda "
+                f"entre {d.n} semillas {how} sobre esta {split} (más semillas lo estrechan). No "
+                f"cuenta el azar de qué imágenes tocaron en la {split}: para contarlo, guarda "
                 "los aciertos por imagen (p. ej. run_extraction(...)['test_correct']).")
     return "Con una sola ejecución por brazo no hay intervalo de la diferencia (n = 1)."
 
@@ -241,7 +241,7 @@ def _prediction_text(predicted: str | None, measured: str, diff: float, arm: str
 def check_measured_conclusion(prediction: object, measurement: object, conclusion: object, *,
                               arm: str, reference: str, n_test: int,
                               min_seeds: int = 2, labels: object = None,
-                              metric: str = "accuracy",
+                              metric: str = "accuracy", split: str = "prueba",
                               reading: object = NotImplemented) -> CheckResult:
     """Comprueba que la conclusión escrita es la que dice la medición (la predicción se comenta).
 
@@ -264,6 +264,7 @@ def check_measured_conclusion(prediction: object, measurement: object, conclusio
         labels: etiquetas de las imágenes (con aciertos por imagen y
             ``metric="balanced_accuracy"``).
         metric: ``"accuracy"`` o ``"balanced_accuracy"`` (ver :func:`labkit.experiments.compare`).
+        split: dónde se midió, ``"prueba"`` o ``"validación"`` (las frases lo dicen).
         reading: la lectura en una línea del alumno. Si se pasa (aunque sea ``None``), el
             ejercicio exige también la predicción y una lectura que cite la diferencia o su
             intervalo, en puntos (ver :func:`labkit.checks.reading_problem`).
@@ -278,6 +279,9 @@ def check_measured_conclusion(prediction: object, measurement: object, conclusio
     if metric not in METRICS or (metric == "balanced_accuracy" and labels is None):
         raise LabkitError(f"{_TEACHER}: metric={metric!r} (usa 'accuracy', o "
                           "'balanced_accuracy' con labels).")
+    if split not in SPLITS:
+        raise LabkitError(f"{_TEACHER}: split={split!r} (usa «prueba» o «validación»: dónde se "
+                          "midió).")
     hint = ("la conclusión la decide el intervalo de la diferencia: entero por encima de 0, gana "
             f"«{arm}»; entero por debajo, gana «{reference}»; si incluye el 0, empate. Mira la "
             "frase que imprime `comparacion.sentence(...)`.\n" + _options_lines(arm, reference))
@@ -301,12 +305,13 @@ def check_measured_conclusion(prediction: object, measurement: object, conclusio
         return _wrong(f"No reconozco {conclusion!r} como una conclusión.", hint)
     try:
         cmp = compare({arm: measurement[arm], reference: measurement[reference]},
-                      reference=reference, n_test=n_test, labels=labels, metric=metric)
+                      reference=reference, n_test=n_test, labels=labels, metric=metric,
+                      split=split)
     except LabkitError as err:  # p. ej. aciertos por imagen de otra prueba: lo arregla el alumno
         return _wrong(f"No se puede comparar tu medición: {err}", hint)
     measured, diff = cmp.verdict(arm), cmp.difference(arm).diff
     predicted = None if _unanswered(prediction) else _parse_verdict(prediction, arm, reference)
-    parts = [f"Tu medición: {cmp.sentence(arm)}", _noise_text(cmp.difference(arm)),
+    parts = [f"Tu medición: {cmp.sentence(arm)}", _noise_text(cmp.difference(arm), split),
              _prediction_text(predicted, measured, diff, arm, reference)]
     if concluded == measured and asks_reading:
         if _unanswered(reading):

@@ -195,6 +195,10 @@ def check_data_needed(answer: object, rows: Sequence[Mapping[str, Any]], n_test:
     number = _depth_key(answer)
     if number is None:
         return _wrong(f"Tu respuesta debe ser un número entero de imágenes y es {answer!r}.", hint)
+    if number == needed == full:
+        return _ok(f"Todos los tamaños medidos por debajo de {full} pierden frente a las {full} "
+                   "imágenes: en este barrido hace falta el conjunto entero (con más tamaños "
+                   f"entre medias quizá bastaría con menos).\n{table}")
     if number == needed:
         return _ok(f"Con {needed} imágenes la curva ya no se distingue de la de {full}: más datos "
                    "no dan una mejora mayor que el ruido (que no es lo mismo que no mejorar "

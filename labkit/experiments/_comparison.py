@@ -117,7 +117,10 @@ class Comparison:
         f = _fmt_signed_pts if self.percent else _fmt_signed
         extra = ("el intervalo incluye el 0" if d.verdict == "empate" else
                  "el intervalo no incluye el 0")
-        runs = f"{d.n} semillas{', emparejadas' if d.paired else ''}"
+        counts = (self.arm(arm).n, self.arm(d.reference).n)
+        runs = (f"{d.n} semillas, emparejadas" if d.paired else
+                f"{counts[0]} y {counts[1]} semillas" if counts[0] != counts[1] else
+                f"{d.n} semillas")
         if d.method == "bootstrap":
             runs += (f", y las mismas {self.n_test} imágenes de {self.split} "
                      "(bootstrap emparejado)")

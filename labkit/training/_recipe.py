@@ -130,8 +130,8 @@ def run_phases(model: nn.Module, phases: Sequence[Phase], best: BestTracker,
     note = head_best_note(history)
     if note and note not in history.notes:
         history.notes.append(note)
-        if say is not None:
-            say(note)
+        if say is not None:               # con la semilla: en un bucle de semillas, cuál fue
+            say(f"[semilla {phases[-1].settings.seed}] {note}" if phases else note)
     return history
 
 
