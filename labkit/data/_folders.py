@@ -88,7 +88,7 @@ class _Settings:
 
 def image_folder(
     path: str | os.PathLike,
-    image_size: int = 128,
+    image_size: int = 224,
     val_fraction: float = 0.15,
     test_fraction: float = 0.15,
     seed: int = 0,
@@ -110,11 +110,22 @@ def image_folder(
         path: la carpeta. Dentro, una subcarpeta por clase (``gato/``, ``perro/``…), o bien
             ``train/`` y ``val/`` (y opcionalmente ``test/``) con las subcarpetas de clase dentro.
         image_size: lado en píxeles de las imágenes guardadas (lado corto + recorte central).
-            128 por defecto, elegido midiendo en ELPV con EfficientNet-Lite0 (solo cabeza, 300
-            imágenes, 2 semillas, exactitud en prueba): 64 px 76.7 %, 96 px 77.1 %, 128 px
-            78.7 %, 160 px 76.8 %; con ajuste fino 96 px 79.2 % y 128 px 78.3 % (1 semilla).
-            Las diferencias caben en el ruido: 128 px es el tamaño más barato que no pierde, y
-            en CPU cuesta ~1.6 veces menos que 160 px. Con GPU, 224 px es lo que vieron los pesos.
+            224 por defecto: lo que vieron los pesos de ImageNet. Elegido con
+            ``benchmarks/bench_mi_carpeta.py`` (issue 18): carpetas de 250 fotos de flores y de
+            frijoles, ``create_model("efficientnet_lite0")`` y ``fine_tune`` sin argumentos, 3
+            semillas, exactitud en la prueba fija del conjunto (150 y 90 fotos), CPU de 2 hilos::
+
+                                 receta 128 px   cabeza 128 px   cabeza 224 px   receta 224 px
+                flores           77.8 ± 3.9      78.0 ± 1.3      85.1 ± 2.1      83.6 ± 5.0
+                frijoles         82.2 ± 2.9      81.9 ± 2.6      83.7 ± 1.7      85.9 ± 3.6
+                s de entreno     10–12           0.4             3.5–3.9         24–25
+
+            Con el 128 de antes, la receta perdía en las flores frente a solo la cabeza a 224
+            (−7.3 puntos, intervalo emparejado [−12.6, −2.6]); a 224 empata con ella (−1.6
+            [−8.3, +7.5] en flores, +2.2 [−4.2, +8.6] en frijoles) y tarda unos 25 s. Con
+            carpetas muy grandes en CPU, o imágenes lejanas de ImageNet en las que la resolución
+            pesa menos (en ELPV, solo cabeza: 128 px 78.7 %, 160 px 76.8 %), baja a 128: ocupa
+            y cuesta unas tres veces menos.
         val_fraction: fracción de cada clase para validación (si no hay carpeta ``val/``).
         test_fraction: fracción de cada clase para prueba (si no hay carpeta ``test/``).
         seed: semilla de la división; la misma carpeta y semilla dan las mismas particiones.
