@@ -28,7 +28,6 @@ Uso: ``python benchmarks/bench_mi_carpeta.py [--sets flores,frijoles] [--photos 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import tempfile
@@ -37,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from bench_real import parse_ints, parse_names, write_rows  # el banco vecino (misma carpeta)
 
 import labkit
 from labkit.experiments import compare
@@ -50,21 +50,13 @@ ARMS = {  # brazo: (resolución, argumentos de fine_tune además de los de por d
 }
 
 
-def _ints(text: str) -> tuple[int, ...]:
-    return tuple(int(t) for t in text.split(",") if t.strip())
-
-
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(t.strip() for t in text.split(",") if t.strip())
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Las opciones de la línea de órdenes."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sets", type=_names, default=tuple(SETS))
+    p.add_argument("--sets", type=parse_names, default=list(SETS))
     p.add_argument("--photos", type=int, default=250)
-    p.add_argument("--seeds", type=_ints, default=(0, 1, 2))
-    p.add_argument("--arms", type=_names, default=tuple(ARMS))
+    p.add_argument("--seeds", type=parse_ints, default=(0, 1, 2))
+    p.add_argument("--arms", type=parse_names, default=list(ARMS))
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--save", default=None)
     args = p.parse_args(argv)
@@ -115,11 +107,9 @@ def run_arm(folder: Path, arm: str, seed: int, test_dirs: list[str], tests: dict
     seconds = time.perf_counter() - start
     pred, _ = labkit.predict(model, tests[px].images)
     correct = torch.tensor([data.classes[int(p)] == d for p, d in zip(pred, test_dirs)])
-    phases = getattr(h, "phase", None) or []
-    best = phases[h.best_epoch - 1] if h.best_epoch and phases else "?"
     return {"test_acc": float(correct.float().mean()), "test_correct": correct,
             "train_seconds": seconds, "load_seconds": load, "n_train": len(data.train),
-            "best_phase": best}
+            "best_phase": h.best_phase or "?"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -141,10 +131,7 @@ def main(argv: list[str] | None = None) -> None:
                           f"fotos; mejor época en {out['best_phase']}; carga "
                           f"{out['load_seconds']:.1f} s)", flush=True)
     if args.save:
-        tmp_path = Path(args.save).with_suffix(".tmp")
-        tmp_path.write_text(json.dumps([{**r, "test_correct": [int(x) for x in r["test_correct"]]}
-                                        for r in rows]), encoding="utf-8")
-        tmp_path.replace(args.save)
+        write_rows(args.save, rows)
     print(f"\n{'conjunto':<10}{'brazo':<12}{'sem.':>5}{'media ± desv.':>17}{'IC 95 %':>18}"
           f"{'s/ejec.':>9}")
     for name in args.sets:

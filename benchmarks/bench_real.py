@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import time
 from pathlib import Path
@@ -63,33 +64,35 @@ VARIANTS = {
 TARGETS = {("flores", "100"): 0.85, ("elpv", "todas"): 0.88, ("pneumonia", "todas"): 0.884}
 
 
-def _ints(text: str) -> tuple[int, ...]:
+def parse_ints(text: str) -> tuple[int, ...]:
+    """``"0,1,2"`` → ``(0, 1, 2)`` (también lo usa ``bench_mi_carpeta.py``)."""
     return tuple(int(t) for t in text.split(",") if t.strip())
 
 
-def _names(text: str) -> list[str]:
+def parse_names(text: str) -> list[str]:
+    """``"a, b"`` → ``["a", "b"]``."""
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Las opciones de la línea de órdenes."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sets", type=_names, default=list(SETS))
-    p.add_argument("--sizes", type=_names, default=["100", "todas"],
+    p.add_argument("--sets", type=parse_names, default=list(SETS))
+    p.add_argument("--sizes", type=parse_names, default=["100", "todas"],
                    help="imágenes de entrenamiento: enteros o «todas»")
-    p.add_argument("--seeds", type=_ints, default=(0, 1, 2))
-    p.add_argument("--scratch-seeds", type=_ints, default=None,
+    p.add_argument("--seeds", type=parse_ints, default=(0, 1, 2))
+    p.add_argument("--scratch-seeds", type=parse_ints, default=None,
                    help="semillas de desde cero con «todas» (caro; por defecto, las de --seeds)")
-    p.add_argument("--methods", type=_names, default=["extraccion", "ajuste_fino", "desde_cero"])
-    p.add_argument("--recipe", type=_names, default=["defecto"],
+    p.add_argument("--methods", type=parse_names, default=["extraccion", "ajuste_fino", "desde_cero"])
+    p.add_argument("--recipe", type=parse_names, default=["defecto"],
                    help=f"variantes del ajuste fino: {', '.join(VARIANTS)}")
     p.add_argument("--head-only-epochs", type=int, default=20,
                    help="épocas de la extracción (sobre características: casi gratis)")
-    p.add_argument("--image-size", type=_names, default=[],
+    p.add_argument("--image-size", type=parse_names, default=[],
                    help="resolución por conjunto, p. ej. flores=224,frijoles=160")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--save", default=None, help="guarda las filas en este JSON (para --merge)")
-    p.add_argument("--merge", type=_names, default=[],
+    p.add_argument("--merge", type=parse_names, default=[],
                    help="no mide: une las filas de estos JSON y da la tabla y los veredictos")
     args = p.parse_args(argv)
     unknown = [v for v in args.recipe if v not in VARIANTS]
@@ -225,7 +228,7 @@ def verdicts(rows: list[dict]) -> tuple[list[str], dict[str, object]]:
         scratch = _mean(rows, name, n, "desde_cero")
         also = (f" (la misma red desde cero: {scratch:.3f}, "
                 f"{'sí' if scratch >= target else 'tampoco'} lo pasa)"
-                if scratch == scratch else "")                  # NaN: no se midió
+                if not math.isnan(scratch) else "")             # NaN: no se midió
         out.append(f"objetivo {name} n={n} ≥ {target}: mejor transferencia {best} {mean:.3f} → "
                    f"{'se cumple' if ok else 'NO se cumple'}{also}")
         kv[f"{name}_{n}_best"] = round(mean, 4)
@@ -233,7 +236,7 @@ def verdicts(rows: list[dict]) -> tuple[list[str], dict[str, object]]:
     return out, kv
 
 
-def _write(path: str, rows: list[dict]) -> None:
+def write_rows(path: str, rows: list[dict]) -> None:
     """Guarda las filas (los aciertos por imagen como listas de 0/1) de forma atómica."""
     tmp = Path(path).with_suffix(".tmp")
     tmp.write_text(json.dumps([{**r, "test_correct": [int(x) for x in r["test_correct"]]}
@@ -256,7 +259,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in [] if args.merge else args.sets:
         rows += run_set(name, args)
     if args.save:
-        _write(args.save, rows)
+        write_rows(args.save, rows)
     px = ", ".join(f"{s} {args.px[s]} px" for s in dict.fromkeys(r["set"] for r in rows))
     used = [m[3:] for m in dict.fromkeys(r["method"] for r in rows) if m.startswith("ft_")]
     print(f"\nExactitud en prueba (EfficientNet-Lite0; {px}; {args.threads} hilo(s); "

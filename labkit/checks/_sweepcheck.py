@@ -17,7 +17,7 @@ from typing import Any
 
 from ..base._errors import LabkitError
 from ..base._fmt import pct
-from ..base._intervals import Z95
+from ..base._intervals import Z95, binomial_se
 from ..base._validate import check_int
 from ..experiments._compare import compare
 from ._practice import _values
@@ -124,7 +124,7 @@ def check_depth_choice(chosen: object, validation: object, test: object,
     second = max((v for d, v in means.items() if d != depth), default=best)
     note = ""
     if n_val:
-        half = Z95 * math.sqrt(best * (1 - best) / n_val)
+        half = Z95 * binomial_se(best, n_val)
         if best - second < half:
             note = (f" Ojo: la segunda mejor está a {100 * (best - second):.1f} puntos, menos "
                     f"que el ruido de una exactitud medida en {n_val} imágenes de validación "
